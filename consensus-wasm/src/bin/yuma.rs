@@ -1,0 +1,143 @@
+//! `yuma`: run or time one Yuma epoch from a `yuma-epoch-vector/v1` file.
+//!
+//! ```text
+//! yuma epoch FILE [--backend cpu|gpu]             the persisted values, as JSON
+//! yuma bench FILE [--backend cpu|gpu] [--iters N] timing, as JSON
+//! yuma check FILE...                              recompute and compare with `expected`
+//! ```
+//! Bad input (unreadable file, wrong type, mismatched lengths, uid out of range) prints one line
+//! naming the field and exits with status 2; a `check` that finds a mismatch exits with 1.
+
+use std::process::ExitCode;
+use std::time::Instant;
+use taoscope_consensus::{EpochInput, VectorFile, compare_outputs, run_epoch};
+
+const USAGE: &str = "usage: yuma epoch FILE [--backend cpu|gpu]\n       yuma bench FILE [--backend cpu|gpu] [--iters N]\n       yuma check FILE...";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Cpu,
+    Gpu,
+}
+
+struct Options {
+    files: Vec<String>,
+    backend: Backend,
+    iters: usize,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options { files: Vec::new(), backend: Backend::Cpu, iters: 20 };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--backend" => {
+                options.backend = match it.next().map(String::as_str) {
+                    Some("cpu") => Backend::Cpu,
+                    Some("gpu") => Backend::Gpu,
+                    other => return Err(format!("--backend: expected cpu or gpu, got {}", other.unwrap_or("nothing"))),
+                }
+            }
+            "--iters" => {
+                let value = it.next().ok_or("--iters: expected a number")?;
+                options.iters = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| format!("--iters: expected a positive number, got {value}"))?;
+            }
+            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}\n{USAGE}")),
+            file => options.files.push(file.to_string()),
+        }
+    }
+    if options.files.is_empty() {
+        return Err(format!("missing FILE\n{USAGE}"));
+    }
+    Ok(options)
+}
+
+fn run(args: &[String]) -> Result<ExitCode, String> {
+    let (command, rest) = args.split_first().ok_or(USAGE)?;
+    let options = parse(rest)?;
+    if options.backend == Backend::Gpu {
+        return Err("--backend gpu: the GPU backend is not available yet; use --backend cpu".into());
+    }
+    match command.as_str() {
+        "epoch" => {
+            let input = load(single(&options)?)?;
+            let output = run_epoch(&input).map_err(|e| e.to_string())?;
+            println!("{}", serde_json::to_string(&output).map_err(|e| e.to_string())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        "bench" => {
+            let input = load(single(&options)?)?;
+            run_epoch(&input).map_err(|e| e.to_string())?;
+            let mut times_ms: Vec<f64> = (0..options.iters)
+                .map(|_| {
+                    let start = Instant::now();
+                    let out = run_epoch(&input);
+                    std::hint::black_box(out).ok();
+                    start.elapsed().as_secs_f64() * 1e3
+                })
+                .collect();
+            times_ms.sort_by(f64::total_cmp);
+            let median = times_ms.get(times_ms.len() / 2).copied().unwrap_or(0.0);
+            let min = times_ms.first().copied().unwrap_or(0.0);
+            let report = serde_json::json!({
+                "file": single(&options)?,
+                "n": input.n,
+                "iters": options.iters,
+                "median_ms": median,
+                "min_ms": min,
+                "backend": "cpu",
+            });
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        "check" => {
+            let mut failed = 0usize;
+            for file in &options.files {
+                let vector = load_vector(file)?;
+                let expected = vector.expected.ok_or_else(|| format!("{file}: expected: missing, nothing to check against"))?;
+                let actual = run_epoch(&vector.input).map_err(|e| format!("{file}: {e}"))?;
+                let cmp = compare_outputs(&expected, &actual);
+                println!("{file}: matches the chain: {} of {} values", cmp.matched(), cmp.checked);
+                for m in &cmp.mismatches {
+                    println!("  {m}");
+                }
+                failed += usize::from(!cmp.is_exact());
+            }
+            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        other => Err(format!("unknown command {other}\n{USAGE}")),
+    }
+}
+
+fn single(options: &Options) -> Result<&str, String> {
+    match options.files.as_slice() {
+        [file] => Ok(file),
+        _ => Err(format!("expected exactly one FILE\n{USAGE}")),
+    }
+}
+
+fn load_vector(path: &str) -> Result<VectorFile, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+    VectorFile::from_json(&text).map_err(|e| format!("{path}: {e}"))
+}
+
+fn load(path: &str) -> Result<EpochInput, String> {
+    let vector = load_vector(path)?;
+    vector.input.validate().map_err(|e| format!("{path}: {e}"))?;
+    Ok(vector.input)
+}

@@ -1,0 +1,147 @@
+//! Yuma3 bonds with liquid alpha: a per-cell EMA factor from a sigmoid of how far a validator's
+//! weight sits from consensus (`compute_liquid_alpha_values_sparse` + `mat_ema_alpha_sparse`).
+//!
+//! The chain evaluates the sigmoid (one fixed-point `exp`) for every (validator row, uid) cell:
+//! n² exps per epoch, seconds at n = 4096. But `mat_ema_alpha_sparse` only emits cells of columns
+//! present in the weight row, so only those alphas are ever read. We evaluate exactly those, with
+//! the chain's own inputs for each, and get the same output from a fraction of the work.
+
+use crate::fixed::{I32F32, ONE, ZERO, from_u16};
+use crate::sparse::{Matrix, Row, Scratch};
+use substrate_fixed::transcendental::exp;
+
+/// The subnet's liquid-alpha parameters as the chain converts them.
+#[derive(Clone, Copy, Debug)]
+pub struct LiquidAlpha {
+    low: I32F32,
+    high: I32F32,
+    /// `steepness / -100`, computed once.
+    slope: I32F32,
+}
+
+impl LiquidAlpha {
+    pub fn new(alpha_values: (u16, u16), steepness: i16) -> Self {
+        let (low, high) = alpha_values;
+        let max = from_u16(u16::MAX);
+        Self {
+            low: from_u16(low).saturating_div(max),
+            high: from_u16(high).saturating_div(max),
+            slope: I32F32::saturating_from_num(steepness).saturating_div(I32F32::saturating_from_num(-100)),
+        }
+    }
+
+    /// `alpha_sigmoid`: the EMA factor of one cell.
+    pub fn alpha(&self, consensus: I32F32, weight: I32F32, bond: I32F32) -> I32F32 {
+        let half = I32F32::from_bits(1 << 31);
+        let diff_buy = clamp(weight.saturating_sub(consensus), ZERO, ONE);
+        let diff_sell = clamp(bond.saturating_sub(weight), ZERO, ONE);
+        let combined = if weight >= bond { diff_buy } else { diff_sell };
+        let e = exp_safe(self.slope.saturating_mul(combined.saturating_sub(half)));
+        let sigmoid = ONE.saturating_div(ONE.saturating_add(e));
+        let alpha = self.low.saturating_add(sigmoid.saturating_mul(self.high.saturating_sub(self.low)));
+        clamp(alpha, self.low, self.high)
+    }
+}
+
+/// `clamp_value`: min with `high` first, then max with `low` (so `low` wins if they cross).
+fn clamp(value: I32F32, low: I32F32, high: I32F32) -> I32F32 {
+    value.min(high).max(low)
+}
+
+/// `exp_safe`: the input clamped to [-20, 20], then substrate-fixed's series `exp`; on its
+/// failure 0 for non-positive inputs and the maximum otherwise.
+pub fn exp_safe(x: I32F32) -> I32F32 {
+    let limit = I32F32::from_bits(20 << 32);
+    let x = x.clamp(-limit, limit);
+    match exp::<I32F32, I32F32>(x) {
+        Ok(v) => v,
+        Err(()) if x <= ZERO => ZERO,
+        Err(()) => I32F32::max_value(),
+    }
+}
+
+/// Liquid-alpha EMA of bonds: for each cell (i, j) of the bond-weight row,
+/// min(1, (1 − α_ij) · b_ij + max(0, α_ij · w_ij)), emitted in weight-row order; bonds in columns
+/// the row no longer weights are dropped (this is the sparse path's behaviour, not the dense one's).
+pub fn ema_liquid(
+    weights: &Matrix,
+    bonds: &Matrix,
+    consensus: &[I32F32],
+    params: &LiquidAlpha,
+    scratch: &mut Scratch,
+) -> Matrix {
+    let columns = consensus.len();
+    weights
+        .iter()
+        .zip(bonds)
+        .map(|(w_row, b_row)| {
+            let mut needed: Vec<u16> = w_row
+                .iter()
+                .map(|&(j, _)| j)
+                .filter(|&j| usize::from(j) < columns)
+                .collect();
+            needed.sort_unstable();
+            needed.dedup();
+
+            // The chain looks each cell's weight and bond up with a merge that assumes rows sorted
+            // by column; on an unsorted row it reads some present cells as 0. Replay that merge.
+            let merged_w = merged_lookup(w_row, &needed);
+            let merged_b = merged_lookup(b_row, &needed);
+            for ((&j, w), b) in needed.iter().zip(merged_w).zip(merged_b) {
+                let c = consensus.get(usize::from(j)).copied().unwrap_or(ZERO);
+                scratch.set_alpha(j, params.alpha(c, w, b));
+            }
+            // Decay: the last old entry of a column wins (assignment, not accumulation).
+            for &(j, old) in b_row {
+                if let Some(a) = scratch.alpha(j) {
+                    scratch.set_decayed(j, ONE.saturating_sub(a).saturating_mul(old));
+                }
+            }
+            let out: Row = w_row
+                .iter()
+                .filter_map(|&(j, w)| {
+                    let a = scratch.alpha(j)?;
+                    let increment = a.saturating_mul(w).max(ZERO);
+                    let v = scratch.decayed(j).saturating_add(increment).min(ONE);
+                    (v > ZERO).then_some((j, v))
+                })
+                .collect();
+            scratch.clear(&needed);
+            out
+        })
+        .collect()
+}
+
+/// For each column of `sorted_columns` (ascending), the value the chain's peeking merge reads
+/// from `row`: its cursor only moves past entries with a smaller column, so an entry that sits
+/// behind a larger column is never seen.
+fn merged_lookup(row: &Row, sorted_columns: &[u16]) -> Vec<I32F32> {
+    let mut cursor = 0usize;
+    sorted_columns
+        .iter()
+        .map(|&j| {
+            while let Some(&(c, _)) = row.get(cursor) {
+                if c < j {
+                    cursor += 1;
+                } else {
+                    break;
+                }
+            }
+            match row.get(cursor) {
+                Some(&(c, v)) if c == j => v,
+                _ => ZERO,
+            }
+        })
+        .collect()
+}
+
+/// `(1 − alpha)` from `BondsMovingAverage` (ppm), used when liquid alpha is off:
+/// α = 1 − I32F32(I64F64(bma) / 10⁶).
+pub fn moving_average_alpha(bonds_moving_average: u64) -> I32F32 {
+    use crate::fixed::{I64F64, div64};
+    let bma = div64(
+        I64F64::saturating_from_num(bonds_moving_average),
+        I64F64::saturating_from_num(1_000_000u32),
+    );
+    ONE.saturating_sub(I32F32::saturating_from_num(bma))
+}
