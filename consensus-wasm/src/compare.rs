@@ -15,8 +15,16 @@ pub struct Mismatch {
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.uid {
-            Some(uid) => write!(f, "{}[uid {}]: chain {}, recomputed {}", self.field, uid, self.expected, self.actual),
-            None => write!(f, "{}: chain {}, recomputed {}", self.field, self.expected, self.actual),
+            Some(uid) => write!(
+                f,
+                "{}[uid {}]: chain {}, recomputed {}",
+                self.field, uid, self.expected, self.actual
+            ),
+            None => write!(
+                f,
+                "{}: chain {}, recomputed {}",
+                self.field, self.expected, self.actual
+            ),
         }
     }
 }
@@ -41,18 +49,68 @@ impl Comparison {
 /// Compares every field of every uid (bonds row by row).
 pub fn compare_outputs(expected: &EpochOutput, actual: &EpochOutput) -> Comparison {
     let mut cmp = Comparison::default();
-    field(&mut cmp, "incentive", &expected.incentive, &actual.incentive);
-    field(&mut cmp, "dividends", &expected.dividends, &actual.dividends);
-    field(&mut cmp, "consensus", &expected.consensus, &actual.consensus);
-    field(&mut cmp, "validator_trust", &expected.validator_trust, &actual.validator_trust);
-    field(&mut cmp, "stake_weight", &expected.stake_weight, &actual.stake_weight);
+    field(
+        &mut cmp,
+        "incentive",
+        &expected.incentive,
+        &actual.incentive,
+    );
+    field(
+        &mut cmp,
+        "dividends",
+        &expected.dividends,
+        &actual.dividends,
+    );
+    field(
+        &mut cmp,
+        "consensus",
+        &expected.consensus,
+        &actual.consensus,
+    );
+    field(
+        &mut cmp,
+        "validator_trust",
+        &expected.validator_trust,
+        &actual.validator_trust,
+    );
+    field(
+        &mut cmp,
+        "stake_weight",
+        &expected.stake_weight,
+        &actual.stake_weight,
+    );
     field(&mut cmp, "active", &expected.active, &actual.active);
-    field(&mut cmp, "validator_permit", &expected.validator_permit, &actual.validator_permit);
+    field(
+        &mut cmp,
+        "validator_permit",
+        &expected.validator_permit,
+        &actual.validator_permit,
+    );
     field(&mut cmp, "emission", &expected.emission, &actual.emission);
-    field(&mut cmp, "server_emission", &expected.server_emission, &actual.server_emission);
-    field(&mut cmp, "validator_emission", &expected.validator_emission, &actual.validator_emission);
-    field(&mut cmp, "server_emission_event", &expected.server_emission_event, &actual.server_emission_event);
-    let rows = |o: &EpochOutput| o.bonds.iter().map(|(uid, row)| (*uid, row.clone())).collect::<Vec<_>>();
+    field(
+        &mut cmp,
+        "server_emission",
+        &expected.server_emission,
+        &actual.server_emission,
+    );
+    field(
+        &mut cmp,
+        "validator_emission",
+        &expected.validator_emission,
+        &actual.validator_emission,
+    );
+    field(
+        &mut cmp,
+        "server_emission_event",
+        &expected.server_emission_event,
+        &actual.server_emission_event,
+    );
+    let rows = |o: &EpochOutput| {
+        o.bonds
+            .iter()
+            .map(|(uid, row)| (*uid, row.clone()))
+            .collect::<Vec<_>>()
+    };
     let (e_rows, a_rows) = (rows(expected), rows(actual));
     if e_rows.len() != a_rows.len() {
         cmp.checked += 1;
@@ -77,7 +135,12 @@ pub fn compare_outputs(expected: &EpochOutput, actual: &EpochOutput) -> Comparis
     cmp
 }
 
-fn field<T: PartialEq + fmt::Debug>(cmp: &mut Comparison, name: &'static str, expected: &[T], actual: &[T]) {
+fn field<T: PartialEq + fmt::Debug>(
+    cmp: &mut Comparison,
+    name: &'static str,
+    expected: &[T],
+    actual: &[T],
+) {
     if expected.len() != actual.len() {
         cmp.checked += 1;
         cmp.mismatches.push(Mismatch {

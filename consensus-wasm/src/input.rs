@@ -89,38 +89,63 @@ pub struct TimelockedCommits {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputError {
     /// A per-uid vector that must have exactly `n` entries has another length.
-    LengthMismatch { field: &'static str, expected: usize, found: usize },
+    LengthMismatch {
+        field: &'static str,
+        expected: usize,
+        found: usize,
+    },
     /// A per-uid vector that may be shorter than `n` is longer.
-    TooLong { field: &'static str, max: usize, found: usize },
+    TooLong {
+        field: &'static str,
+        max: usize,
+        found: usize,
+    },
     /// A uid (a row, a column or the owner) is not below `n`.
     UidOutOfRange { field: String, uid: u16, n: u16 },
     /// Two rows of one storage map for the same uid: storage cannot hold that.
     DuplicateRow { field: &'static str, uid: u16 },
     /// Two uids with one hotkey: a hotkey registers once per subnet.
-    DuplicateHotkey { hotkey: u64, first_uid: u16, second_uid: u16 },
+    DuplicateHotkey {
+        hotkey: u64,
+        first_uid: u16,
+        second_uid: u16,
+    },
     /// Mechanisms of one subnet share its uids, keys and stake; these inputs do not.
-    MechanismMismatch { mechanism: usize, field: &'static str },
+    MechanismMismatch {
+        mechanism: usize,
+        field: &'static str,
+    },
 }
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            InputError::LengthMismatch { field, expected, found } => write!(
+            InputError::LengthMismatch {
+                field,
+                expected,
+                found,
+            } => write!(
                 f,
                 "input.{field}: has {found} entries, expected n = {expected} (one per uid)"
             ),
-            InputError::TooLong { field, max, found } => write!(
-                f,
-                "input.{field}: has {found} entries, more than n = {max}"
-            ),
+            InputError::TooLong { field, max, found } => {
+                write!(f, "input.{field}: has {found} entries, more than n = {max}")
+            }
             InputError::UidOutOfRange { field, uid, n } => write!(
                 f,
                 "input.{field}: uid {uid} is out of range, the subnet has n = {n} uids (0..{n})"
             ),
             InputError::DuplicateRow { field, uid } => {
-                write!(f, "input.{field}: uid {uid} has two rows; storage holds one per uid")
+                write!(
+                    f,
+                    "input.{field}: uid {uid} has two rows; storage holds one per uid"
+                )
             }
-            InputError::DuplicateHotkey { hotkey, first_uid, second_uid } => write!(
+            InputError::DuplicateHotkey {
+                hotkey,
+                first_uid,
+                second_uid,
+            } => write!(
                 f,
                 "input.hotkeys: hotkey {hotkey} is registered at uid {first_uid} and uid {second_uid}"
             ),
@@ -147,7 +172,11 @@ impl EpochInput {
         ];
         for (field, found) in exact {
             if found != n {
-                return Err(InputError::LengthMismatch { field, expected: n, found });
+                return Err(InputError::LengthMismatch {
+                    field,
+                    expected: n,
+                    found,
+                });
             }
         }
         let at_most = [
@@ -156,13 +185,21 @@ impl EpochInput {
         ];
         for (field, found) in at_most {
             if found > n {
-                return Err(InputError::TooLong { field, max: n, found });
+                return Err(InputError::TooLong {
+                    field,
+                    max: n,
+                    found,
+                });
             }
         }
         if let Some(owner) = self.owner_uid
             && owner >= self.n
         {
-            return Err(InputError::UidOutOfRange { field: "owner_uid".into(), uid: owner, n: self.n });
+            return Err(InputError::UidOutOfRange {
+                field: "owner_uid".into(),
+                uid: owner,
+                n: self.n,
+            });
         }
         let mut seen_hotkeys: HashMap<u64, u16> = HashMap::new();
         for (uid, hotkey) in self.hotkeys.iter().enumerate() {
@@ -170,7 +207,11 @@ impl EpochInput {
             if let Some(hotkey) = hotkey
                 && let Some(first_uid) = seen_hotkeys.insert(*hotkey, uid)
             {
-                return Err(InputError::DuplicateHotkey { hotkey: *hotkey, first_uid, second_uid: uid });
+                return Err(InputError::DuplicateHotkey {
+                    hotkey: *hotkey,
+                    first_uid,
+                    second_uid: uid,
+                });
             }
         }
         check_rows("weights", &self.weights, self.n)?;

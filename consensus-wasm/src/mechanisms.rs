@@ -32,12 +32,15 @@ pub fn split_emission(rao_emission: u64, mechanism_count: u8, split: Option<&[u1
         Some(split) => split
             .iter()
             .map(|&s| {
-                let share = u128::from(rao_emission).saturating_mul(u128::from(s)) / u128::from(u16::MAX);
+                let share =
+                    u128::from(rao_emission).saturating_mul(u128::from(s)) / u128::from(u16::MAX);
                 share as u64 // ≤ rao_emission since s ≤ 65535
             })
             .collect(),
         None => {
-            let each = rao_emission.checked_div(u64::from(mechanism_count)).unwrap_or(0);
+            let each = rao_emission
+                .checked_div(u64::from(mechanism_count))
+                .unwrap_or(0);
             vec![each; count]
         }
     };
@@ -65,10 +68,16 @@ pub fn run_subnet_epoch(
                 ("hotkeys", first.hotkeys == other.hotkeys),
                 ("alpha_stake", first.alpha_stake == other.alpha_stake),
                 ("tao_stake", first.tao_stake == other.tao_stake),
-                ("validator_permit", first.validator_permit == other.validator_permit),
+                (
+                    "validator_permit",
+                    first.validator_permit == other.validator_permit,
+                ),
             ];
             if let Some((field, _)) = shared.iter().find(|(_, same)| !same) {
-                return Err(InputError::MechanismMismatch { mechanism: m, field });
+                return Err(InputError::MechanismMismatch {
+                    mechanism: m,
+                    field,
+                });
             }
         }
     }
@@ -90,7 +99,10 @@ pub fn run_subnet_epoch(
         });
         outputs.push(out);
     }
-    Ok(SubnetEpoch { mechanisms: outputs, aggregated: aggregated.unwrap_or_default() })
+    Ok(SubnetEpoch {
+        mechanisms: outputs,
+        aggregated: aggregated.unwrap_or_default(),
+    })
 }
 
 /// ⌊existing + added · weight⌋ in U64F64.
@@ -116,7 +128,11 @@ fn first_terms(out: &EpochOutput, weight: U64F64) -> EpochOutput {
         stake_weight: w16(&out.stake_weight),
         active: out.active.clone(),
         validator_permit: out.validator_permit.clone(),
-        emission: out.emission.iter().map(|&x| weighted_rao(0, x, weight)).collect(),
+        emission: out
+            .emission
+            .iter()
+            .map(|&x| weighted_rao(0, x, weight))
+            .collect(),
         server_emission: out.server_emission.clone(),
         validator_emission: out.validator_emission.clone(),
         server_emission_event: out.server_emission_event.clone(),
@@ -154,4 +170,3 @@ fn fold_terms(mut acc: EpochOutput, out: &EpochOutput, weight: U64F64) -> EpochO
     or(&mut acc.validator_permit, &out.validator_permit);
     acc
 }
-

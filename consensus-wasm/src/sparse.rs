@@ -25,7 +25,12 @@ pub struct Scratch {
 impl Scratch {
     pub fn new(columns: u16) -> Self {
         let n = usize::from(columns);
-        Self { first: vec![ZERO; n], second: vec![ZERO; n], present: vec![false; n], touched: Vec::new() }
+        Self {
+            first: vec![ZERO; n],
+            second: vec![ZERO; n],
+            present: vec![false; n],
+            touched: Vec::new(),
+        }
     }
 
     /// Marks column `j` touched; `false` when `j` is outside the dense row (the chain's
@@ -118,7 +123,11 @@ impl Scratch {
 
 /// Reads stored `u16` rows into an `n`-row matrix, converting each value with `convert`.
 /// Rows and entries are assumed validated (`EpochInput::validate`).
-pub fn from_u16_rows(rows: &[(u16, Vec<(u16, u16)>)], n: u16, convert: impl Fn(u16) -> I32F32) -> Matrix {
+pub fn from_u16_rows(
+    rows: &[(u16, Vec<(u16, u16)>)],
+    n: u16,
+    convert: impl Fn(u16) -> I32F32,
+) -> Matrix {
     let mut matrix: Matrix = vec![Vec::new(); usize::from(n)];
     for (uid_i, row) in rows {
         if let Some(out) = matrix.get_mut(usize::from(*uid_i)) {
@@ -163,7 +172,12 @@ pub fn mask_by_row_and_col(
 }
 
 /// `scalar_vec_mask_sparse_matrix`: drops cell (i, j) where `drop(scalar, col_value[j])`.
-pub fn mask_by_col(matrix: &mut Matrix, scalar: u64, col_values: &[u64], drop: impl Fn(u64, u64) -> bool) {
+pub fn mask_by_col(
+    matrix: &mut Matrix,
+    scalar: u64,
+    col_values: &[u64],
+    drop: impl Fn(u64, u64) -> bool,
+) {
     for row in matrix.iter_mut() {
         row.retain(|&(j, _)| !drop(scalar, col_values.get(usize::from(j)).copied().unwrap_or(0)));
     }
@@ -183,7 +197,10 @@ pub fn row_normalize(matrix: &mut Matrix) {
 
 /// `row_sum_sparse` (wrapping sums).
 pub fn row_sums(matrix: &Matrix) -> Vec<I32F32> {
-    matrix.iter().map(|row| wrapping_sum32(row.iter().map(|(_, v)| v))).collect()
+    matrix
+        .iter()
+        .map(|row| wrapping_sum32(row.iter().map(|(_, v)| v)))
+        .collect()
 }
 
 /// Per-column saturating sums over columns `0..columns` (cells beyond are ignored).
@@ -234,7 +251,10 @@ fn divide_columns(matrix: &mut Matrix, divisors: &[I32F32]) {
 /// `matmul_sparse`: r_j = Σ_i v_i · m_ij (saturating), over `columns` columns.
 pub fn matmul(matrix: &Matrix, vector: &[I32F32], columns: u16) -> Vec<I32F32> {
     let mut result = vec![ZERO; usize::from(columns)];
-    for (row, scale) in matrix.iter().zip(vector.iter().copied().chain(std::iter::repeat(ZERO))) {
+    for (row, scale) in matrix
+        .iter()
+        .zip(vector.iter().copied().chain(std::iter::repeat(ZERO)))
+    {
         for &(j, v) in row {
             if let Some(r) = result.get_mut(usize::from(j)) {
                 *r = r.saturating_add(scale.saturating_mul(v));
@@ -266,7 +286,11 @@ pub fn col_clip(matrix: &Matrix, consensus: &[I32F32]) -> Matrix {
             row.iter()
                 .filter_map(|&(j, v)| {
                     let c = consensus.get(usize::from(j)).copied().unwrap_or(ZERO);
-                    if c < v { (c > ZERO).then_some((j, c)) } else { Some((j, v)) }
+                    if c < v {
+                        (c > ZERO).then_some((j, c))
+                    } else {
+                        Some((j, v))
+                    }
                 })
                 .collect()
         })
@@ -278,7 +302,11 @@ pub fn row_hadamard(matrix: &Matrix, vector: &[I32F32]) -> Matrix {
     matrix
         .iter()
         .zip(vector)
-        .map(|(row, &scale)| row.iter().map(|&(j, v)| (j, v.saturating_mul(scale))).collect())
+        .map(|(row, &scale)| {
+            row.iter()
+                .map(|&(j, v)| (j, v.saturating_mul(scale)))
+                .collect()
+        })
         .collect()
 }
 

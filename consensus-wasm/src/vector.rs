@@ -32,10 +32,15 @@ pub enum VectorError {
 impl fmt::Display for VectorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            VectorError::Json { path, message } if path.is_empty() || path == "." => write!(f, "{message}"),
+            VectorError::Json { path, message } if path.is_empty() || path == "." => {
+                write!(f, "{message}")
+            }
             VectorError::Json { path, message } => write!(f, "{path}: {message}"),
             VectorError::UnknownSchema(s) => {
-                write!(f, "schema: \"{s}\" is not supported (this engine reads \"{SCHEMA_V1}\")")
+                write!(
+                    f,
+                    "schema: \"{s}\" is not supported (this engine reads \"{SCHEMA_V1}\")"
+                )
             }
         }
     }
@@ -48,10 +53,11 @@ impl VectorFile {
     /// JS Number cannot hold, which is why the browser parses files here and not in JS).
     pub fn from_json(text: &str) -> Result<Self, VectorError> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        let file: VectorFile = serde_path_to_error::deserialize(de).map_err(|e| VectorError::Json {
-            path: e.path().to_string(),
-            message: without_position(e.inner().to_string()),
-        })?;
+        let file: VectorFile =
+            serde_path_to_error::deserialize(de).map_err(|e| VectorError::Json {
+                path: e.path().to_string(),
+                message: without_position(e.inner().to_string()),
+            })?;
         if file.schema != SCHEMA_V1 {
             return Err(VectorError::UnknownSchema(file.schema));
         }

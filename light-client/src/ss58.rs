@@ -26,17 +26,29 @@ pub enum AddressError {
 impl fmt::Display for AddressError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AddressError::NotBase58 { position, character } => write!(
+            AddressError::NotBase58 {
+                position,
+                character,
+            } => write!(
                 f,
                 "'{character}' at position {} is not a base58 character; check for 0, O, I or l",
                 position + 1
             ),
             AddressError::WrongLength(len) => {
-                write!(f, "decodes to {len} bytes; an account address is 35 or 36 bytes: is it complete?")
+                write!(
+                    f,
+                    "decodes to {len} bytes; an account address is 35 or 36 bytes: is it complete?"
+                )
             }
-            AddressError::BadChecksum => write!(f, "checksum does not match: the address has a typo or is cut short"),
+            AddressError::BadChecksum => write!(
+                f,
+                "checksum does not match: the address has a typo or is cut short"
+            ),
             AddressError::WrongNetwork { expected, found } => {
-                write!(f, "this address is for network prefix {found}, not Bittensor's {expected}")
+                write!(
+                    f,
+                    "this address is for network prefix {found}, not Bittensor's {expected}"
+                )
             }
         }
     }
@@ -75,16 +87,26 @@ pub fn encode(public_key: &[u8; 32], prefix: u16) -> String {
 
 /// Decodes any SS58 account address: `(prefix, public key)`.
 pub fn decode_any(address: &str) -> Result<(u16, [u8; 32]), AddressError> {
-    if let Some((position, character)) =
-        address.chars().enumerate().find(|(_, c)| !c.is_ascii_alphanumeric() || "0OIl".contains(*c))
+    if let Some((position, character)) = address
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_alphanumeric() || "0OIl".contains(*c))
     {
-        return Err(AddressError::NotBase58 { position, character });
+        return Err(AddressError::NotBase58 {
+            position,
+            character,
+        });
     }
-    let bytes = bs58::decode(address).into_vec().map_err(|_| AddressError::WrongLength(0))?;
+    let bytes = bs58::decode(address)
+        .into_vec()
+        .map_err(|_| AddressError::WrongLength(0))?;
     let (prefix, prefix_len) = match bytes.first() {
         Some(&b) if b < 64 => (u16::from(b), 1),
         Some(&b) if b < 128 => {
-            let second = bytes.get(1).copied().ok_or(AddressError::WrongLength(bytes.len()))?;
+            let second = bytes
+                .get(1)
+                .copied()
+                .ok_or(AddressError::WrongLength(bytes.len()))?;
             let lower = (u16::from(b) << 2) | (u16::from(second) >> 6);
             let upper = u16::from(second & 0b0011_1111);
             ((lower & 0xff) | (upper << 8), 2)
@@ -107,7 +129,10 @@ pub fn decode_any(address: &str) -> Result<(u16, [u8; 32]), AddressError> {
 pub fn decode(address: &str) -> Result<[u8; 32], AddressError> {
     let (prefix, key) = decode_any(address.trim())?;
     if prefix != BITTENSOR_PREFIX {
-        return Err(AddressError::WrongNetwork { expected: BITTENSOR_PREFIX, found: prefix });
+        return Err(AddressError::WrongNetwork {
+            expected: BITTENSOR_PREFIX,
+            found: prefix,
+        });
     }
     Ok(key)
 }
@@ -118,8 +143,9 @@ mod tests {
 
     // //Alice's sr25519 public key and its well-known generic-prefix address.
     const ALICE: [u8; 32] = [
-        0xd4, 0x35, 0x93, 0xc7, 0x15, 0xfd, 0xd3, 0x1c, 0x61, 0x14, 0x1a, 0xbd, 0x04, 0xa9, 0x9f, 0xd6, 0x82, 0x2c,
-        0x85, 0x58, 0x85, 0x4c, 0xcd, 0xe3, 0x9a, 0x56, 0x84, 0xe7, 0xa5, 0x6d, 0xa2, 0x7d,
+        0xd4, 0x35, 0x93, 0xc7, 0x15, 0xfd, 0xd3, 0x1c, 0x61, 0x14, 0x1a, 0xbd, 0x04, 0xa9, 0x9f,
+        0xd6, 0x82, 0x2c, 0x85, 0x58, 0x85, 0x4c, 0xcd, 0xe3, 0x9a, 0x56, 0x84, 0xe7, 0xa5, 0x6d,
+        0xa2, 0x7d,
     ];
     const ALICE_42: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 
@@ -138,7 +164,13 @@ mod tests {
     #[test]
     fn other_networks_are_named() {
         let polkadot = encode(&ALICE, 0);
-        assert_eq!(decode(&polkadot), Err(AddressError::WrongNetwork { expected: 42, found: 0 }));
+        assert_eq!(
+            decode(&polkadot),
+            Err(AddressError::WrongNetwork {
+                expected: 42,
+                found: 0
+            })
+        );
         let kusama_like = encode(&ALICE, 2);
         assert_eq!(decode_any(&kusama_like), Ok((2, ALICE)));
         let two_byte = encode(&ALICE, 1284);
@@ -147,8 +179,17 @@ mod tests {
 
     #[test]
     fn bad_text_is_located() {
-        assert_eq!(decode("5Grw0"), Err(AddressError::NotBase58 { position: 4, character: '0' }));
-        assert!(matches!(decode("5GrwvaEF"), Err(AddressError::WrongLength(_))));
+        assert_eq!(
+            decode("5Grw0"),
+            Err(AddressError::NotBase58 {
+                position: 4,
+                character: '0'
+            })
+        );
+        assert!(matches!(
+            decode("5GrwvaEF"),
+            Err(AddressError::WrongLength(_))
+        ));
         assert!(matches!(decode(""), Err(AddressError::WrongLength(0))));
     }
 }

@@ -17,7 +17,7 @@ pub fn format_tao_grouped(rao: u64) -> String {
     let whole = (rao / RAO_PER_TAO).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push('\u{2009}');
         }
         grouped.push(c);
@@ -31,7 +31,9 @@ pub enum AmountError {
     /// A character that is not a digit or the one decimal point.
     NotANumber(char),
     /// More than nine decimals: rao is the smallest unit.
-    TooPrecise { decimals: usize },
+    TooPrecise {
+        decimals: usize,
+    },
     /// More than `u64::MAX` rao.
     TooLarge,
 }
@@ -40,9 +42,15 @@ impl fmt::Display for AmountError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AmountError::Empty => write!(f, "enter an amount of TAO"),
-            AmountError::NotANumber(c) => write!(f, "'{c}' is not allowed in an amount; use digits and one '.'"),
+            AmountError::NotANumber(c) => write!(
+                f,
+                "'{c}' is not allowed in an amount; use digits and one '.'"
+            ),
             AmountError::TooPrecise { decimals } => {
-                write!(f, "{decimals} decimals given; TAO has at most 9 (1 rao = 0.000000001 TAO)")
+                write!(
+                    f,
+                    "{decimals} decimals given; TAO has at most 9 (1 rao = 0.000000001 TAO)"
+                )
             }
             AmountError::TooLarge => write!(f, "amount is larger than any balance can be"),
         }
@@ -68,11 +76,26 @@ pub fn parse_tao(text: &str) -> Result<u64, AmountError> {
         return Err(AmountError::NotANumber('.'));
     }
     if frac.len() > DECIMALS {
-        return Err(AmountError::TooPrecise { decimals: frac.len() });
+        return Err(AmountError::TooPrecise {
+            decimals: frac.len(),
+        });
     }
-    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| AmountError::TooLarge)? };
-    let frac_rao: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<9}").parse().map_err(|_| AmountError::TooLarge)? };
-    whole.checked_mul(RAO_PER_TAO).and_then(|r| r.checked_add(frac_rao)).ok_or(AmountError::TooLarge)
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| AmountError::TooLarge)?
+    };
+    let frac_rao: u64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}")
+            .parse()
+            .map_err(|_| AmountError::TooLarge)?
+    };
+    whole
+        .checked_mul(RAO_PER_TAO)
+        .and_then(|r| r.checked_add(frac_rao))
+        .ok_or(AmountError::TooLarge)
 }
 
 #[cfg(test)]
@@ -85,7 +108,10 @@ mod tests {
         assert_eq!(format_tao(1), "0.000000001");
         assert_eq!(format_tao(1_500_000_000), "1.500000000");
         assert_eq!(format_tao(u64::MAX), "18446744073.709551615");
-        assert_eq!(format_tao_grouped(1_234_567_500_000_000), "1\u{2009}234\u{2009}567.500000000");
+        assert_eq!(
+            format_tao_grouped(1_234_567_500_000_000),
+            "1\u{2009}234\u{2009}567.500000000"
+        );
     }
 
     #[test]
@@ -103,7 +129,13 @@ mod tests {
         assert_eq!(parse_tao("1,5"), Err(AmountError::NotANumber(',')));
         assert_eq!(parse_tao("-1"), Err(AmountError::NotANumber('-')));
         assert_eq!(parse_tao("1.2.3"), Err(AmountError::NotANumber('.')));
-        assert_eq!(parse_tao("0.0000000001"), Err(AmountError::TooPrecise { decimals: 10 }));
-        assert_eq!(parse_tao("18446744073.709551616"), Err(AmountError::TooLarge));
+        assert_eq!(
+            parse_tao("0.0000000001"),
+            Err(AmountError::TooPrecise { decimals: 10 })
+        );
+        assert_eq!(
+            parse_tao("18446744073.709551616"),
+            Err(AmountError::TooLarge)
+        );
     }
 }

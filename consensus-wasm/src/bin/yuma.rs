@@ -38,7 +38,11 @@ struct Options {
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
-    let mut options = Options { files: Vec::new(), backend: Backend::Cpu, iters: 20 };
+    let mut options = Options {
+        files: Vec::new(),
+        backend: Backend::Cpu,
+        iters: 20,
+    };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -46,7 +50,12 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 options.backend = match it.next().map(String::as_str) {
                     Some("cpu") => Backend::Cpu,
                     Some("gpu") => Backend::Gpu,
-                    other => return Err(format!("--backend: expected cpu or gpu, got {}", other.unwrap_or("nothing"))),
+                    other => {
+                        return Err(format!(
+                            "--backend: expected cpu or gpu, got {}",
+                            other.unwrap_or("nothing")
+                        ));
+                    }
                 }
             }
             "--iters" => {
@@ -57,7 +66,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .filter(|&n| n > 0)
                     .ok_or_else(|| format!("--iters: expected a positive number, got {value}"))?;
             }
-            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}\n{USAGE}")),
+            flag if flag.starts_with("--") => {
+                return Err(format!("unknown option {flag}\n{USAGE}"));
+            }
             file => options.files.push(file.to_string()),
         }
     }
@@ -71,13 +82,18 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let (command, rest) = args.split_first().ok_or(USAGE)?;
     let options = parse(rest)?;
     if options.backend == Backend::Gpu {
-        return Err("--backend gpu: the GPU backend is not available yet; use --backend cpu".into());
+        return Err(
+            "--backend gpu: the GPU backend is not available yet; use --backend cpu".into(),
+        );
     }
     match command.as_str() {
         "epoch" => {
             let input = load(single(&options)?)?;
             let output = run_epoch(&input).map_err(|e| e.to_string())?;
-            println!("{}", serde_json::to_string(&output).map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                serde_json::to_string(&output).map_err(|e| e.to_string())?
+            );
             Ok(ExitCode::SUCCESS)
         }
         "bench" => {
@@ -109,16 +125,26 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             let mut failed = 0usize;
             for file in &options.files {
                 let vector = load_vector(file)?;
-                let expected = vector.expected.ok_or_else(|| format!("{file}: expected: missing, nothing to check against"))?;
+                let expected = vector.expected.ok_or_else(|| {
+                    format!("{file}: expected: missing, nothing to check against")
+                })?;
                 let actual = run_epoch(&vector.input).map_err(|e| format!("{file}: {e}"))?;
                 let cmp = compare_outputs(&expected, &actual);
-                println!("{file}: matches the chain: {} of {} values", cmp.matched(), cmp.checked);
+                println!(
+                    "{file}: matches the chain: {} of {} values",
+                    cmp.matched(),
+                    cmp.checked
+                );
                 for m in &cmp.mismatches {
                     println!("  {m}");
                 }
                 failed += usize::from(!cmp.is_exact());
             }
-            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         other => Err(format!("unknown command {other}\n{USAGE}")),
     }
@@ -138,6 +164,9 @@ fn load_vector(path: &str) -> Result<VectorFile, String> {
 
 fn load(path: &str) -> Result<EpochInput, String> {
     let vector = load_vector(path)?;
-    vector.input.validate().map_err(|e| format!("{path}: {e}"))?;
+    vector
+        .input
+        .validate()
+        .map_err(|e| format!("{path}: {e}"))?;
     Ok(vector.input)
 }

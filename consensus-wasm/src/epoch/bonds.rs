@@ -26,7 +26,8 @@ impl LiquidAlpha {
         Self {
             low: from_u16(low).saturating_div(max),
             high: from_u16(high).saturating_div(max),
-            slope: I32F32::saturating_from_num(steepness).saturating_div(I32F32::saturating_from_num(-100)),
+            slope: I32F32::saturating_from_num(steepness)
+                .saturating_div(I32F32::saturating_from_num(-100)),
         }
     }
 
@@ -38,7 +39,9 @@ impl LiquidAlpha {
         let combined = if weight >= bond { diff_buy } else { diff_sell };
         let e = exp_safe(self.slope.saturating_mul(combined.saturating_sub(half)));
         let sigmoid = ONE.saturating_div(ONE.saturating_add(e));
-        let alpha = self.low.saturating_add(sigmoid.saturating_mul(self.high.saturating_sub(self.low)));
+        let alpha = self
+            .low
+            .saturating_add(sigmoid.saturating_mul(self.high.saturating_sub(self.low)));
         clamp(alpha, self.low, self.high)
     }
 }

@@ -11,7 +11,12 @@ use crate::sparse::Matrix;
 
 /// Consensus of each of `columns` columns. `active_stake` has one entry per row; rows with zero
 /// stake take no part. Columns nobody with stake weights come out as zero.
-pub fn weighted_median_cols(active_stake: &[I32F32], weights: &Matrix, columns: u16, kappa: I32F32) -> Vec<I32F32> {
+pub fn weighted_median_cols(
+    active_stake: &[I32F32],
+    weights: &Matrix,
+    columns: u16,
+    kappa: I32F32,
+) -> Vec<I32F32> {
     let mut use_stake: Vec<I32F32> = active_stake.iter().copied().filter(|&s| s > ZERO).collect();
     normalize32(&mut use_stake);
     let stake_sum = wrapping_sum32(use_stake.iter());
@@ -55,10 +60,21 @@ struct Quickselect {
 
 impl Quickselect {
     fn new(validators: usize) -> Self {
-        Self { score: vec![ZERO; validators], partition: Vec::new(), lower: Vec::new(), upper: Vec::new() }
+        Self {
+            score: vec![ZERO; validators],
+            partition: Vec::new(),
+            lower: Vec::new(),
+            upper: Vec::new(),
+        }
     }
 
-    fn median(&mut self, stake: &[I32F32], entries: &[(u32, I32F32)], minority: I32F32, stake_sum: I32F32) -> I32F32 {
+    fn median(
+        &mut self,
+        stake: &[I32F32],
+        entries: &[(u32, I32F32)],
+        minority: I32F32,
+        stake_sum: I32F32,
+    ) -> I32F32 {
         for &(k, v) in entries {
             if let Some(cell) = self.score.get_mut(k as usize) {
                 *cell = v;
@@ -75,7 +91,12 @@ impl Quickselect {
 
     /// `weighted_median` over all validators, starting from the partition [0, stake_sum].
     fn run(&mut self, stake: &[I32F32], minority: I32F32, stake_sum: I32F32) -> I32F32 {
-        let Self { score, partition, lower, upper } = self;
+        let Self {
+            score,
+            partition,
+            lower,
+            upper,
+        } = self;
         let score_of = |k: u32| score.get(k as usize).copied().unwrap_or(ZERO);
         let stake_of = |k: u32| stake.get(k as usize).copied().unwrap_or(ZERO);
         partition.clear();

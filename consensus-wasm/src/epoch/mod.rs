@@ -16,8 +16,8 @@ mod median;
 pub use bonds::{LiquidAlpha, exp_safe};
 
 use crate::fixed::{
-    I32F32, I64F64, U96F32, ZERO, div32, from_u16, normalize32, normalize32_with_sum,
-    normalize64, proportion_to_u16, share_of_rao, u16_proportion, wrapping_sum32,
+    I32F32, I64F64, U96F32, ZERO, div32, from_u16, normalize32, normalize32_with_sum, normalize64,
+    proportion_to_u16, share_of_rao, u16_proportion, wrapping_sum32,
 };
 use crate::input::{EpochInput, InputError};
 use crate::output::EpochOutput;
@@ -96,14 +96,20 @@ pub fn epoch_terms(input: &EpochInput) -> EpochTerms {
     sparse::mask_rows(&forbids, &mut weights);
     sparse::mask_diag(&mut weights, input.owner_uid);
     // A weight set before its target registered points at the previous holder of that uid.
-    sparse::mask_by_row_and_col(&mut weights, &last_update, &input.block_at_registration, |updated, registered| {
-        updated <= registered
-    });
+    sparse::mask_by_row_and_col(
+        &mut weights,
+        &last_update,
+        &input.block_at_registration,
+        |updated, registered| updated <= registered,
+    );
     if input.commit_reveal.enabled {
         let commit_blocks = earliest_live_commits(input);
-        sparse::mask_by_row_and_col(&mut weights, &commit_blocks, &input.block_at_registration, |committed, registered| {
-            committed < registered
-        });
+        sparse::mask_by_row_and_col(
+            &mut weights,
+            &commit_blocks,
+            &input.block_at_registration,
+            |committed, registered| committed < registered,
+        );
     }
     sparse::row_normalize(&mut weights);
 
@@ -128,11 +134,22 @@ pub fn epoch_terms(input: &EpochInput) -> EpochTerms {
 
     let (dividends, stored_bonds) = if input.yuma3_enabled {
         let mut old_bonds = sparse::from_u16_rows(&input.bonds, n, u16_proportion);
-        sparse::mask_by_col(&mut old_bonds, last_tempo, &input.block_at_registration, not_since_last_tempo);
+        sparse::mask_by_col(
+            &mut old_bonds,
+            last_tempo,
+            &input.block_at_registration,
+            not_since_last_tempo,
+        );
         let liquid = input.liquid_alpha_enabled && consensus.iter().any(|&c| c != ZERO);
         let ema_bonds = if liquid {
             let params = LiquidAlpha::new(input.alpha_values, input.alpha_sigmoid_steepness);
-            bonds::ema_liquid(&weights_for_bonds, &old_bonds, &consensus, &params, &mut scratch)
+            bonds::ema_liquid(
+                &weights_for_bonds,
+                &old_bonds,
+                &consensus,
+                &params,
+                &mut scratch,
+            )
         } else {
             let alpha = bonds::moving_average_alpha(input.bonds_moving_average);
             sparse::ema(&weights_for_bonds, &old_bonds, alpha, &mut scratch)
@@ -149,7 +166,12 @@ pub fn epoch_terms(input: &EpochInput) -> EpochTerms {
         (dividends, ema_bonds)
     } else {
         let mut old_bonds = sparse::from_u16_rows(&input.bonds, n, from_u16);
-        sparse::mask_by_col(&mut old_bonds, last_tempo, &input.block_at_registration, not_since_last_tempo);
+        sparse::mask_by_col(
+            &mut old_bonds,
+            last_tempo,
+            &input.block_at_registration,
+            not_since_last_tempo,
+        );
         sparse::col_normalize(&mut old_bonds, n);
         let mut delta = sparse::row_hadamard(&weights_for_bonds, &active_stake);
         sparse::col_normalize(&mut delta, n);
@@ -163,7 +185,11 @@ pub fn epoch_terms(input: &EpochInput) -> EpochTerms {
     };
 
     // == Emission ==
-    let combined: Vec<I32F32> = incentive.iter().zip(&dividends).map(|(i, d)| i.saturating_add(*d)).collect();
+    let combined: Vec<I32F32> = incentive
+        .iter()
+        .zip(&dividends)
+        .map(|(i, d)| i.saturating_add(*d))
+        .collect();
     let emission_sum = wrapping_sum32(combined.iter());
     let mut server = incentive.clone();
     let mut validator = dividends.clone();
@@ -173,11 +199,20 @@ pub fn epoch_terms(input: &EpochInput) -> EpochTerms {
     normalize32(&mut combined_norm);
     // No weights, outdated weights or only self-weights: emission follows stake instead.
     if emission_sum == ZERO {
-        let fallback = if wrapping_sum32(active_stake.iter()) == ZERO { &stake } else { &active_stake };
+        let fallback = if wrapping_sum32(active_stake.iter()) == ZERO {
+            &stake
+        } else {
+            &active_stake
+        };
         validator.clone_from(fallback);
         combined_norm.clone_from(fallback);
     }
-    let rao = |shares: &[I32F32]| -> Vec<u64> { shares.iter().map(|&x| share_of_rao(x, input.rao_emission)).collect() };
+    let rao = |shares: &[I32F32]| -> Vec<u64> {
+        shares
+            .iter()
+            .map(|&x| share_of_rao(x, input.rao_emission))
+            .collect()
+    };
 
     debug_assert_eq!(stake.len(), nu);
     EpochTerms {
@@ -205,10 +240,20 @@ pub fn persisted(input: &EpochInput, terms: &EpochTerms) -> EpochOutput {
         .filter_map(|(uid, hotkey)| hotkey.map(|_| uid))
         .collect();
     let u16s = |v: &[I32F32]| -> Vec<u16> {
-        uids.iter().map(|&u| v.get(u).copied().map(proportion_to_u16).unwrap_or(0)).collect()
+        uids.iter()
+            .map(|&u| v.get(u).copied().map(proportion_to_u16).unwrap_or(0))
+            .collect()
     };
-    let bools = |v: &[bool]| -> Vec<bool> { uids.iter().map(|&u| v.get(u).copied().unwrap_or(false)).collect() };
-    let raos = |v: &[u64]| -> Vec<u64> { uids.iter().map(|&u| v.get(u).copied().unwrap_or(0)).collect() };
+    let bools = |v: &[bool]| -> Vec<bool> {
+        uids.iter()
+            .map(|&u| v.get(u).copied().unwrap_or(false))
+            .collect()
+    };
+    let raos = |v: &[u64]| -> Vec<u64> {
+        uids.iter()
+            .map(|&u| v.get(u).copied().unwrap_or(0))
+            .collect()
+    };
     let bonds = uids
         .iter()
         .map(|&u| {
@@ -254,7 +299,8 @@ fn normalised_stake(input: &EpochInput) -> Vec<I32F32> {
             if !has_key {
                 return I64F64::from_bits(0);
             }
-            let alpha = I64F64::saturating_from_num(input.alpha_stake.get(uid).copied().unwrap_or(0));
+            let alpha =
+                I64F64::saturating_from_num(input.alpha_stake.get(uid).copied().unwrap_or(0));
             let tao = I64F64::saturating_from_num(input.tao_stake.get(uid).copied().unwrap_or(0));
             let total = alpha.saturating_add(tao.saturating_mul(tao_weight));
             let is_owner = input.owner_uid.is_some_and(|o| usize::from(o) == uid);
@@ -305,7 +351,9 @@ fn mask_vector(mask: &[bool], vector: &mut [I32F32]) {
 /// timelocked commits take every entry of every live epoch.
 fn earliest_live_commits(input: &EpochInput) -> Vec<u64> {
     let cr = &input.commit_reveal;
-    let expired = |commit_epoch: u64| cr.current_epoch_with_lookahead > commit_epoch.saturating_add(cr.reveal_period);
+    let expired = |commit_epoch: u64| {
+        cr.current_epoch_with_lookahead > commit_epoch.saturating_add(cr.reveal_period)
+    };
     // Keys maps hotkey -> uid; vectors never repeat a hotkey (validated).
     let uids: std::collections::HashMap<u64, usize> = input
         .hotkeys
@@ -321,11 +369,19 @@ fn earliest_live_commits(input: &EpochInput) -> Vec<u64> {
         }
     };
     for account in &cr.weight_commits {
-        if let Some(&(_, commit_block, _)) = account.commits.iter().find(|(epoch, _, _)| !expired(*epoch)) {
+        if let Some(&(_, commit_block, _)) = account
+            .commits
+            .iter()
+            .find(|(epoch, _, _)| !expired(*epoch))
+        {
             lower(uid_of(account.hotkey), commit_block);
         }
     }
-    for epoch in cr.timelocked_commits.iter().filter(|e| !expired(e.commit_epoch)) {
+    for epoch in cr
+        .timelocked_commits
+        .iter()
+        .filter(|e| !expired(e.commit_epoch))
+    {
         for &(hotkey, commit_block, _) in &epoch.entries {
             lower(uid_of(hotkey), commit_block);
         }

@@ -1,0 +1,15 @@
+//! taoscope's browser app: a Leptos client-side app plus the Web Worker that runs the Yuma engine.
+//!
+//! - [`shell`]: the router and the header (network choice, connection state).
+//! - [`pages`]: one module per page; a page exists when it does something.
+//! - [`webgpu`]: what the browser's WebGPU adapter is, for the System page and (next) the GPU engine.
+//! - [`epoch_protocol`]: the messages between the Epoch lab and its worker.
+
+pub mod epoch_protocol;
+pub mod pages;
+pub mod shell;
+pub mod webgpu;
+
+/// The app's version and the commit it was built from.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const COMMIT: &str = env!("TAOSCOPE_COMMIT");

@@ -1,0 +1,2 @@
+pub mod epoch_lab;
+pub mod system;

@@ -1,0 +1,98 @@
+//! The golden vectors, run by the engine compiled to wasm32 in headless Chromium.
+//!
+//! The files are compiled in from `../shared/` (the browser has no file system); nothing is copied
+//! into the repository.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly on bad fixtures
+
+use taoscope_consensus::{VectorFile, compare_outputs, run_epoch};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+macro_rules! vector {
+    ($path:literal) => {
+        (
+            $path,
+            include_str!(concat!("../../../shared/vectors/", $path)),
+        )
+    };
+}
+
+const GOLDEN: &[(&str, &str)] = &[
+    vector!("yuma/000_pub_small_2uid_one_validator.json"),
+    vector!("yuma/001_pub_small_3uid_two_val_agree.json"),
+    vector!("yuma/002_pub_small_4uid_disagree_with_bonds.json"),
+    vector!("yuma/003_pub_edge_zero_stake.json"),
+    vector!("yuma/004_pub_edge_all_weights_zero.json"),
+    vector!("yuma/005_pub_edge_self_weights.json"),
+    vector!("yuma/006_pub_edge_owner_self_weight_kept.json"),
+    vector!("yuma/007_pub_edge_outdated_past_cutoff.json"),
+    vector!("yuma/008_pub_edge_validator_without_permit.json"),
+    vector!("yuma/009_pub_edge_registered_after_update.json"),
+    vector!("yuma/010_pub_edge_median_tie.json"),
+    vector!("yuma/011_pub_edge_kappa_0_2.json"),
+    vector!("yuma/012_pub_edge_kappa_0_8.json"),
+    vector!("yuma/013_pub_edge_yuma3_liquid_alpha.json"),
+    vector!("yuma/014_pub_edge_yuma3_no_liquid.json"),
+    vector!("yuma/015_pub_edge_yuma2_liquid_flag_ignored.json"),
+    vector!("yuma/016_pub_edge_max_validators_2.json"),
+    vector!("yuma/017_pub_edge_tao_weight_stake.json"),
+    vector!("yuma/018_pub_edge_stake_threshold.json"),
+    vector!("yuma/019_pub_edge_bonds_penalty0_bma05.json"),
+    vector!("yuma/020_pub_n64_v16_base.json"),
+    vector!("yuma/021_pub_n64_v16_yuma3_liquid.json"),
+    vector!("yuma/022_pub_n64_v16_yuma3.json"),
+    vector!("yuma/023_pub_n64_v16_kappa.json"),
+    vector!("yuma/024_pub_n64_v16_ties_cr.json"),
+    vector!("yuma/025_pub_n256_v64_base.json"),
+    vector!("yuma/026_pub_n256_v64_yuma3_liquid.json"),
+    vector!("yuma/027_pub_n256_v64_yuma3.json"),
+    vector!("yuma/028_pub_n256_v64_kappa.json"),
+    vector!("yuma/029_pub_n256_v64_ties_cr.json"),
+    vector!("yuma/030_pub_n1024_v64_base.json"),
+    vector!("yuma/031_pub_n1024_v64_yuma3_liquid.json"),
+    vector!("yuma/032_pub_n1024_v64_yuma3.json"),
+    vector!("yuma/033_pub_n1024_v64_kappa.json"),
+    vector!("yuma/034_pub_n1024_v64_ties_cr.json"),
+    vector!("yuma/035_pub_n100_v40_base.json"),
+    vector!("yuma/036_pub_n100_v40_yuma3_liquid.json"),
+    vector!("yuma/037_pub_n100_v40_yuma3.json"),
+    vector!("yuma/038_pub_n100_v40_kappa.json"),
+    vector!("yuma/039_pub_n100_v40_ties_cr.json"),
+];
+
+/// One large case as well: 1024 uids, Yuma3 bonds with liquid alpha, from the bench set.
+const LARGE: &[(&str, &str)] = &[
+    vector!("yuma-bench/bench_n1024_y3la.json"),
+    vector!("yuma-bench/bench_n1024_y2.json"),
+];
+
+fn check(cases: &[(&str, &str)]) {
+    let mut failures = Vec::new();
+    for (name, text) in cases {
+        let vector = VectorFile::from_json(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let expected = vector.expected.expect("golden vectors carry expected");
+        let actual = run_epoch(&vector.input).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let cmp = compare_outputs(&expected, &actual);
+        if !cmp.is_exact() {
+            failures.push(format!(
+                "{name}: {} of {} differ, first: {}",
+                cmp.mismatches.len(),
+                cmp.checked,
+                cmp.mismatches[0]
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[wasm_bindgen_test]
+fn every_public_golden_vector_matches_in_the_browser() {
+    check(GOLDEN);
+}
+
+#[wasm_bindgen_test]
+fn a_1024_uid_epoch_matches_in_the_browser() {
+    check(LARGE);
+}

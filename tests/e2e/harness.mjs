@@ -1,0 +1,73 @@
+// End-to-end harness: serves dist/ on loopback and drives Debian's Chromium with playwright-core.
+// A page fails its test on any uncaught exception or console error; screenshots go to
+// target/e2e/ for a person to look at.
+import { createServer } from 'node:http';
+import { readFile, stat, mkdir } from 'node:fs/promises';
+import { extname, join, normalize, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const SHARED = resolve(ROOT, '../shared');
+export const SCREENSHOTS = join(ROOT, 'target', 'e2e');
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json',
+};
+
+/** Serves dist/ on 127.0.0.1 with the app's routes falling back to index.html. */
+export async function serveDist() {
+  const dist = join(ROOT, 'dist');
+  await stat(join(dist, 'index.html')).catch(() => {
+    throw new Error('dist/index.html is missing: run `trunk build` first (scripts/test does)');
+  });
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    let file = join(dist, path);
+    let body;
+    try {
+      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+      body = await readFile(file);
+    } catch {
+      file = join(dist, 'index.html');
+      body = await readFile(file);
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(body);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Launches Chromium with the flags of shared/docs/toolchain.md (WebGPU on, quiet on a closed network). */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--enable-unsafe-webgpu', '--no-sandbox', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    // playwright gives every launch a fresh, empty profile directory of its own.
+  });
+}
+
+/** A page that records console errors and uncaught exceptions; `assertClean()` fails on any. */
+export async function openPage(browser) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = [];
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
+  page.on('pageerror', (err) => problems.push(`uncaught exception: ${err.message}`));
+  page.assertClean = () => {
+    if (problems.length) throw new Error(`the page reported errors:\n${problems.join('\n')}`);
+  };
+  return page;
+}
+
+export async function screenshot(page, name) {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

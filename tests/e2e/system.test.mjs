@@ -1,0 +1,44 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveDist, launchBrowser, openPage, screenshot } from './harness.mjs';
+
+let server, browser;
+before(async () => { server = await serveDist(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await server?.close(); });
+
+test('System page shows the build and the SwiftShader WebGPU adapter', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${server.url}/system`);
+  await page.getByTestId('app-version').waitFor();
+  assert.match(await page.getByTestId('app-version').textContent(), /^\d+\.\d+\.\d+$/);
+  assert.ok((await page.getByTestId('app-commit').textContent()).trim().length > 0);
+
+  const status = page.getByTestId('webgpu-status');
+  await page.waitForFunction(() => document.querySelector('[data-testid="webgpu-status"]')?.dataset.state);
+  assert.equal(await status.getAttribute('data-state'), 'adapter', `no adapter: ${await status.textContent()}`);
+  const adapter = `${await page.getByTestId('webgpu-adapter').textContent()} ${await page.getByTestId('webgpu-architecture').textContent()}`;
+  assert.match(adapter, /swiftshader/i);
+  assert.match(await page.getByTestId('webgpu-fallback').textContent(), /^yes/);
+  assert.match(await page.getByTestId('webgpu-limits').textContent(), /maxComputeWorkgroupSizeX\s*\d+/);
+  await screenshot(page, 'system');
+  page.assertClean();
+});
+
+test('the header offers the networks and says it is not connected', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${server.url}/system`);
+  const options = await page.getByTestId('network-select').locator('option').allTextContents();
+  assert.deepEqual(options, ['Localnet (this machine)', 'Finney (mainnet)']);
+  await page.getByTestId('network-select').selectOption('finney');
+  await page.reload();
+  assert.equal(await page.getByTestId('network-select').inputValue(), 'finney', 'the choice survives a reload');
+  assert.match(await page.getByTestId('connection-state').textContent(), /Not connected/);
+  page.assertClean();
+});
+
+test('an unknown address says so and links back', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${server.url}/no-such-page`);
+  await page.getByText('Page not found').waitFor();
+  page.assertClean();
+});
