@@ -13,9 +13,15 @@ use std::time::Instant;
 use taoscope_consensus::{EpochInput, VectorFile, compare_outputs, run_epoch};
 
 const USAGE: &str = "usage: yuma epoch FILE [--backend cpu|gpu]\n       yuma bench FILE [--backend cpu|gpu] [--iters N]\n       yuma check FILE...";
+/// Errors stay on one line, so the usage hint is too.
+const HINT: &str = "(see `yuma --help`)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     match run(&args) {
         Ok(code) => code,
         Err(message) => {
@@ -67,19 +73,21 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .ok_or_else(|| format!("--iters: expected a positive number, got {value}"))?;
             }
             flag if flag.starts_with("--") => {
-                return Err(format!("unknown option {flag}\n{USAGE}"));
+                return Err(format!("unknown option {flag} {HINT}"));
             }
             file => options.files.push(file.to_string()),
         }
     }
     if options.files.is_empty() {
-        return Err(format!("missing FILE\n{USAGE}"));
+        return Err(format!("missing FILE {HINT}"));
     }
     Ok(options)
 }
 
 fn run(args: &[String]) -> Result<ExitCode, String> {
-    let (command, rest) = args.split_first().ok_or(USAGE)?;
+    let (command, rest) = args
+        .split_first()
+        .ok_or(format!("missing command {HINT}"))?;
     let options = parse(rest)?;
     if options.backend == Backend::Gpu {
         return Err(
@@ -146,14 +154,14 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                 ExitCode::from(1)
             })
         }
-        other => Err(format!("unknown command {other}\n{USAGE}")),
+        other => Err(format!("unknown command {other} {HINT}")),
     }
 }
 
 fn single(options: &Options) -> Result<&str, String> {
     match options.files.as_slice() {
         [file] => Ok(file),
-        _ => Err(format!("expected exactly one FILE\n{USAGE}")),
+        _ => Err(format!("expected exactly one FILE {HINT}")),
     }
 }
 
