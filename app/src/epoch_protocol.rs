@@ -6,6 +6,11 @@
 use serde::{Deserialize, Serialize};
 use taoscope_consensus::{EpochOutput, VectorFile, compare_outputs, run_epoch};
 
+/// What the worker posts once its message handler is installed. Messages posted to a worker
+/// before that (while its wasm is still instantiating) would be dropped, so the page holds its
+/// requests until it sees this.
+pub const WORKER_READY: &str = "ready";
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EpochRequest {
     pub id: u32,

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { serveDist, launchBrowser, openPage, screenshot, SHARED } from './harness.mjs';
 
@@ -56,5 +56,27 @@ test('a malformed file gets an error naming the field, and the page keeps workin
   await page.getByTestId('epoch-file').setInputFiles(join(SHARED, 'vectors/yuma/000_pub_small_2uid_one_validator.json'));
   await page.getByTestId('epoch-match').waitFor();
   assert.equal(await page.getByTestId('epoch-match').getAttribute('data-state'), 'match');
+  page.assertClean();
+});
+
+test('a file dropped on the drop zone runs, and the export is the recomputed epoch', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${server.url}/epoch-lab`);
+  const path = join(SHARED, 'vectors/yuma/013_pub_edge_yuma3_liquid_alpha.json');
+  const text = readFileSync(path, 'utf8');
+  // A real drop event carrying a real File, as a person dragging from their desktop would send.
+  const transfer = await page.evaluateHandle((body) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([body], '013_pub_edge_yuma3_liquid_alpha.json', { type: 'application/json' }));
+    return dt;
+  }, text);
+  await page.getByTestId('epoch-dropzone').dispatchEvent('dragover', { dataTransfer: transfer });
+  await page.getByTestId('epoch-dropzone').dispatchEvent('drop', { dataTransfer: transfer });
+  await page.getByTestId('epoch-match').waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByTestId('epoch-match').getAttribute('data-state'), 'match');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('epoch-export').click()]);
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.deepEqual(exported, JSON.parse(text).expected, 'the export holds exactly the persisted fields');
   page.assertClean();
 });

@@ -1,7 +1,7 @@
 //! The epoch worker: receives an [`EpochRequest`] as a JSON string, answers an [`EpochResponse`].
 //! Running here keeps the page responsive while a large subnet's epoch is computed.
 
-use taoscope_app::epoch_protocol::{EpochRequest, EpochResponse, run_request};
+use taoscope_app::epoch_protocol::{EpochRequest, EpochResponse, WORKER_READY, run_request};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -33,4 +33,5 @@ fn main() {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget(); // lives as long as the worker
+    let _ = scope.post_message(&JsValue::from_str(WORKER_READY));
 }

@@ -1,7 +1,7 @@
 //! Epoch lab: drop a `yuma-epoch-vector/v1` file, recompute its epoch in a Web Worker, and see
 //! per-uid results, the bonds, and whether they match what the chain persisted.
 
-use crate::epoch_protocol::{EpochRequest, EpochResponse, EpochRun};
+use crate::epoch_protocol::{EpochRequest, EpochResponse, EpochRun, WORKER_READY};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use taoscope_light_client::units::format_tao;
@@ -26,8 +26,8 @@ enum LabState {
 pub fn EpochLab() -> impl IntoView {
     let state = RwSignal::new(LabState::Empty);
     let next_id = StoredValue::new(0u32);
-    let worker: StoredValue<Option<Worker>, LocalStorage> =
-        StoredValue::new_local(start_worker(state));
+    let worker: StoredValue<Option<EpochWorker>, LocalStorage> = StoredValue::new_local(None);
+    worker.set_value(start_worker(state, worker));
 
     let submit = move |file_name: String, file_text: String| {
         let id = next_id.get_value().wrapping_add(1);
@@ -37,10 +37,12 @@ pub fn EpochLab() -> impl IntoView {
             file_name: file_name.clone(),
             file_text,
         };
-        let sent = worker.with_value(|w| match (w, serde_json::to_string(&request)) {
-            (Some(w), Ok(text)) => w.post_message(&JsValue::from_str(&text)).is_ok(),
-            _ => false,
-        });
+        let sent = match serde_json::to_string(&request) {
+            Ok(text) => worker
+                .try_update_value(|w| w.as_mut().is_some_and(|w| w.send(text)))
+                .unwrap_or(false),
+            Err(_) => false,
+        };
         if sent {
             state.set(LabState::Running {
                 name: file_name,
@@ -139,15 +141,51 @@ pub fn EpochLab() -> impl IntoView {
     }
 }
 
-fn start_worker(state: RwSignal<LabState>) -> Option<Worker> {
+/// The epoch worker and the requests that wait for it to finish starting.
+struct EpochWorker {
+    worker: Worker,
+    ready: bool,
+    waiting: Vec<String>,
+}
+
+impl EpochWorker {
+    fn send(&mut self, message: String) -> bool {
+        if self.ready {
+            self.worker
+                .post_message(&JsValue::from_str(&message))
+                .is_ok()
+        } else {
+            self.waiting.push(message);
+            true
+        }
+    }
+
+    fn on_ready(&mut self) {
+        self.ready = true;
+        for message in std::mem::take(&mut self.waiting) {
+            let _ = self.worker.post_message(&JsValue::from_str(&message));
+        }
+    }
+}
+
+fn start_worker(
+    state: RwSignal<LabState>,
+    handle: StoredValue<Option<EpochWorker>, LocalStorage>,
+) -> Option<EpochWorker> {
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Classic);
     let worker = Worker::new_with_options(WORKER_URL, &options).ok()?;
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-        let parsed = event
-            .data()
-            .as_string()
-            .and_then(|t| serde_json::from_str::<EpochResponse>(&t).ok());
+        let text = event.data().as_string();
+        if text.as_deref() == Some(WORKER_READY) {
+            handle.update_value(|w| {
+                if let Some(w) = w.as_mut() {
+                    w.on_ready();
+                }
+            });
+            return;
+        }
+        let parsed = text.and_then(|t| serde_json::from_str::<EpochResponse>(&t).ok());
         state.set(match parsed {
             Some(EpochResponse { result: Ok(run), .. }) => LabState::Done(Box::new(run)),
             Some(EpochResponse { result: Err(message), .. }) => LabState::Failed(message),
@@ -163,7 +201,11 @@ fn start_worker(state: RwSignal<LabState>) -> Option<Worker> {
     });
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_error.forget();
-    Some(worker)
+    Some(EpochWorker {
+        worker,
+        ready: false,
+        waiting: Vec::new(),
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
