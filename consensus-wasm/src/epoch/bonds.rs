@@ -8,7 +8,6 @@
 
 use crate::fixed::{I32F32, ONE, ZERO, from_u16};
 use crate::sparse::{Matrix, Row, Scratch};
-use substrate_fixed::transcendental::exp;
 
 /// The subnet's liquid-alpha parameters as the chain converts them.
 #[derive(Clone, Copy, Debug)]
@@ -56,11 +55,47 @@ fn clamp(value: I32F32, low: I32F32, high: I32F32) -> I32F32 {
 pub fn exp_safe(x: I32F32) -> I32F32 {
     let limit = I32F32::from_bits(20 << 32);
     let x = x.clamp(-limit, limit);
-    match exp::<I32F32, I32F32>(x) {
-        Ok(v) => v,
-        Err(()) if x <= ZERO => ZERO,
-        Err(()) => I32F32::max_value(),
+    match exp_series(x) {
+        Some(v) => v,
+        None if x <= ZERO => ZERO,
+        None => I32F32::max_value(),
     }
+}
+
+/// substrate-fixed's `transcendental::exp::<I32F32, I32F32>`, replayed on raw `i64` words.
+///
+/// The same steps in the same order, so the same bits (tests compare the two on every input
+/// class): 1 + x + Σ_{i=2}^{31} term_i with term_i = ⌊term_{i−1} · x⌋ / i (the multiply floors at
+/// 2⁻³², the divide by the integer i truncates), failing on any overflow; a negative x is
+/// negated first and the sum inverted at the end. Two quirks are kept: exp(0) = 1 exactly, and
+/// exp(1) is the library's 23-bit constant e, not the series. The i64 form avoids the library's
+/// 128-bit division per term, and it is the algorithm the GPU shader implements word by word.
+pub fn exp_series(x: I32F32) -> Option<I32F32> {
+    const ONE_RAW: i64 = 1 << 32;
+    let raw = x.to_bits();
+    if raw == 0 {
+        return Some(ONE);
+    }
+    if raw == ONE_RAW {
+        return Some(I32F32::from(substrate_fixed::transcendental::E));
+    }
+    let negative = raw < 0;
+    let operand = if negative { raw.checked_neg()? } else { raw };
+    let mut result = operand.checked_add(ONE_RAW)?;
+    let mut term = operand;
+    for i in 2..32i64 {
+        // checked_mul: the exact product, floored at 2⁻³², must fit.
+        term = i64::try_from((i128::from(term) * i128::from(operand)) >> 32).ok()?;
+        // checked_div by the fixed-point integer i: ⌊term·2³² / (i·2³²)⌋ toward zero = term / i.
+        term /= i;
+        result = result.checked_add(term)?;
+    }
+    if negative {
+        // checked_div(1, result): 2⁶⁴ / result toward zero; result ≥ 1 here.
+        let inverse = (1i128 << 64).checked_div(i128::from(result))?;
+        return i64::try_from(inverse).ok().map(I32F32::from_bits);
+    }
+    Some(I32F32::from_bits(result))
 }
 
 /// Liquid-alpha EMA of bonds: for each cell (i, j) of the bond-weight row,
@@ -147,4 +182,64 @@ pub fn moving_average_alpha(bonds_moving_average: u64) -> I32F32 {
         I64F64::saturating_from_num(1_000_000u32),
     );
     ONE.saturating_sub(I32F32::saturating_from_num(bma))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use substrate_fixed::transcendental::exp;
+
+    fn library(x: I32F32) -> Option<I32F32> {
+        exp::<I32F32, I32F32>(x).ok()
+    }
+
+    #[test]
+    fn exp_series_is_the_library_exp_on_a_fine_grid() {
+        // Every 2⁻¹⁰ over [-24, 24]: covers the clamped range and the overflow edge (~21.5).
+        let step = 1i64 << 22;
+        let mut raw = -24i64 << 32;
+        while raw <= 24i64 << 32 {
+            let x = I32F32::from_bits(raw);
+            assert_eq!(exp_series(x), library(x), "x = {x}");
+            raw += step;
+        }
+    }
+
+    #[test]
+    fn exp_series_is_the_library_exp_on_edges_and_random_bits() {
+        let mut edges: Vec<i64> = vec![
+            0,
+            1,
+            -1,
+            1 << 32,
+            -(1 << 32),
+            (1 << 32) + 1,
+            (1 << 32) - 1,
+            i64::MIN,
+            i64::MAX,
+            i64::MIN + 1,
+        ];
+        for k in [20i64, 21, 22, 23, 31] {
+            edges.extend([
+                (k << 32) - 1,
+                k << 32,
+                (k << 32) + 1,
+                -(k << 32) - 1,
+                -(k << 32),
+                -(k << 32) + 1,
+            ]);
+        }
+        let mut state = 0x243F_6A88_85A3_08D3u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            edges.push(state as i64);
+            edges.push((state as i64) >> 29); // small magnitudes, where the series does not fail
+        }
+        for raw in edges {
+            let x = I32F32::from_bits(raw);
+            assert_eq!(exp_series(x), library(x), "x raw = {raw}");
+        }
+    }
 }
