@@ -23,12 +23,15 @@
 //! - [`sparse`]: the sparse-matrix operations, each matching one chain helper.
 //! - [`mechanisms`]: splitting a subnet's emission over mechanisms and aggregating the results.
 //! - [`vector`] / [`compare`]: the `yuma-epoch-vector/v1` file format and field-by-field checks.
+//! - `gpu` (feature `gpu`): the WGSL fixed-point library and the wgpu device the GPU engine runs on.
 
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod compare;
 pub mod epoch;
 pub mod fixed;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod input;
 pub mod mechanisms;
 pub mod output;

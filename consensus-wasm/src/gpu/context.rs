@@ -1,0 +1,192 @@
+//! One wgpu device, created once and reused: adapter selection with a reason a person can read
+//! when there is none.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+/// Why the GPU engine cannot run (the CPU engine still can).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GpuError {
+    /// No adapter: no GPU, no Vulkan driver (lavapipe), or a browser without WebGPU.
+    NoAdapter(String),
+    /// The adapter refused a device with the limits we need.
+    Device(String),
+    /// The device was lost or a buffer could not be read back.
+    Lost(String),
+}
+
+impl fmt::Display for GpuError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GpuError::NoAdapter(why) => write!(
+                f,
+                "no GPU adapter ({why}); on Linux without a GPU install Mesa's lavapipe (apt-get install mesa-vulkan-drivers)"
+            ),
+            GpuError::Device(why) => write!(f, "the GPU adapter refused a device: {why}"),
+            GpuError::Lost(why) => write!(f, "the GPU device failed mid-run: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for GpuError {}
+
+/// A device and its queue, plus what the adapter says it is.
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub adapter: wgpu::AdapterInfo,
+}
+
+impl GpuContext {
+    /// Asks for the default adapter (a real GPU if there is one, else a software one).
+    pub async fn new() -> Result<Self, GpuError> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..wgpu::RequestAdapterOptions::default()
+            })
+            .await
+            .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("taoscope yuma"),
+                required_features: wgpu::Features::empty(),
+                required_limits: adapter.limits(),
+                experimental_features: wgpu::ExperimentalFeatures::default(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| GpuError::Device(e.to_string()))?;
+        Ok(Self {
+            device,
+            queue,
+            adapter: adapter.get_info(),
+        })
+    }
+
+    /// [`GpuContext::new`], blocking (native only; the browser must await).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn new_blocking() -> Result<Self, GpuError> {
+        pollster::block_on(Self::new())
+    }
+
+    /// "llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan, Cpu)": what ran the shaders.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({:?}, {:?})",
+            self.adapter.name, self.adapter.backend, self.adapter.device_type
+        )
+    }
+
+    /// Compiles a composed WGSL program into a compute pipeline with its entry point.
+    pub fn pipeline(&self, label: &str, source: &str, entry_point: &str) -> wgpu::ComputePipeline {
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+        self.device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry_point),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                cache: None,
+            })
+    }
+
+    /// Copies `buffer` (COPY_SRC) back to the CPU once the queue has run.
+    pub async fn read_back(&self, buffer: &wgpu::Buffer) -> Result<Vec<u8>, GpuError> {
+        let size = buffer.size();
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("read back"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
+        self.queue.submit([encoder.finish()]);
+        let (sender, receiver) = futures_channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |result| sender.send(result));
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Lost(e.to_string()))?;
+        receiver
+            .recv()
+            .await
+            .map_err(|e| GpuError::Lost(e.to_string()))?;
+        let bytes = staging
+            .get_mapped_range(..)
+            .map_err(|e| GpuError::Lost(e.to_string()))?
+            .to_vec();
+        staging.unmap();
+        Ok(bytes)
+    }
+}
+
+/// A one-shot channel for the map callback, awaitable on both targets without a runtime:
+/// natively the device poll above has already run the callback; in the browser the callback
+/// runs from the event loop and wakes the waiting task.
+fn futures_channel() -> (OneShotSender, OneShotReceiver) {
+    let slot = Arc::new(Mutex::new(Slot {
+        result: None,
+        waker: None,
+    }));
+    (OneShotSender(slot.clone()), OneShotReceiver(slot))
+}
+
+type MapResult = Result<(), wgpu::BufferAsyncError>;
+
+struct Slot {
+    result: Option<MapResult>,
+    waker: Option<Waker>,
+}
+
+struct OneShotSender(Arc<Mutex<Slot>>);
+struct OneShotReceiver(Arc<Mutex<Slot>>);
+
+impl OneShotSender {
+    fn send(self, result: MapResult) {
+        if let Ok(mut slot) = self.0.lock() {
+            slot.result = Some(result);
+            if let Some(waker) = slot.waker.take() {
+                waker.wake();
+            }
+        }
+    }
+}
+
+impl OneShotReceiver {
+    fn recv(self) -> Self {
+        self
+    }
+}
+
+impl Future for OneShotReceiver {
+    type Output = MapResult;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MapResult> {
+        let Ok(mut slot) = self.0.lock() else {
+            return Poll::Ready(Err(wgpu::BufferAsyncError));
+        };
+        match slot.result.take() {
+            Some(result) => Poll::Ready(result),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
