@@ -170,7 +170,24 @@ fn bad_input_is_one_line_naming_the_field_and_exit_2() {
         "epoch",
         &vector("yuma/000_pub_small_2uid_one_validator.json"),
         "--backend",
-        "gpu",
+        "tpu",
     ]));
-    assert!(err.contains("not available yet"), "{err}");
+    assert!(err.contains("expected cpu or gpu"), "{err}");
+}
+
+#[test]
+fn the_gpu_backend_prints_the_same_epoch() {
+    let path = vector("yuma/013_pub_edge_yuma3_liquid_alpha.json");
+    let cpu = yuma(&["epoch", &path, "--backend", "cpu"]);
+    let gpu = yuma(&["epoch", &path, "--backend", "gpu"]);
+    assert!(
+        gpu.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gpu.stderr)
+    );
+    assert_eq!(gpu.stdout, cpu.stdout);
+    let bench = yuma(&["bench", &path, "--backend", "gpu", "--iters", "2"]);
+    let report: serde_json::Value = serde_json::from_slice(&bench.stdout).unwrap();
+    assert_eq!(report["backend"], "gpu");
+    assert!(report["adapter"].as_str().unwrap().len() > 3);
 }

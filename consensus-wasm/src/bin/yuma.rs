@@ -89,15 +89,11 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         .split_first()
         .ok_or(format!("missing command {HINT}"))?;
     let options = parse(rest)?;
-    if options.backend == Backend::Gpu {
-        return Err(
-            "--backend gpu: the GPU backend is not available yet; use --backend cpu".into(),
-        );
-    }
+    let mut engine = Engine::new(options.backend)?;
     match command.as_str() {
         "epoch" => {
             let input = load(single(&options)?)?;
-            let output = run_epoch(&input).map_err(|e| e.to_string())?;
+            let output = engine.run(&input)?;
             println!(
                 "{}",
                 serde_json::to_string(&output).map_err(|e| e.to_string())?
@@ -106,15 +102,13 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         }
         "bench" => {
             let input = load(single(&options)?)?;
-            run_epoch(&input).map_err(|e| e.to_string())?;
-            let mut times_ms: Vec<f64> = (0..options.iters)
-                .map(|_| {
-                    let start = Instant::now();
-                    let out = run_epoch(&input);
-                    std::hint::black_box(out).ok();
-                    start.elapsed().as_secs_f64() * 1e3
-                })
-                .collect();
+            engine.run(&input)?; // warm-up: first use of each pipeline, caches
+            let mut times_ms = Vec::with_capacity(options.iters);
+            for _ in 0..options.iters {
+                let start = Instant::now();
+                std::hint::black_box(engine.run(&input)?);
+                times_ms.push(start.elapsed().as_secs_f64() * 1e3);
+            }
             times_ms.sort_by(f64::total_cmp);
             let median = times_ms.get(times_ms.len() / 2).copied().unwrap_or(0.0);
             let min = times_ms.first().copied().unwrap_or(0.0);
@@ -124,7 +118,8 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                 "iters": options.iters,
                 "median_ms": median,
                 "min_ms": min,
-                "backend": "cpu",
+                "backend": engine.name(),
+                "adapter": engine.adapter(),
             });
             println!("{report}");
             Ok(ExitCode::SUCCESS)
@@ -136,7 +131,9 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                 let expected = vector.expected.ok_or_else(|| {
                     format!("{file}: expected: missing, nothing to check against")
                 })?;
-                let actual = run_epoch(&vector.input).map_err(|e| format!("{file}: {e}"))?;
+                let actual = engine
+                    .run(&vector.input)
+                    .map_err(|e| format!("{file}: {e}"))?;
                 let cmp = compare_outputs(&expected, &actual);
                 println!(
                     "{file}: matches the chain: {} of {} values",
@@ -155,6 +152,57 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             })
         }
         other => Err(format!("unknown command {other} {HINT}")),
+    }
+}
+
+/// The engine a command runs on.
+enum Engine {
+    Cpu,
+    #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+    Gpu(Box<taoscope_consensus::gpu::GpuEngine>),
+}
+
+impl Engine {
+    fn new(backend: Backend) -> Result<Self, String> {
+        match backend {
+            Backend::Cpu => Ok(Engine::Cpu),
+            #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+            Backend::Gpu => {
+                let ctx = taoscope_consensus::gpu::GpuContext::new_blocking()
+                    .map_err(|e| format!("--backend gpu: {e}"))?;
+                Ok(Engine::Gpu(Box::new(
+                    taoscope_consensus::gpu::GpuEngine::new(ctx),
+                )))
+            }
+            #[cfg(not(all(feature = "gpu", not(target_arch = "wasm32"))))]
+            Backend::Gpu => {
+                Err("--backend gpu: this build of yuma has no GPU support (feature `gpu`)".into())
+            }
+        }
+    }
+
+    fn run(&mut self, input: &EpochInput) -> Result<taoscope_consensus::EpochOutput, String> {
+        match self {
+            Engine::Cpu => run_epoch(input).map_err(|e| e.to_string()),
+            #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+            Engine::Gpu(gpu) => gpu.run_epoch(input).map_err(|e| e.to_string()),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Engine::Cpu => "cpu",
+            #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+            Engine::Gpu(_) => "gpu",
+        }
+    }
+
+    fn adapter(&self) -> String {
+        match self {
+            Engine::Cpu => "cpu".into(),
+            #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+            Engine::Gpu(gpu) => gpu.adapter(),
+        }
     }
 }
 

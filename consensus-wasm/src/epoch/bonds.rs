@@ -12,10 +12,10 @@ use crate::sparse::{Matrix, Row, Scratch};
 /// The subnet's liquid-alpha parameters as the chain converts them.
 #[derive(Clone, Copy, Debug)]
 pub struct LiquidAlpha {
-    low: I32F32,
-    high: I32F32,
+    pub low: I32F32,
+    pub high: I32F32,
     /// `steepness / -100`, computed once.
-    slope: I32F32,
+    pub slope: I32F32,
 }
 
 impl LiquidAlpha {
@@ -98,36 +98,72 @@ pub fn exp_series(x: I32F32) -> Option<I32F32> {
     Some(I32F32::from_bits(result))
 }
 
-/// Liquid-alpha EMA of bonds: for each cell (i, j) of the bond-weight row,
-/// min(1, (1 − α_ij) · b_ij + max(0, α_ij · w_ij)), emitted in weight-row order; bonds in columns
-/// the row no longer weights are dropped (this is the sparse path's behaviour, not the dense one's).
+/// The cells whose liquid alpha the EMA reads: for each bond-weight row, the distinct columns
+/// it weights (ascending), each with the chain's inputs to the sigmoid.
+pub struct LiquidCells {
+    /// (consensus of the column, weight, bond) per cell, as the chain's merge reads them.
+    pub inputs: Vec<(I32F32, I32F32, I32F32)>,
+    /// The column of each cell.
+    columns: Vec<u16>,
+    /// Where each row's cells start in `inputs`; one more entry than rows.
+    row_starts: Vec<usize>,
+}
+
+/// Gathers the liquid-alpha cells of every row.
+///
+/// The chain looks each cell's weight and bond up with a merge that assumes rows sorted by
+/// column; on an unsorted row it reads some present cells as 0. We replay that merge.
+pub fn liquid_cells(weights: &Matrix, bonds: &Matrix, consensus: &[I32F32]) -> LiquidCells {
+    let n_columns = consensus.len();
+    let mut cells = LiquidCells {
+        inputs: Vec::new(),
+        columns: Vec::new(),
+        row_starts: vec![0],
+    };
+    for (w_row, b_row) in weights.iter().zip(bonds) {
+        let mut needed: Vec<u16> = w_row
+            .iter()
+            .map(|&(j, _)| j)
+            .filter(|&j| usize::from(j) < n_columns)
+            .collect();
+        needed.sort_unstable();
+        needed.dedup();
+        let merged_w = merged_lookup(w_row, &needed);
+        let merged_b = merged_lookup(b_row, &needed);
+        for ((&j, w), b) in needed.iter().zip(merged_w).zip(merged_b) {
+            let c = consensus.get(usize::from(j)).copied().unwrap_or(ZERO);
+            cells.inputs.push((c, w, b));
+            cells.columns.push(j);
+        }
+        cells.row_starts.push(cells.columns.len());
+    }
+    cells
+}
+
+/// Liquid-alpha EMA of bonds from the cells' alphas (one per cell of [`liquid_cells`]): for each
+/// cell (i, j) of the bond-weight row, min(1, (1 − α_ij) · b_ij + max(0, α_ij · w_ij)), emitted in
+/// weight-row order; bonds in columns the row no longer weights are dropped (the sparse path's
+/// behaviour, not the dense one's).
 pub fn ema_liquid(
     weights: &Matrix,
     bonds: &Matrix,
-    consensus: &[I32F32],
-    params: &LiquidAlpha,
+    cells: &LiquidCells,
+    alphas: &[I32F32],
     scratch: &mut Scratch,
 ) -> Matrix {
-    let columns = consensus.len();
     weights
         .iter()
         .zip(bonds)
-        .map(|(w_row, b_row)| {
-            let mut needed: Vec<u16> = w_row
+        .enumerate()
+        .map(|(row, (w_row, b_row))| {
+            let start = cells.row_starts.get(row).copied().unwrap_or(0);
+            let end = cells.row_starts.get(row + 1).copied().unwrap_or(start);
+            let columns = cells.columns.get(start..end).unwrap_or_default();
+            for (&j, &a) in columns
                 .iter()
-                .map(|&(j, _)| j)
-                .filter(|&j| usize::from(j) < columns)
-                .collect();
-            needed.sort_unstable();
-            needed.dedup();
-
-            // The chain looks each cell's weight and bond up with a merge that assumes rows sorted
-            // by column; on an unsorted row it reads some present cells as 0. Replay that merge.
-            let merged_w = merged_lookup(w_row, &needed);
-            let merged_b = merged_lookup(b_row, &needed);
-            for ((&j, w), b) in needed.iter().zip(merged_w).zip(merged_b) {
-                let c = consensus.get(usize::from(j)).copied().unwrap_or(ZERO);
-                scratch.set_alpha(j, params.alpha(c, w, b));
+                .zip(alphas.get(start..end).unwrap_or_default())
+            {
+                scratch.set_alpha(j, a);
             }
             // Decay: the last old entry of a column wins (assignment, not accumulation).
             for &(j, old) in b_row {
@@ -144,7 +180,7 @@ pub fn ema_liquid(
                     (v > ZERO).then_some((j, v))
                 })
                 .collect();
-            scratch.clear(&needed);
+            scratch.clear(columns);
             out
         })
         .collect()

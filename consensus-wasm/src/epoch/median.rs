@@ -9,45 +9,86 @@
 use crate::fixed::{I32F32, ZERO, normalize32, wrapping_sum32};
 use crate::sparse::Matrix;
 
-/// Consensus of each of `columns` columns. `active_stake` has one entry per row; rows with zero
-/// stake take no part. Columns nobody with stake weights come out as zero.
-pub fn weighted_median_cols(
-    active_stake: &[I32F32],
-    weights: &Matrix,
-    columns: u16,
-    kappa: I32F32,
-) -> Vec<I32F32> {
-    let mut use_stake: Vec<I32F32> = active_stake.iter().copied().filter(|&s| s > ZERO).collect();
-    normalize32(&mut use_stake);
-    let stake_sum = wrapping_sum32(use_stake.iter());
-    let minority = stake_sum.saturating_sub(kappa);
+/// Everything the per-column median needs, laid out for either backend: the staked validators'
+/// normalised stakes, and each column's scores in compressed-column form. Validators with no
+/// entry in a column score 0 there; a later duplicate entry of a row overwrites an earlier one,
+/// exactly as in the chain's dense buffer.
+pub struct MedianInput {
+    /// Normalised stake of each validator with positive active stake, in uid order (index k).
+    pub stake: Vec<I32F32>,
+    /// Σ stake (wrapping), the upper edge of the first partition.
+    pub stake_sum: I32F32,
+    /// stake_sum − κ (saturating): the stake that may lie above the median.
+    pub minority: I32F32,
+    /// Column j's entries are `entries[col_start[j]..col_start[j + 1]]`; `columns + 1` offsets.
+    pub col_start: Vec<u32>,
+    /// (validator index k, score), ascending k, one entry per (k, column).
+    pub entries: Vec<(u32, I32F32)>,
+}
 
-    // Column-major scores of the staked validators: (k, score) in the order the chain writes
-    // them, so a later duplicate overwrites an earlier one exactly as in its dense buffer.
-    let mut by_column: Vec<Vec<(u32, I32F32)>> = vec![Vec::new(); usize::from(columns)];
-    let mut k: u32 = 0;
-    for (row, &s) in weights.iter().zip(active_stake) {
-        if s > ZERO {
-            for &(j, v) in row {
-                if let Some(col) = by_column.get_mut(usize::from(j)) {
-                    col.push((k, v));
+impl MedianInput {
+    pub fn new(active_stake: &[I32F32], weights: &Matrix, columns: u16, kappa: I32F32) -> Self {
+        let mut stake: Vec<I32F32> = active_stake.iter().copied().filter(|&s| s > ZERO).collect();
+        normalize32(&mut stake);
+        let stake_sum = wrapping_sum32(stake.iter());
+        let minority = stake_sum.saturating_sub(kappa);
+
+        let mut by_column: Vec<Vec<(u32, I32F32)>> = vec![Vec::new(); usize::from(columns)];
+        let mut k: u32 = 0;
+        for (row, &s) in weights.iter().zip(active_stake) {
+            if s > ZERO {
+                for &(j, v) in row {
+                    if let Some(col) = by_column.get_mut(usize::from(j)) {
+                        // Same row twice in a column: the later value replaces the earlier.
+                        match col.last_mut() {
+                            Some(last) if last.0 == k => last.1 = v,
+                            _ => col.push((k, v)),
+                        }
+                    }
                 }
+                k += 1;
             }
-            k += 1;
+        }
+        let mut col_start = Vec::with_capacity(by_column.len() + 1);
+        let mut entries = Vec::new();
+        col_start.push(0);
+        for col in by_column {
+            entries.extend(col);
+            col_start.push(entries.len() as u32);
+        }
+        Self {
+            stake,
+            stake_sum,
+            minority,
+            col_start,
+            entries,
         }
     }
 
-    let mut select = Quickselect::new(use_stake.len());
-    by_column
-        .iter()
-        .map(|entries| {
-            // Every score zero: the pivot is 0, every element equals it, and the chain returns 0.
-            if entries.iter().all(|&(_, v)| v == ZERO) {
-                return ZERO;
-            }
-            select.median(&use_stake, entries, minority, stake_sum)
-        })
-        .collect()
+    pub fn columns(&self) -> usize {
+        self.col_start.len().saturating_sub(1)
+    }
+
+    fn column(&self, j: usize) -> &[(u32, I32F32)] {
+        let start = self.col_start.get(j).copied().unwrap_or(0) as usize;
+        let end = self.col_start.get(j + 1).copied().unwrap_or(0) as usize;
+        self.entries.get(start..end).unwrap_or_default()
+    }
+
+    /// `weighted_median_col_sparse`, replayed literally on the CPU.
+    pub fn run_on_cpu(&self) -> Vec<I32F32> {
+        let mut select = Quickselect::new(self.stake.len());
+        (0..self.columns())
+            .map(|j| {
+                let entries = self.column(j);
+                // Every score zero: the pivot is 0, every element equals it, and the chain returns 0.
+                if entries.iter().all(|&(_, v)| v == ZERO) {
+                    return ZERO;
+                }
+                select.median(&self.stake, entries, self.minority, self.stake_sum)
+            })
+            .collect()
+    }
 }
 
 /// Reusable buffers for one column's quickselect.

@@ -13,7 +13,45 @@
 mod bonds;
 mod median;
 
-pub use bonds::{LiquidAlpha, exp_safe};
+pub use bonds::{LiquidAlpha, LiquidCells, exp_safe, exp_series};
+pub use median::MedianInput;
+
+/// The epoch's two stages whose cost grows with n², which a backend may run elsewhere (the GPU)
+/// as long as it returns the same integers. Everything else stays on the CPU: it is O(nnz).
+pub trait Kernels {
+    type Error;
+    /// Consensus of every column: the chain's stake-weighted median (see [`MedianInput`]).
+    fn consensus(&mut self, median: &MedianInput) -> Result<Vec<I32F32>, Self::Error>;
+    /// Liquid alpha of every cell: the chain's sigmoid of (consensus, weight, bond).
+    fn liquid_alphas(
+        &mut self,
+        params: &LiquidAlpha,
+        cells: &LiquidCells,
+    ) -> Result<Vec<I32F32>, Self::Error>;
+}
+
+/// Both stages on the CPU.
+pub struct CpuKernels;
+
+impl Kernels for CpuKernels {
+    type Error = std::convert::Infallible;
+
+    fn consensus(&mut self, median: &MedianInput) -> Result<Vec<I32F32>, Self::Error> {
+        Ok(median.run_on_cpu())
+    }
+
+    fn liquid_alphas(
+        &mut self,
+        params: &LiquidAlpha,
+        cells: &LiquidCells,
+    ) -> Result<Vec<I32F32>, Self::Error> {
+        Ok(cells
+            .inputs
+            .iter()
+            .map(|&(c, w, b)| params.alpha(c, w, b))
+            .collect())
+    }
+}
 
 use crate::fixed::{
     I32F32, I64F64, U96F32, ZERO, div32, from_u16, normalize32, normalize32_with_sum, normalize64,
@@ -51,8 +89,20 @@ pub fn run_epoch(input: &EpochInput) -> Result<EpochOutput, InputError> {
     Ok(persisted(input, &terms))
 }
 
-/// Runs one epoch on an input that passed [`EpochInput::validate`].
+/// Runs one epoch on an input that passed [`EpochInput::validate`], all on the CPU.
 pub fn epoch_terms(input: &EpochInput) -> EpochTerms {
+    match epoch_terms_with(input, &mut CpuKernels) {
+        Ok(terms) => terms,
+        Err(never) => match never {},
+    }
+}
+
+/// Runs one epoch on an input that passed [`EpochInput::validate`], with the n² stages on
+/// `kernels`.
+pub fn epoch_terms_with<K: Kernels>(
+    input: &EpochInput,
+    kernels: &mut K,
+) -> Result<EpochTerms, K::Error> {
     let n = input.n;
     let nu = usize::from(n);
     let mut scratch = Scratch::new(n);
@@ -115,7 +165,7 @@ pub fn epoch_terms(input: &EpochInput) -> EpochTerms {
 
     // == Consensus, clipping, validator trust, incentive ==
     let kappa = div32(from_u16(input.kappa), from_u16(u16::MAX));
-    let consensus = median::weighted_median_cols(&active_stake, &weights, n, kappa);
+    let consensus = kernels.consensus(&MedianInput::new(&active_stake, &weights, n, kappa))?;
     let clipped = sparse::col_clip(&weights, &consensus);
     let validator_trust = sparse::row_sums(&clipped);
     let mut incentive = sparse::matmul(&clipped, &active_stake, n);
@@ -143,11 +193,13 @@ pub fn epoch_terms(input: &EpochInput) -> EpochTerms {
         let liquid = input.liquid_alpha_enabled && consensus.iter().any(|&c| c != ZERO);
         let ema_bonds = if liquid {
             let params = LiquidAlpha::new(input.alpha_values, input.alpha_sigmoid_steepness);
+            let cells = bonds::liquid_cells(&weights_for_bonds, &old_bonds, &consensus);
+            let alphas = kernels.liquid_alphas(&params, &cells)?;
             bonds::ema_liquid(
                 &weights_for_bonds,
                 &old_bonds,
-                &consensus,
-                &params,
+                &cells,
+                &alphas,
                 &mut scratch,
             )
         } else {
@@ -215,7 +267,7 @@ pub fn epoch_terms(input: &EpochInput) -> EpochTerms {
     };
 
     debug_assert_eq!(stake.len(), nu);
-    EpochTerms {
+    Ok(EpochTerms {
         server_emission: rao(&server),
         validator_emission: rao(&validator),
         combined_emission: rao(&combined_norm),
@@ -228,7 +280,7 @@ pub fn epoch_terms(input: &EpochInput) -> EpochTerms {
         incentive,
         dividends,
         bonds: stored_bonds,
-    }
+    })
 }
 
 /// Reduces the epoch's terms to the values storage keeps, for the uids present in `Keys`.

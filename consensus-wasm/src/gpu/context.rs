@@ -38,6 +38,10 @@ pub struct GpuContext {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub adapter: wgpu::AdapterInfo,
+    /// The first error the device reported (validation, out of memory, device lost). wgpu's
+    /// default is to panic; we record it and fail the run with it instead, so that the caller can
+    /// say what happened and fall back to the CPU.
+    failure: Arc<Mutex<Option<String>>>,
 }
 
 impl GpuContext {
@@ -63,11 +67,33 @@ impl GpuContext {
             })
             .await
             .map_err(|e| GpuError::Device(e.to_string()))?;
+        let failure: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let record = failure.clone();
+        device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
+            if let Ok(mut slot) = record.lock() {
+                slot.get_or_insert_with(|| error.to_string());
+            }
+        }));
+        let record = failure.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            if let Ok(mut slot) = record.lock() {
+                slot.get_or_insert_with(|| format!("device lost ({reason:?}): {message}"));
+            }
+        });
         Ok(Self {
             device,
             queue,
             adapter: adapter.get_info(),
+            failure,
         })
+    }
+
+    /// The device's recorded failure, if any: a run that saw one must not return values.
+    pub fn check(&self) -> Result<(), GpuError> {
+        match self.failure.lock().ok().and_then(|slot| slot.clone()) {
+            Some(message) => Err(GpuError::Lost(message)),
+            None => Ok(()),
+        }
     }
 
     /// [`GpuContext::new`], blocking (native only; the browser must await).
@@ -132,6 +158,7 @@ impl GpuContext {
             .map_err(|e| GpuError::Lost(e.to_string()))?
             .to_vec();
         staging.unmap();
+        self.check()?;
         Ok(bytes)
     }
 }

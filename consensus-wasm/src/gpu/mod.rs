@@ -11,14 +11,24 @@
 //! ([`compose`]).
 
 pub mod context;
+// The epoch backend blocks on the device natively; the browser's awaiting variant comes with the
+// Epoch lab's GPU switch.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod engine;
 pub mod ops;
 
 pub use context::{GpuContext, GpuError};
+#[cfg(not(target_arch = "wasm32"))]
+pub use engine::{GpuEngine, GpuEpochError};
 
 /// The fixed-point library every kernel builds on.
 pub const FIXED_WGSL: &str = include_str!("shaders/fixed.wgsl");
 /// The operation-by-operation test kernel.
 pub const FIXED_OPS_WGSL: &str = include_str!("shaders/fixed_ops.wgsl");
+/// Consensus: the stake-weighted median of each column.
+pub const MEDIAN_WGSL: &str = include_str!("shaders/median.wgsl");
+/// Liquid alpha: the sigmoid EMA factor of each bond cell.
+pub const LIQUID_ALPHA_WGSL: &str = include_str!("shaders/liquid_alpha.wgsl");
 
 /// A kernel's full source: the fixed-point library, then the kernel.
 pub fn compose(kernel: &str) -> String {

@@ -1,0 +1,226 @@
+//! The GPU backend of the epoch: the per-column weighted median and the per-cell liquid alpha
+//! run as WGSL kernels; every other stage is O(nnz) and stays on the CPU (see ARCHITECTURE.md).
+//!
+//! Pipelines are compiled once per [`GpuEngine`] and reused for every epoch it runs.
+
+use super::{GpuContext, GpuError, LIQUID_ALPHA_WGSL, MEDIAN_WGSL, compose};
+use crate::epoch::{self, Kernels, LiquidAlpha, LiquidCells, MedianInput};
+use crate::fixed::I32F32;
+use crate::input::{EpochInput, InputError};
+use crate::output::EpochOutput;
+use std::fmt;
+use wgpu::util::DeviceExt;
+
+/// Why a GPU epoch produced no result.
+#[derive(Debug)]
+pub enum GpuEpochError {
+    Input(InputError),
+    Gpu(GpuError),
+}
+
+impl fmt::Display for GpuEpochError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GpuEpochError::Input(e) => e.fmt(f),
+            GpuEpochError::Gpu(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for GpuEpochError {}
+
+pub struct GpuEngine {
+    ctx: GpuContext,
+    median: wgpu::ComputePipeline,
+    liquid_alpha: wgpu::ComputePipeline,
+}
+
+impl GpuEngine {
+    pub fn new(ctx: GpuContext) -> Self {
+        let median = ctx.pipeline("weighted median", &compose(MEDIAN_WGSL), "weighted_median");
+        let liquid_alpha =
+            ctx.pipeline("liquid alpha", &compose(LIQUID_ALPHA_WGSL), "liquid_alpha");
+        Self {
+            ctx,
+            median,
+            liquid_alpha,
+        }
+    }
+
+    /// The adapter that runs the kernels, for people to see.
+    pub fn adapter(&self) -> String {
+        self.ctx.describe()
+    }
+
+    /// One epoch with its n² stages on the GPU: exactly what the chain persists.
+    pub fn run_epoch(&mut self, input: &EpochInput) -> Result<EpochOutput, GpuEpochError> {
+        input.validate().map_err(GpuEpochError::Input)?;
+        let terms = epoch::epoch_terms_with(input, self).map_err(GpuEpochError::Gpu)?;
+        Ok(epoch::persisted(input, &terms))
+    }
+
+    fn storage(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
+        // Bindings may not be empty: an empty array still gets one (unused) word.
+        let contents: &[u8] = if bytes.is_empty() { &[0; 8] } else { bytes };
+        self.ctx
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents,
+                usage: wgpu::BufferUsages::STORAGE,
+            })
+    }
+
+    fn uniform(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
+        let mut padded = bytes.to_vec();
+        padded.resize(bytes.len().div_ceil(16) * 16, 0);
+        self.ctx
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: &padded,
+                usage: wgpu::BufferUsages::UNIFORM,
+            })
+    }
+
+    fn output(&self, label: &str, values: usize) -> wgpu::Buffer {
+        self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: (values.max(1) * 8) as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Dispatches `pipeline` over `invocations` (64 a workgroup) and reads `out` back as I32F32s.
+    fn dispatch(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        out: &wgpu::Buffer,
+        invocations: usize,
+    ) -> Result<Vec<I32F32>, GpuError> {
+        let layout = pipeline.get_bind_group_layout(0);
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .chain(std::iter::once(&out))
+            .enumerate()
+            .map(|(binding, buffer)| wgpu::BindGroupEntry {
+                binding: binding as u32,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect();
+        let bind_group = self
+            .ctx
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &layout,
+                entries: &entries,
+            });
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            let groups = invocations.div_ceil(64);
+            // Past 65535 workgroups in x a dispatch needs a second dimension; n ≤ 65535 uids and
+            // 64 per group keep us far below it.
+            pass.dispatch_workgroups(groups.max(1) as u32, 1, 1);
+        }
+        self.ctx.queue.submit([encoder.finish()]);
+        let bytes = pollster::block_on(self.ctx.read_back(out))?;
+        Ok(bytes
+            .chunks_exact(8)
+            .take(invocations)
+            .map(raw_i64)
+            .map(I32F32::from_bits)
+            .collect())
+    }
+}
+
+fn raw_i64(bytes: &[u8]) -> i64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(bytes.get(..8).unwrap_or(&[0; 8]));
+    i64::from_le_bytes(word)
+}
+
+fn push_fixed(bytes: &mut Vec<u8>, x: I32F32) {
+    bytes.extend_from_slice(&x.to_bits().to_le_bytes());
+}
+
+impl Kernels for GpuEngine {
+    type Error = GpuError;
+
+    fn consensus(&mut self, median: &MedianInput) -> Result<Vec<I32F32>, GpuError> {
+        let columns = median.columns();
+        if columns == 0 {
+            return Ok(Vec::new());
+        }
+        let mut params = Vec::with_capacity(24);
+        params.extend_from_slice(&(columns as u32).to_le_bytes());
+        params.extend_from_slice(&(median.stake.len() as u32).to_le_bytes());
+        push_fixed(&mut params, median.minority);
+        push_fixed(&mut params, median.stake_sum);
+        let mut stake = Vec::with_capacity(median.stake.len() * 8);
+        median.stake.iter().for_each(|&s| push_fixed(&mut stake, s));
+        let col_start: Vec<u8> = median
+            .col_start
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let entry_k: Vec<u8> = median
+            .entries
+            .iter()
+            .flat_map(|(k, _)| k.to_le_bytes())
+            .collect();
+        let mut entry_score = Vec::with_capacity(median.entries.len() * 8);
+        median
+            .entries
+            .iter()
+            .for_each(|&(_, v)| push_fixed(&mut entry_score, v));
+
+        let buffers = [
+            self.uniform("median params", &params),
+            self.storage("stake", &stake),
+            self.storage("column starts", &col_start),
+            self.storage("entry validators", &entry_k),
+            self.storage("entry scores", &entry_score),
+        ];
+        let out = self.output("consensus", columns);
+        let refs: Vec<&wgpu::Buffer> = buffers.iter().collect();
+        self.dispatch(&self.median, &refs, &out, columns)
+    }
+
+    fn liquid_alphas(
+        &mut self,
+        p: &LiquidAlpha,
+        cells: &LiquidCells,
+    ) -> Result<Vec<I32F32>, GpuError> {
+        let count = cells.inputs.len();
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let mut params = Vec::with_capacity(32);
+        push_fixed(&mut params, p.low);
+        push_fixed(&mut params, p.high);
+        push_fixed(&mut params, p.slope);
+        params.extend_from_slice(&(count as u32).to_le_bytes());
+        let mut data = Vec::with_capacity(count * 24);
+        for &(c, w, b) in &cells.inputs {
+            push_fixed(&mut data, c);
+            push_fixed(&mut data, w);
+            push_fixed(&mut data, b);
+        }
+        let buffers = [
+            self.uniform("alpha params", &params),
+            self.storage("cells", &data),
+        ];
+        let out = self.output("alphas", count);
+        let refs: Vec<&wgpu::Buffer> = buffers.iter().collect();
+        self.dispatch(&self.liquid_alpha, &refs, &out, count)
+    }
+}

@@ -1,0 +1,97 @@
+//! The GPU backend against the chain: every golden and bench vector, field for field, and
+//! hundreds of random epochs where GPU and CPU must agree on every value.
+#![cfg(all(not(target_arch = "wasm32"), feature = "gpu"))]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
+
+use std::path::Path;
+use taoscope_consensus::gpu::{GpuContext, GpuEngine};
+use taoscope_consensus::{VectorFile, compare_outputs};
+
+fn engine() -> GpuEngine {
+    let ctx = GpuContext::new_blocking().unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("GPU adapter: {}", ctx.describe());
+    GpuEngine::new(ctx)
+}
+
+fn vectors(dir: &str) -> Vec<(String, VectorFile)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/vectors")
+        .join(dir);
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                VectorFile::from_json(&std::fs::read_to_string(&p).unwrap()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_gpu_backend_reproduces_every_vector() {
+    let mut gpu = engine();
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for dir in ["yuma", "yuma-bench"] {
+        for (name, vector) in vectors(dir) {
+            let actual = gpu
+                .run_epoch(&vector.input)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let cmp = compare_outputs(vector.expected.as_ref().unwrap(), &actual);
+            if !cmp.is_exact() {
+                failures.push(format!(
+                    "{name}: {} of {} differ, first {}",
+                    cmp.mismatches.len(),
+                    cmp.checked,
+                    cmp.mismatches[0]
+                ));
+            }
+            count += 1;
+        }
+    }
+    assert!(count >= 48);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+mod common;
+
+#[test]
+fn gpu_and_cpu_agree_on_hundreds_of_random_epochs() {
+    let mut gpu = engine();
+    let mut disagreements = Vec::new();
+    let mut liquid_cases = 0;
+    for case in 0..300u64 {
+        let seed = 0x6a09_e667_f3bc_c908 ^ case.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let n = match case % 10 {
+            0 => 512,
+            1..=3 => 100 + (case % 200) as u16,
+            _ => 1 + (case % 48) as u16,
+        };
+        let mut input = common::random_epoch(seed, n, case % 3 == 0);
+        // Bias toward the liquid-alpha path, which the GPU computes cell by cell.
+        if case % 2 == 0 {
+            input.yuma3_enabled = true;
+            input.liquid_alpha_enabled = true;
+        }
+        liquid_cases += usize::from(input.yuma3_enabled && input.liquid_alpha_enabled);
+        let cpu = taoscope_consensus::run_epoch(&input).unwrap();
+        let on_gpu = gpu.run_epoch(&input).unwrap();
+        let cmp = compare_outputs(&cpu, &on_gpu);
+        if !cmp.is_exact() {
+            disagreements.push(format!(
+                "seed {seed:#x} n {n}: {} differ, first {}",
+                cmp.mismatches.len(),
+                cmp.mismatches[0]
+            ));
+        }
+    }
+    assert!(liquid_cases >= 150);
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
