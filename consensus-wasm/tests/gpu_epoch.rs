@@ -3,9 +3,10 @@
 #![cfg(all(not(target_arch = "wasm32"), feature = "gpu"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 
-use std::path::Path;
+use taoscope_consensus::compare_outputs;
+mod common;
+
 use taoscope_consensus::gpu::{GpuContext, GpuEngine};
-use taoscope_consensus::{VectorFile, compare_outputs};
 
 fn engine() -> GpuEngine {
     let ctx = GpuContext::new_blocking().unwrap_or_else(|e| panic!("{e}"));
@@ -13,54 +14,21 @@ fn engine() -> GpuEngine {
     GpuEngine::new(ctx)
 }
 
-fn vectors(dir: &str) -> Vec<(String, VectorFile)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/vectors")
-        .join(dir);
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                VectorFile::from_json(&std::fs::read_to_string(&p).unwrap()).unwrap(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn the_gpu_backend_reproduces_every_vector() {
     let mut gpu = engine();
-    let mut failures = Vec::new();
     let mut count = 0;
+    let mut failures = Vec::new();
     for dir in ["yuma", "yuma-bench"] {
-        for (name, vector) in vectors(dir) {
-            let actual = gpu
-                .run_epoch(&vector.input)
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
-            let cmp = compare_outputs(vector.expected.as_ref().unwrap(), &actual);
-            if !cmp.is_exact() {
-                failures.push(format!(
-                    "{name}: {} of {} differ, first {}",
-                    cmp.mismatches.len(),
-                    cmp.checked,
-                    cmp.mismatches[0]
-                ));
-            }
-            count += 1;
-        }
+        let (read, failed) = common::check_vectors(dir, |input| {
+            gpu.run_epoch(input).unwrap_or_else(|e| panic!("{e}"))
+        });
+        count += read;
+        failures.extend(failed);
     }
-    assert!(count >= 48);
+    assert!(count >= 48, "read {count} vectors");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
-
-mod common;
 
 #[test]
 fn gpu_and_cpu_agree_on_hundreds_of_random_epochs() {

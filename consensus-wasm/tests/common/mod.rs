@@ -176,3 +176,55 @@ pub fn random_epoch_with(mut rng: Rng, n: u16, dense: bool) -> EpochInput {
         commit_reveal,
     }
 }
+
+/// Runs every vector of `shared/vectors/<dir>` through `run` and lists each one whose output
+/// differs from what the chain persisted (with its first few mismatches). Returns the count read.
+pub fn check_vectors(
+    dir: &str,
+    mut run: impl FnMut(&EpochInput) -> taoscope_consensus::EpochOutput,
+) -> (usize, Vec<String>) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/vectors")
+        .join(dir);
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (tests read ../shared/ beside the repo)",
+                dir.display()
+            )
+        })
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    let mut failures = Vec::new();
+    for path in &paths {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let vector = taoscope_consensus::VectorFile::from_json(&text)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let expected = vector
+            .expected
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name}: golden vectors carry expected"));
+        let cmp = taoscope_consensus::compare_outputs(expected, &run(&vector.input));
+        if !cmp.is_exact() {
+            let shown: Vec<String> = cmp
+                .mismatches
+                .iter()
+                .take(8)
+                .map(|m| format!("    {m}"))
+                .collect();
+            failures.push(format!(
+                "{name}: {} of {} values differ\n{}",
+                cmp.mismatches.len(),
+                cmp.checked,
+                shown.join("\n")
+            ));
+        }
+    }
+    (paths.len(), failures)
+}
