@@ -11,11 +11,24 @@ use taoscope_consensus::{EpochOutput, VectorFile, compare_outputs, run_epoch};
 /// requests until it sees this.
 pub const WORKER_READY: &str = "ready";
 
+/// Which engine computes the epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Backend {
+    #[default]
+    Cpu,
+    /// The WebGPU kernels (falls back to the CPU, saying why, when there is no adapter).
+    Gpu,
+    /// Both, and every value compared.
+    Both,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EpochRequest {
     pub id: u32,
     pub file_name: String,
     pub file_text: String,
+    #[serde(default)]
+    pub backend: Backend,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -35,9 +48,24 @@ pub struct EpochRun {
     /// uid of each output position (uids present in `Keys`, ascending).
     pub uids: Vec<u16>,
     pub output: EpochOutput,
+    /// Time of the run shown (the GPU's when it ran, else the CPU's).
     pub elapsed_ms: f64,
     /// Present when the file carries the chain's `expected` values.
     pub check: Option<CheckReport>,
+    /// CPU time, when the CPU ran.
+    pub cpu_ms: Option<f64>,
+    /// The GPU run, when it ran.
+    pub gpu: Option<GpuRun>,
+    /// Why the GPU was asked for but did not run (the CPU result is shown instead).
+    pub gpu_unavailable: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GpuRun {
+    pub adapter: String,
+    pub elapsed_ms: f64,
+    /// With `Backend::Both`: the mismatches between GPU and CPU (empty: identical).
+    pub cross_check: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,45 +75,69 @@ pub struct CheckReport {
     pub mismatches: Vec<String>,
 }
 
-/// Parses, runs and checks one vector file. `now_ms` is the worker's clock.
-pub fn run_request(req: &EpochRequest, now_ms: impl Fn() -> f64) -> EpochResponse {
-    let result = (|| {
-        let vector =
-            VectorFile::from_json(&req.file_text).map_err(|e| format!("{}: {e}", req.file_name))?;
-        let start = now_ms();
-        let output = run_epoch(&vector.input).map_err(|e| format!("{}: {e}", req.file_name))?;
-        let elapsed_ms = now_ms() - start;
-        let check = vector.expected.as_ref().map(|expected| {
-            let cmp = compare_outputs(expected, &output);
-            CheckReport {
-                checked: cmp.checked,
-                matched: cmp.matched(),
-                mismatches: cmp.mismatches.iter().map(ToString::to_string).collect(),
-            }
-        });
-        let input = &vector.input;
-        let uids = input
+/// Parses one vector file and states what it is, before any engine runs.
+pub fn parse_request(req: &EpochRequest) -> Result<VectorFile, String> {
+    let vector =
+        VectorFile::from_json(&req.file_text).map_err(|e| format!("{}: {e}", req.file_name))?;
+    vector
+        .input
+        .validate()
+        .map_err(|e| format!("{}: {e}", req.file_name))?;
+    Ok(vector)
+}
+
+/// A finished run: the output shown, checked against the chain's values when the file has them.
+pub fn finish(
+    req: &EpochRequest,
+    vector: &VectorFile,
+    output: EpochOutput,
+    elapsed_ms: f64,
+) -> EpochRun {
+    let check = vector.expected.as_ref().map(|expected| {
+        let cmp = compare_outputs(expected, &output);
+        CheckReport {
+            checked: cmp.checked,
+            matched: cmp.matched(),
+            mismatches: cmp.mismatches.iter().map(ToString::to_string).collect(),
+        }
+    });
+    let input = &vector.input;
+    EpochRun {
+        name: if vector.name.is_empty() {
+            req.file_name.clone()
+        } else {
+            vector.name.clone()
+        },
+        n: input.n,
+        netuid: input.netuid,
+        yuma3: input.yuma3_enabled,
+        liquid_alpha: input.liquid_alpha_enabled,
+        rao_emission: input.rao_emission,
+        uids: input
             .hotkeys
             .iter()
             .enumerate()
             .filter_map(|(uid, h)| h.map(|_| uid as u16))
-            .collect();
-        Ok(EpochRun {
-            name: if vector.name.is_empty() {
-                req.file_name.clone()
-            } else {
-                vector.name.clone()
-            },
-            n: input.n,
-            netuid: input.netuid,
-            yuma3: input.yuma3_enabled,
-            liquid_alpha: input.liquid_alpha_enabled,
-            rao_emission: input.rao_emission,
-            uids,
-            output,
-            elapsed_ms,
-            check,
-        })
-    })();
-    EpochResponse { id: req.id, result }
+            .collect(),
+        output,
+        elapsed_ms,
+        check,
+        cpu_ms: None,
+        gpu: None,
+        gpu_unavailable: None,
+    }
+}
+
+/// Runs one request on the CPU. `now_ms` is the worker's clock.
+pub fn run_on_cpu(
+    req: &EpochRequest,
+    vector: &VectorFile,
+    now_ms: impl Fn() -> f64,
+) -> Result<EpochRun, String> {
+    let start = now_ms();
+    let output = run_epoch(&vector.input).map_err(|e| format!("{}: {e}", req.file_name))?;
+    let elapsed = now_ms() - start;
+    let mut run = finish(req, vector, output, elapsed);
+    run.cpu_ms = Some(elapsed);
+    Ok(run)
 }

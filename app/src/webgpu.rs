@@ -34,6 +34,22 @@ pub struct AdapterReport {
 
 impl AdapterReport {
     /// A one-line name: the description if given, else vendor and architecture.
+    /// "google swiftshader (fallback adapter)": the adapter in a few words.
+    pub fn label(&self) -> String {
+        let name = self.name();
+        let architecture = if self.architecture.is_empty() || name.contains(&self.architecture) {
+            String::new()
+        } else {
+            format!(" {}", self.architecture)
+        };
+        let fallback = if self.is_fallback == Some(true) {
+            " (fallback adapter)"
+        } else {
+            ""
+        };
+        format!("{name}{architecture}{fallback}")
+    }
+
     pub fn name(&self) -> String {
         if !self.description.is_empty() {
             return self.description.clone();
@@ -71,16 +87,13 @@ fn get_string(target: &JsValue, key: &str) -> String {
     get(target, key).as_string().unwrap_or_default()
 }
 
-/// Asks the browser for its default WebGPU adapter and describes it.
+/// Asks the browser for its default WebGPU adapter and describes it (in a page or a worker).
 pub async fn probe() -> GpuStatus {
-    let Some(window) = web_sys::window() else {
-        return GpuStatus::Unsupported(
-            "no window: this page is not running in a browser tab".into(),
-        );
-    };
-    let gpu = get(&window.navigator(), "gpu");
+    // The page's `window` and a worker's global scope both have `navigator.gpu`.
+    let global: JsValue = js_sys::global().into();
+    let gpu = get(&get(&global, "navigator"), "gpu");
     if gpu.is_undefined() || gpu.is_null() {
-        let secure = get(&window, "isSecureContext").as_bool().unwrap_or(false);
+        let secure = get(&global, "isSecureContext").as_bool().unwrap_or(false);
         let why = if secure {
             "This browser does not offer WebGPU (navigator.gpu is missing). Chromium-based browsers \
              have it; headless Chromium needs --enable-unsafe-webgpu. Epochs run on the CPU engine."

@@ -40,13 +40,16 @@ export async function serveDist() {
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
-/** Launches Chromium with the flags of shared/docs/toolchain.md (WebGPU on, quiet on a closed network). */
-export async function launchBrowser() {
+/**
+ * Launches Chromium with the flags of shared/docs/toolchain.md (WebGPU on, quiet on a closed
+ * network). `{ webgpu: false }` leaves WebGPU off, as in a browser that lacks it.
+ */
+export async function launchBrowser({ webgpu = true } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: [
-      '--enable-unsafe-webgpu', '--no-sandbox', '--disable-quic', '--no-first-run',
+      ...(webgpu ? ['--enable-unsafe-webgpu'] : []), '--no-sandbox', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
     // playwright gives every launch a fresh, empty profile directory of its own.

@@ -1,7 +1,7 @@
 //! Epoch lab: drop a `yuma-epoch-vector/v1` file, recompute its epoch in a Web Worker, and see
 //! per-uid results, the bonds, and whether they match what the chain persisted.
 
-use crate::epoch_protocol::{EpochRequest, EpochResponse, EpochRun, WORKER_READY};
+use crate::epoch_protocol::{Backend, EpochRequest, EpochResponse, EpochRun, WORKER_READY};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use taoscope_light_client::units::format_tao;
@@ -25,6 +25,7 @@ enum LabState {
 #[component]
 pub fn EpochLab() -> impl IntoView {
     let state = RwSignal::new(LabState::Empty);
+    let backend = RwSignal::new(Backend::Cpu);
     let next_id = StoredValue::new(0u32);
     let worker: StoredValue<Option<EpochWorker>, LocalStorage> = StoredValue::new_local(None);
     worker.set_value(start_worker(state, worker));
@@ -36,6 +37,7 @@ pub fn EpochLab() -> impl IntoView {
             id,
             file_name: file_name.clone(),
             file_text,
+            backend: backend.get_untracked(),
         };
         let sent = match serde_json::to_string(&request) {
             Ok(text) => worker
@@ -106,6 +108,28 @@ pub fn EpochLab() -> impl IntoView {
                 <code>"yuma-epoch-vector/v1"</code>
                 " file; when it carries the chain's persisted values, every field is checked against them."
             </p>
+            <fieldset class="backend" data-testid="epoch-backend">
+                <legend>"Engine"</legend>
+                {[
+                    (Backend::Cpu, "cpu", "CPU"),
+                    (Backend::Gpu, "gpu", "GPU (WebGPU)"),
+                    (Backend::Both, "both", "Both, cross-checked"),
+                ]
+                    .into_iter()
+                    .map(|(choice, id, label)| view! {
+                        <label>
+                            <input
+                                type="radio"
+                                name="epoch-backend"
+                                data-testid=format!("backend-{id}")
+                                checked=move || backend.get() == choice
+                                on:change=move |_| backend.set(choice)
+                            />
+                            {label}
+                        </label>
+                    })
+                    .collect_view()}
+            </fieldset>
             <div
                 class="dropzone"
                 class:dragging=move || dragging.get()
@@ -284,22 +308,36 @@ fn RunView(run: EpochRun) -> impl IntoView {
             (true, true) => "Yuma3 bonds with liquid alpha",
         };
         format!(
-            "{}: netuid {}, {} uids, {}, {} α emitted; computed in {:.1} ms",
+            "{}: netuid {}, {} uids, {}, {} α emitted",
             r.name,
             r.netuid,
             r.n,
             mode,
-            format_tao(r.rao_emission),
-            r.elapsed_ms
+            format_tao(r.rao_emission)
         )
     });
     let check = run.with_value(|r| r.check.clone());
+    let engine = run.with_value(engine_summary);
+    let cross_check = run.with_value(|r| r.gpu.as_ref().and_then(|g| g.cross_check.clone()));
     let export = move |_| {
         run.with_value(|r| download_json(&format!("{}-recomputed.json", r.name), &r.output))
     };
 
     view! {
         <p data-testid="epoch-summary">{summary}</p>
+        <p data-testid="epoch-engine">{engine}</p>
+        {cross_check.map(|mismatches| if mismatches.is_empty() {
+            view! {
+                <p class="match ok" data-testid="epoch-crosscheck" data-state="agree">"GPU and CPU agree on every value"</p>
+            }.into_any()
+        } else {
+            view! {
+                <div class="match bad" data-testid="epoch-crosscheck" data-state="disagree" role="alert">
+                    <p>{format!("GPU and CPU differ on {} values: the GPU result is not trusted", mismatches.len())}</p>
+                    <ul>{mismatches.into_iter().map(|m| view! { <li><code>{m}</code></li> }).collect_view()}</ul>
+                </div>
+            }.into_any()
+        })}
         {match check {
             Some(c) if c.mismatches.is_empty() => view! {
                 <p class="match ok" data-testid="epoch-match" data-state="match">
@@ -431,6 +469,22 @@ fn BondsHeatmap(run: EpochRun) -> impl IntoView {
         </figure>
     }
     .into_any()
+}
+
+/// Which engine ran, how long each took, and on what adapter.
+fn engine_summary(run: &EpochRun) -> String {
+    let cpu = run.cpu_ms.map(|ms| format!("CPU {ms:.1} ms"));
+    let gpu = run
+        .gpu
+        .as_ref()
+        .map(|g| format!("GPU {:.1} ms on {}", g.elapsed_ms, g.adapter));
+    let mut parts: Vec<String> = [cpu, gpu].into_iter().flatten().collect();
+    if let Some(why) = &run.gpu_unavailable {
+        parts.push(format!(
+            "GPU unavailable, computed on the CPU instead: {why}"
+        ));
+    }
+    format!("Engine: {}", parts.join(" · "))
 }
 
 /// Offers `value` as a JSON file download.

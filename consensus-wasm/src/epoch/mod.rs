@@ -18,16 +18,23 @@ pub use median::MedianInput;
 
 /// The epoch's two stages whose cost grows with n², which a backend may run elsewhere (the GPU)
 /// as long as it returns the same integers. Everything else stays on the CPU: it is O(nnz).
+///
+/// The calls are async because a GPU answers later: natively the device is polled to completion
+/// inside the future, in the browser the page's event loop completes it. The CPU's futures are
+/// ready at once, so the CPU path runs the same flow without an executor.
 pub trait Kernels {
     type Error;
     /// Consensus of every column: the chain's stake-weighted median (see [`MedianInput`]).
-    fn consensus(&mut self, median: &MedianInput) -> Result<Vec<I32F32>, Self::Error>;
+    fn consensus(
+        &mut self,
+        median: &MedianInput,
+    ) -> impl Future<Output = Result<Vec<I32F32>, Self::Error>>;
     /// Liquid alpha of every cell: the chain's sigmoid of (consensus, weight, bond).
     fn liquid_alphas(
         &mut self,
         params: &LiquidAlpha,
         cells: &LiquidCells,
-    ) -> Result<Vec<I32F32>, Self::Error>;
+    ) -> impl Future<Output = Result<Vec<I32F32>, Self::Error>>;
 }
 
 /// Both stages on the CPU.
@@ -36,20 +43,34 @@ pub struct CpuKernels;
 impl Kernels for CpuKernels {
     type Error = std::convert::Infallible;
 
-    fn consensus(&mut self, median: &MedianInput) -> Result<Vec<I32F32>, Self::Error> {
-        Ok(median.run_on_cpu())
+    fn consensus(
+        &mut self,
+        median: &MedianInput,
+    ) -> impl Future<Output = Result<Vec<I32F32>, Self::Error>> {
+        std::future::ready(Ok(median.run_on_cpu()))
     }
 
     fn liquid_alphas(
         &mut self,
         params: &LiquidAlpha,
         cells: &LiquidCells,
-    ) -> Result<Vec<I32F32>, Self::Error> {
-        Ok(cells
+    ) -> impl Future<Output = Result<Vec<I32F32>, Self::Error>> {
+        std::future::ready(Ok(cells
             .inputs
             .iter()
             .map(|&(c, w, b)| params.alpha(c, w, b))
-            .collect())
+            .collect()))
+    }
+}
+
+/// Drives a future whose every await is already complete (the CPU kernels'), with no executor.
+fn run_ready<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
     }
 }
 
@@ -91,7 +112,7 @@ pub fn run_epoch(input: &EpochInput) -> Result<EpochOutput, InputError> {
 
 /// Runs one epoch on an input that passed [`EpochInput::validate`], all on the CPU.
 pub fn epoch_terms(input: &EpochInput) -> EpochTerms {
-    match epoch_terms_with(input, &mut CpuKernels) {
+    match run_ready(epoch_terms_with(input, &mut CpuKernels)) {
         Ok(terms) => terms,
         Err(never) => match never {},
     }
@@ -99,7 +120,7 @@ pub fn epoch_terms(input: &EpochInput) -> EpochTerms {
 
 /// Runs one epoch on an input that passed [`EpochInput::validate`], with the n² stages on
 /// `kernels`.
-pub fn epoch_terms_with<K: Kernels>(
+pub async fn epoch_terms_with<K: Kernels>(
     input: &EpochInput,
     kernels: &mut K,
 ) -> Result<EpochTerms, K::Error> {
@@ -165,7 +186,9 @@ pub fn epoch_terms_with<K: Kernels>(
 
     // == Consensus, clipping, validator trust, incentive ==
     let kappa = div32(from_u16(input.kappa), from_u16(u16::MAX));
-    let consensus = kernels.consensus(&MedianInput::new(&active_stake, &weights, n, kappa))?;
+    let consensus = kernels
+        .consensus(&MedianInput::new(&active_stake, &weights, n, kappa))
+        .await?;
     let clipped = sparse::col_clip(&weights, &consensus);
     let validator_trust = sparse::row_sums(&clipped);
     let mut incentive = sparse::matmul(&clipped, &active_stake, n);
@@ -194,7 +217,7 @@ pub fn epoch_terms_with<K: Kernels>(
         let ema_bonds = if liquid {
             let params = LiquidAlpha::new(input.alpha_values, input.alpha_sigmoid_steepness);
             let cells = bonds::liquid_cells(&weights_for_bonds, &old_bonds, &consensus);
-            let alphas = kernels.liquid_alphas(&params, &cells)?;
+            let alphas = kernels.liquid_alphas(&params, &cells).await?;
             bonds::ema_liquid(
                 &weights_for_bonds,
                 &old_bonds,

@@ -104,9 +104,14 @@ impl GpuContext {
 
     /// "llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan, Cpu)": what ran the shaders.
     pub fn describe(&self) -> String {
+        let name = match (self.adapter.name.trim(), self.adapter.driver.trim()) {
+            ("", "") => "unnamed adapter",
+            ("", driver) => driver,
+            (name, _) => name,
+        };
         format!(
-            "{} ({:?}, {:?})",
-            self.adapter.name, self.adapter.backend, self.adapter.device_type
+            "{name} ({:?}, {:?})",
+            self.adapter.backend, self.adapter.device_type
         )
     }
 

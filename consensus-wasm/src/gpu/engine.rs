@@ -53,10 +53,21 @@ impl GpuEngine {
     }
 
     /// One epoch with its n² stages on the GPU: exactly what the chain persists.
-    pub fn run_epoch(&mut self, input: &EpochInput) -> Result<EpochOutput, GpuEpochError> {
+    pub async fn run_epoch_async(
+        &mut self,
+        input: &EpochInput,
+    ) -> Result<EpochOutput, GpuEpochError> {
         input.validate().map_err(GpuEpochError::Input)?;
-        let terms = epoch::epoch_terms_with(input, self).map_err(GpuEpochError::Gpu)?;
+        let terms = epoch::epoch_terms_with(input, self)
+            .await
+            .map_err(GpuEpochError::Gpu)?;
         Ok(epoch::persisted(input, &terms))
+    }
+
+    /// [`GpuEngine::run_epoch_async`], blocking (native only; the browser must await).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn run_epoch(&mut self, input: &EpochInput) -> Result<EpochOutput, GpuEpochError> {
+        pollster::block_on(self.run_epoch_async(input))
     }
 
     fn storage(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
@@ -93,7 +104,7 @@ impl GpuEngine {
     }
 
     /// Dispatches `pipeline` over `invocations` (64 a workgroup) and reads `out` back as I32F32s.
-    fn dispatch(
+    async fn dispatch(
         &self,
         pipeline: &wgpu::ComputePipeline,
         buffers: &[&wgpu::Buffer],
@@ -132,7 +143,7 @@ impl GpuEngine {
             pass.dispatch_workgroups(groups.max(1) as u32, 1, 1);
         }
         self.ctx.queue.submit([encoder.finish()]);
-        let bytes = pollster::block_on(self.ctx.read_back(out))?;
+        let bytes = self.ctx.read_back(out).await?;
         Ok(bytes
             .chunks_exact(8)
             .take(invocations)
@@ -155,7 +166,7 @@ fn push_fixed(bytes: &mut Vec<u8>, x: I32F32) {
 impl Kernels for GpuEngine {
     type Error = GpuError;
 
-    fn consensus(&mut self, median: &MedianInput) -> Result<Vec<I32F32>, GpuError> {
+    async fn consensus(&mut self, median: &MedianInput) -> Result<Vec<I32F32>, GpuError> {
         let columns = median.columns();
         if columns == 0 {
             return Ok(Vec::new());
@@ -192,10 +203,10 @@ impl Kernels for GpuEngine {
         ];
         let out = self.output("consensus", columns);
         let refs: Vec<&wgpu::Buffer> = buffers.iter().collect();
-        self.dispatch(&self.median, &refs, &out, columns)
+        self.dispatch(&self.median, &refs, &out, columns).await
     }
 
-    fn liquid_alphas(
+    async fn liquid_alphas(
         &mut self,
         p: &LiquidAlpha,
         cells: &LiquidCells,
@@ -221,6 +232,6 @@ impl Kernels for GpuEngine {
         ];
         let out = self.output("alphas", count);
         let refs: Vec<&wgpu::Buffer> = buffers.iter().collect();
-        self.dispatch(&self.liquid_alpha, &refs, &out, count)
+        self.dispatch(&self.liquid_alpha, &refs, &out, count).await
     }
 }

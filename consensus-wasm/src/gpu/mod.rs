@@ -11,14 +11,10 @@
 //! ([`compose`]).
 
 pub mod context;
-// The epoch backend blocks on the device natively; the browser's awaiting variant comes with the
-// Epoch lab's GPU switch.
-#[cfg(not(target_arch = "wasm32"))]
 pub mod engine;
 pub mod ops;
 
 pub use context::{GpuContext, GpuError};
-#[cfg(not(target_arch = "wasm32"))]
 pub use engine::{GpuEngine, GpuEpochError};
 
 /// The fixed-point library every kernel builds on.
