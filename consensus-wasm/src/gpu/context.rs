@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
+use wgpu::util::DeviceExt;
 
 /// Why the GPU engine cannot run (the CPU engine still can).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,6 +135,65 @@ impl GpuContext {
             })
     }
 
+    /// A read-only storage buffer holding `bytes`. Bindings may not be empty, so an empty array
+    /// still gets one (unused) word.
+    pub fn storage_buffer(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
+        let contents: &[u8] = if bytes.is_empty() { &[0; 8] } else { bytes };
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents,
+                usage: wgpu::BufferUsages::STORAGE,
+            })
+    }
+
+    /// A storage buffer of `size` bytes (at least one word) that a kernel writes and
+    /// [`GpuContext::run`] reads back.
+    pub fn output_buffer(&self, label: &str, size: usize) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: size.max(8) as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Binds `inputs` then `output` as bindings 0, 1, …, runs one invocation of `pipeline` per
+    /// item (workgroups of 64), and returns `output`'s bytes.
+    pub async fn run(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        inputs: &[&wgpu::Buffer],
+        output: &wgpu::Buffer,
+        invocations: usize,
+    ) -> Result<Vec<u8>, GpuError> {
+        let entries: Vec<wgpu::BindGroupEntry> = inputs
+            .iter()
+            .chain(std::iter::once(&output))
+            .enumerate()
+            .map(|(binding, buffer)| wgpu::BindGroupEntry {
+                binding: binding as u32,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect();
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(invocations.div_ceil(64).max(1) as u32, 1, 1);
+        }
+        self.queue.submit([encoder.finish()]);
+        self.read_back(output).await
+    }
+
     /// Copies `buffer` (COPY_SRC) back to the CPU once the queue has run.
     pub async fn read_back(&self, buffer: &wgpu::Buffer) -> Result<Vec<u8>, GpuError> {
         let size = buffer.size();
@@ -154,10 +214,7 @@ impl GpuContext {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| GpuError::Lost(e.to_string()))?;
-        receiver
-            .recv()
-            .await
-            .map_err(|e| GpuError::Lost(e.to_string()))?;
+        receiver.await.map_err(|e| GpuError::Lost(e.to_string()))?;
         let bytes = staging
             .get_mapped_range(..)
             .map_err(|e| GpuError::Lost(e.to_string()))?
@@ -197,12 +254,6 @@ impl OneShotSender {
                 waker.wake();
             }
         }
-    }
-}
-
-impl OneShotReceiver {
-    fn recv(self) -> Self {
-        self
     }
 }
 

@@ -70,18 +70,6 @@ impl GpuEngine {
         pollster::block_on(self.run_epoch_async(input))
     }
 
-    fn storage(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
-        // Bindings may not be empty: an empty array still gets one (unused) word.
-        let contents: &[u8] = if bytes.is_empty() { &[0; 8] } else { bytes };
-        self.ctx
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents,
-                usage: wgpu::BufferUsages::STORAGE,
-            })
-    }
-
     fn uniform(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
         let mut padded = bytes.to_vec();
         padded.resize(bytes.len().div_ceil(16) * 16, 0);
@@ -94,16 +82,7 @@ impl GpuEngine {
             })
     }
 
-    fn output(&self, label: &str, values: usize) -> wgpu::Buffer {
-        self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: (values.max(1) * 8) as u64,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        })
-    }
-
-    /// Dispatches `pipeline` over `invocations` (64 a workgroup) and reads `out` back as I32F32s.
+    /// Runs `pipeline` over `invocations` and reads `out` back as I32F32s.
     async fn dispatch(
         &self,
         pipeline: &wgpu::ComputePipeline,
@@ -111,39 +90,7 @@ impl GpuEngine {
         out: &wgpu::Buffer,
         invocations: usize,
     ) -> Result<Vec<I32F32>, GpuError> {
-        let layout = pipeline.get_bind_group_layout(0);
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
-            .chain(std::iter::once(&out))
-            .enumerate()
-            .map(|(binding, buffer)| wgpu::BindGroupEntry {
-                binding: binding as u32,
-                resource: buffer.as_entire_binding(),
-            })
-            .collect();
-        let bind_group = self
-            .ctx
-            .device
-            .create_bind_group(&wgpu::BindGroupDescriptor {
-                label: None,
-                layout: &layout,
-                entries: &entries,
-            });
-        let mut encoder = self
-            .ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            let groups = invocations.div_ceil(64);
-            // Past 65535 workgroups in x a dispatch needs a second dimension; n ≤ 65535 uids and
-            // 64 per group keep us far below it.
-            pass.dispatch_workgroups(groups.max(1) as u32, 1, 1);
-        }
-        self.ctx.queue.submit([encoder.finish()]);
-        let bytes = self.ctx.read_back(out).await?;
+        let bytes = self.ctx.run(pipeline, buffers, out, invocations).await?;
         Ok(bytes
             .chunks_exact(8)
             .take(invocations)
@@ -196,12 +143,12 @@ impl Kernels for GpuEngine {
 
         let buffers = [
             self.uniform("median params", &params),
-            self.storage("stake", &stake),
-            self.storage("column starts", &col_start),
-            self.storage("entry validators", &entry_k),
-            self.storage("entry scores", &entry_score),
+            self.ctx.storage_buffer("stake", &stake),
+            self.ctx.storage_buffer("column starts", &col_start),
+            self.ctx.storage_buffer("entry validators", &entry_k),
+            self.ctx.storage_buffer("entry scores", &entry_score),
         ];
-        let out = self.output("consensus", columns);
+        let out = self.ctx.output_buffer("consensus", columns * 8);
         let refs: Vec<&wgpu::Buffer> = buffers.iter().collect();
         self.dispatch(&self.median, &refs, &out, columns).await
     }
@@ -228,9 +175,9 @@ impl Kernels for GpuEngine {
         }
         let buffers = [
             self.uniform("alpha params", &params),
-            self.storage("cells", &data),
+            self.ctx.storage_buffer("cells", &data),
         ];
-        let out = self.output("alphas", count);
+        let out = self.ctx.output_buffer("alphas", count * 8);
         let refs: Vec<&wgpu::Buffer> = buffers.iter().collect();
         self.dispatch(&self.liquid_alpha, &refs, &out, count).await
     }

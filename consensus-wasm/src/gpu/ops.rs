@@ -3,7 +3,6 @@
 
 use super::{FIXED_OPS_WGSL, GpuContext, GpuError, compose};
 use crate::fixed::{I32F32, proportion_to_u16};
-use wgpu::util::DeviceExt;
 
 /// The operations of `fixed.wgsl`, numbered as in `fixed_ops.wgsl`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,46 +75,13 @@ pub async fn run_on_gpu(
         input.extend_from_slice(&a.to_le_bytes());
         input.extend_from_slice(&b.to_le_bytes());
     }
-    let cases_buffer = ctx
-        .device
-        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("fixed op cases"),
-            contents: &input,
-            usage: wgpu::BufferUsages::STORAGE,
-        });
+    let cases_buffer = ctx.storage_buffer("fixed op cases", &input);
     // OpResult: value (8), ok (4), padding to its 8-byte alignment: 16 bytes a result.
-    let results_buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("fixed op results"),
-        size: (cases.len() * 16) as u64,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
+    let results_buffer = ctx.output_buffer("fixed op results", cases.len() * 16);
     let pipeline = ctx.pipeline("fixed_ops", &compose(FIXED_OPS_WGSL), "run_ops");
-    let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("fixed ops"),
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: cases_buffer.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: results_buffer.as_entire_binding(),
-            },
-        ],
-    });
-    let mut encoder = ctx
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
-    {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-        pass.set_pipeline(&pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
-        pass.dispatch_workgroups(cases.len().div_ceil(64) as u32, 1, 1);
-    }
-    ctx.queue.submit([encoder.finish()]);
-    let bytes = ctx.read_back(&results_buffer).await?;
+    let bytes = ctx
+        .run(&pipeline, &[&cases_buffer], &results_buffer, cases.len())
+        .await?;
     Ok(bytes
         .chunks_exact(16)
         .map(|r| {
