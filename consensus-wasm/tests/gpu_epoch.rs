@@ -31,6 +31,34 @@ fn the_gpu_backend_reproduces_every_vector() {
 }
 
 #[test]
+fn the_kernels_cover_a_two_dimensional_grid() {
+    // The sparse 1024-uid epochs have 1024 columns (16 workgroups) and up to 1776 liquid-alpha
+    // cells (28 workgroups); at most 6 workgroups a row puts both kernels on a 2-D grid, where
+    // they must find every item through item_index.
+    let mut ctx = GpuContext::new_blocking().unwrap_or_else(|e| panic!("{e}"));
+    ctx.max_workgroups_x = 6;
+    let mut gpu = GpuEngine::new(ctx);
+    let weight_entries = |input: &taoscope_consensus::EpochInput| {
+        input.weights.iter().map(|(_, r)| r.len()).sum::<usize>()
+    };
+    let mut on_gpu = 0;
+    let (count, failures) = common::check_vectors("yuma-bench", |input| {
+        if input.n == 1024 && weight_entries(input) <= 1776 {
+            on_gpu += 1;
+            gpu.run_epoch(input).unwrap_or_else(|e| panic!("{e}"))
+        } else {
+            taoscope_consensus::run_epoch(input).unwrap_or_else(|e| panic!("{e}"))
+        }
+    });
+    assert!(count > 0);
+    assert_eq!(
+        on_gpu, 2,
+        "both sparse 1024-uid bench epochs ran on the GPU"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
 fn gpu_and_cpu_agree_on_hundreds_of_random_epochs() {
     let mut gpu = engine();
     let mut disagreements = Vec::new();

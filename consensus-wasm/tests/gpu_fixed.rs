@@ -125,3 +125,22 @@ fn every_fixed_point_operation_matches_the_chain_on_the_gpu() {
             .join("\n")
     );
 }
+
+#[test]
+fn a_two_dimensional_grid_reaches_every_item() {
+    let mut ctx = GpuContext::new_blocking().unwrap_or_else(|e| panic!("{e}"));
+    // 3 000 items in workgroups of 64 are 47 workgroups; at most 7 a row makes a 7 × 7 grid.
+    ctx.max_workgroups_x = 7;
+    let random = random_operands(6000, 0x3c6e_f372_fe94_f82b);
+    let cases: Vec<(FixedOp, i64, i64)> = random
+        .chunks_exact(2)
+        .enumerate()
+        .map(|(i, pair)| (FixedOp::ALL[i % FixedOp::ALL.len()], pair[0], pair[1]))
+        .collect();
+    let gpu = pollster::block_on(run_on_gpu(&ctx, &cases)).unwrap();
+    for (&(op, a, b), &got) in cases.iter().zip(&gpu) {
+        let want = op.on_cpu(a, b);
+        let same = if want.1 { got == want } else { !got.1 };
+        assert!(same, "{op:?}({a}, {b}): chain {want:?}, gpu {got:?}");
+    }
+}

@@ -17,6 +17,8 @@ pub enum GpuError {
     Device(String),
     /// The device was lost or a buffer could not be read back.
     Lost(String),
+    /// More items than one dispatch can address (max workgroups per dimension, squared, × 64).
+    TooLarge { items: usize },
 }
 
 impl fmt::Display for GpuError {
@@ -28,6 +30,10 @@ impl fmt::Display for GpuError {
             ),
             GpuError::Device(why) => write!(f, "the GPU adapter refused a device: {why}"),
             GpuError::Lost(why) => write!(f, "the GPU device failed mid-run: {why}"),
+            GpuError::TooLarge { items } => write!(
+                f,
+                "{items} items are more than one GPU dispatch can address; run this epoch on the CPU"
+            ),
         }
     }
 }
@@ -43,6 +49,9 @@ pub struct GpuContext {
     /// default is to panic; we record it and fail the run with it instead, so that the caller can
     /// say what happened and fall back to the CPU.
     failure: Arc<Mutex<Option<String>>>,
+    /// Most workgroups one dispatch dimension takes: the device's limit. Tests lower it to run
+    /// the two-dimensional grid on small inputs.
+    pub max_workgroups_x: u32,
 }
 
 impl GpuContext {
@@ -81,11 +90,13 @@ impl GpuContext {
                 slot.get_or_insert_with(|| format!("device lost ({reason:?}): {message}"));
             }
         });
+        let max_workgroups_x = device.limits().max_compute_workgroups_per_dimension;
         Ok(Self {
             device,
             queue,
             adapter: adapter.get_info(),
             failure,
+            max_workgroups_x,
         })
     }
 
@@ -159,7 +170,10 @@ impl GpuContext {
     }
 
     /// Binds `inputs` then `output` as bindings 0, 1, …, runs one invocation of `pipeline` per
-    /// item (workgroups of 64), and returns `output`'s bytes.
+    /// item, and returns `output`'s bytes. Items go to workgroups of 64 laid out in a grid that
+    /// wraps into a second dimension past the device's per-dimension limit (a dense 4096-uid
+    /// subnet has 16.7 M liquid-alpha cells, 4× what one dimension holds); kernels find their
+    /// item with `item_index` (fixed.wgsl) and skip the padding at the end.
     pub async fn run(
         &self,
         pipeline: &wgpu::ComputePipeline,
@@ -167,6 +181,11 @@ impl GpuContext {
         output: &wgpu::Buffer,
         invocations: usize,
     ) -> Result<Vec<u8>, GpuError> {
+        let (x, y) = workgroup_grid(invocations, self.max_workgroups_x).ok_or_else(|| {
+            GpuError::Device(format!(
+                "{invocations} items are more than one dispatch can hold"
+            ))
+        })?;
         let entries: Vec<wgpu::BindGroupEntry> = inputs
             .iter()
             .chain(std::iter::once(&output))
@@ -188,7 +207,7 @@ impl GpuContext {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(invocations.div_ceil(64).max(1) as u32, 1, 1);
+            pass.dispatch_workgroups(x, y, 1);
         }
         self.queue.submit([encoder.finish()]);
         self.read_back(output).await
@@ -223,6 +242,16 @@ impl GpuContext {
         self.check()?;
         Ok(bytes)
     }
+}
+
+/// Workgroups (x, y) of 64 invocations covering `items`, with x at most `max_x`; `None` when
+/// even `max_x` × `max_x` workgroups are too few.
+pub fn workgroup_grid(items: usize, max_x: u32) -> Option<(u32, u32)> {
+    let groups = items.div_ceil(64).max(1);
+    let max_x = usize::try_from(max_x.max(1)).ok()?;
+    let x = groups.min(max_x);
+    let y = groups.div_ceil(x);
+    (y <= max_x).then_some((u32::try_from(x).ok()?, u32::try_from(y).ok()?))
 }
 
 /// A one-shot channel for the map callback, awaitable on both targets without a runtime:
@@ -271,5 +300,31 @@ impl Future for OneShotReceiver {
                 Poll::Pending
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::workgroup_grid;
+
+    #[test]
+    fn the_grid_covers_every_item_within_the_limit() {
+        assert_eq!(workgroup_grid(0, 65_535), Some((1, 1)));
+        assert_eq!(workgroup_grid(64, 65_535), Some((1, 1)));
+        assert_eq!(workgroup_grid(65, 65_535), Some((2, 1)));
+        // A dense 4096-uid subnet's liquid-alpha cells: 262 144 workgroups.
+        assert_eq!(workgroup_grid(4096 * 4096, 65_535), Some((65_535, 5)));
+        for (items, max_x) in [(500usize, 3u32), (3_000, 7), (64 * 9, 3), (1, 1)] {
+            let (x, y) = workgroup_grid(items, max_x).unwrap_or((0, 0));
+            assert!(
+                x <= max_x && y <= max_x,
+                "{items} items, limit {max_x}: {x}x{y}"
+            );
+            assert!(
+                u64::from(x) * u64::from(y) * 64 >= items as u64,
+                "{items} items not covered by {x}x{y}"
+            );
+        }
+        assert_eq!(workgroup_grid(64 * 9 + 1, 3), None);
     }
 }

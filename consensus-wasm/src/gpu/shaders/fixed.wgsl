@@ -289,6 +289,12 @@ fn fx_exp_safe(x: I64) -> I64 {
     return select(FX_MAX, FX_ZERO, !i64_lt(FX_ZERO, clamped));
 }
 
+// The item an invocation handles: workgroups of 64 fill x first and wrap into y past the
+// device's per-dimension limit (GpuContext::run). Kernels skip indices past their item count.
+fn item_index(id: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return id.x + id.y * groups.x * 64u;
+}
+
 // ⌊x · 65535⌋ clamped to u16: how every per-uid proportion is persisted.
 fn fx_proportion_to_u16(x: I64) -> u32 {
     let scaled = fx_sat_mul(x, I64(0u, 65535u));

@@ -16,8 +16,8 @@ struct OpResult {
 @group(0) @binding(1) var<storage, read_write> results: array<OpResult>;
 
 @compute @workgroup_size(64)
-fn run_ops(@builtin(global_invocation_id) id: vec3<u32>) {
-    let i = id.x;
+fn run_ops(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item_index(id, groups);
     if i >= arrayLength(&cases) {
         return;
     }

@@ -35,8 +35,8 @@ fn alpha_sigmoid(c: Cell) -> I64 {
 }
 
 @compute @workgroup_size(64)
-fn liquid_alpha(@builtin(global_invocation_id) id: vec3<u32>) {
-    let i = id.x;
+fn liquid_alpha(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item_index(id, groups);
     if i >= params.cells {
         return;
     }

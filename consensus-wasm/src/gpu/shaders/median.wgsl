@@ -130,8 +130,8 @@ fn column_median(j: u32) -> I64 {
 }
 
 @compute @workgroup_size(64)
-fn weighted_median(@builtin(global_invocation_id) id: vec3<u32>) {
-    let j = id.x;
+fn weighted_median(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let j = item_index(id, groups);
     if j >= params.columns {
         return;
     }
