@@ -1,4 +1,4 @@
-//! Messages between the Epoch lab page and the epoch worker, as JSON strings.
+//! Messages between the pages (Epoch lab, Benchmark) and the epoch worker, as JSON strings.
 //!
 //! The page sends the file text untouched: parsing happens in Rust in the worker, because the
 //! vectors hold u64 values (`tao_weight`) that a JavaScript Number would round.
@@ -22,6 +22,23 @@ pub enum Backend {
     Both,
 }
 
+/// What a page asks of the worker. Externally tagged (`{"Epoch": {…}}`): serde's internally
+/// tagged form buffers every message and costs tens of KiB of wasm.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum WorkerRequest {
+    Epoch(EpochRequest),
+    Bench(BenchRequest),
+}
+
+/// What the worker answers: one final message per request, and progress on the way for long
+/// work.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum WorkerResponse {
+    Epoch(Box<EpochResponse>),
+    Progress(Progress),
+    Bench(BenchResponse),
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EpochRequest {
     pub id: u32,
@@ -29,12 +46,86 @@ pub struct EpochRequest {
     pub file_text: String,
     #[serde(default)]
     pub backend: Backend,
+    /// Fault injection, like Chrome's `chrome://gpucrash`: destroy the worker's GPU device before
+    /// this run, to show (and test) that a lost device gives a CPU result and a reason, never a
+    /// hang or a wrong number. Set by the Epoch lab's `?simulate=gpu-loss`.
+    #[serde(default)]
+    pub lose_gpu_device: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EpochResponse {
     pub id: u32,
     pub result: Result<EpochRun, String>,
+}
+
+/// Times one epoch and a batch of what-if variations of it, on the CPU and on the GPU.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BenchRequest {
+    pub id: u32,
+    pub file_name: String,
+    pub file_text: String,
+    /// Epochs in the batch (κ variations of the file's epoch).
+    pub batch: usize,
+    /// Timed runs of each case (after one warm-up run).
+    pub iters: usize,
+}
+
+/// The largest batch the Benchmark page offers: the bound for GPU memory planning.
+pub const MAX_BATCH: usize = 128;
+/// The most timed runs per case the Benchmark page offers.
+pub const MAX_ITERS: usize = 20;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Progress {
+    pub id: u32,
+    pub done: usize,
+    pub total: usize,
+    /// What is running now, in words ("GPU, batch of 64, run 2 of 3").
+    pub stage: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BenchResponse {
+    pub id: u32,
+    pub result: Result<BenchReport, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    pub name: String,
+    pub n: u16,
+    pub iters: usize,
+    /// The GPU adapter, when there was one.
+    pub adapter: Option<String>,
+    /// Why the GPU did not run (the CPU times are still shown).
+    pub gpu_unavailable: Option<String>,
+    pub cases: Vec<BenchCase>,
+}
+
+/// One workload timed on both engines: median milliseconds of the timed runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchCase {
+    pub epochs: usize,
+    pub cpu_ms: f64,
+    pub gpu_ms: Option<f64>,
+    /// GPU submissions per run (two per batch unless it was chunked).
+    pub gpu_submissions: Option<u64>,
+    /// Whether the two engines gave the same value for every field of every epoch.
+    pub agree: Option<bool>,
+}
+
+impl BenchCase {
+    /// CPU time over GPU time: above 1 the GPU is faster.
+    pub fn gpu_speedup(&self) -> Option<f64> {
+        self.gpu_ms.filter(|&g| g > 0.0).map(|g| self.cpu_ms / g)
+    }
+}
+
+/// The median of `times` (sorted in place); 0 for none.
+pub fn median_ms(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times.get(times.len() / 2).copied().unwrap_or(0.0)
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -3,12 +3,14 @@
 //! - [`shell`]: the router and the header (network choice, connection state).
 //! - [`pages`]: one module per page; a page exists when it does something.
 //! - [`webgpu`]: what the browser's WebGPU adapter is, for the System page and (next) the GPU engine.
-//! - [`epoch_protocol`]: the messages between the Epoch lab and its worker.
+//! - [`epoch_protocol`]: the messages between the pages and the epoch worker.
+//! - [`worker`]: the page's side of that worker.
 
 pub mod epoch_protocol;
 pub mod pages;
 pub mod shell;
 pub mod webgpu;
+pub mod worker;
 
 /// The app's version and the commit it was built from.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,6 +1,6 @@
 //! The app shell: the router and the header every page shares.
 
-use crate::pages::{epoch_lab::EpochLab, system::SystemPage};
+use crate::pages::{bench::BenchPage, epoch_lab::EpochLab, system::SystemPage};
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
@@ -14,6 +14,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=EpochLab/>
                     <Route path=path!("/epoch-lab") view=EpochLab/>
+                    <Route path=path!("/bench") view=BenchPage/>
                     <Route path=path!("/system") view=SystemPage/>
                 </Routes>
             </main>
@@ -82,6 +83,7 @@ fn Header() -> impl IntoView {
             <a class="brand" href="/" aria-label="taoscope home">"τ taoscope"</a>
             <nav aria-label="Pages">
                 <A href="/epoch-lab">"Epoch lab"</A>
+                <A href="/bench">"Benchmark"</A>
                 <A href="/system">"System"</A>
             </nav>
             <div class="network">

@@ -23,7 +23,9 @@
 //! - [`sparse`]: the sparse-matrix operations, each matching one chain helper.
 //! - [`mechanisms`]: splitting a subnet's emission over mechanisms and aggregating the results.
 //! - [`vector`] / [`compare`]: the `yuma-epoch-vector/v1` file format and field-by-field checks.
-//! - `gpu` (feature `gpu`): the WGSL fixed-point library and the wgpu device the GPU engine runs on.
+//! - [`whatif`]: variations of one epoch under other hyperparameters (batches, benchmarks).
+//! - `gpu` (feature `gpu`): the GPU engine: WGSL kernels on exact fixed point, batches of epochs
+//!   in one submission per stage, on wgpu (Vulkan natively, WebGPU in the browser).
 
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
@@ -37,6 +39,7 @@ pub mod mechanisms;
 pub mod output;
 pub mod sparse;
 pub mod vector;
+pub mod whatif;
 
 pub use compare::{Comparison, Mismatch, compare_outputs};
 pub use epoch::run_epoch;

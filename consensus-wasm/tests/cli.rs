@@ -79,8 +79,10 @@ fn bench_reports_timing_as_json() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["n"], 3);
     assert_eq!(report["iters"], 3);
-    assert_eq!(report["backend"], "cpu");
-    assert!(report["median_ms"].as_f64().unwrap() >= report["min_ms"].as_f64().unwrap());
+    assert_eq!(report["batch"], 1);
+    let run = &report["runs"][0];
+    assert_eq!(run["backend"], "cpu");
+    assert!(run["median_ms"].as_f64().unwrap() >= run["min_ms"].as_f64().unwrap());
 }
 
 #[test]
@@ -172,7 +174,7 @@ fn bad_input_is_one_line_naming_the_field_and_exit_2() {
         "--backend",
         "tpu",
     ]));
-    assert!(err.contains("expected cpu or gpu"), "{err}");
+    assert!(err.contains("expected cpu, gpu, auto or both"), "{err}");
 }
 
 #[test]
@@ -188,6 +190,49 @@ fn the_gpu_backend_prints_the_same_epoch() {
     assert_eq!(gpu.stdout, cpu.stdout);
     let bench = yuma(&["bench", &path, "--backend", "gpu", "--iters", "2"]);
     let report: serde_json::Value = serde_json::from_slice(&bench.stdout).unwrap();
-    assert_eq!(report["backend"], "gpu");
-    assert!(report["adapter"].as_str().unwrap().len() > 3);
+    assert_eq!(report["runs"][0]["backend"], "gpu");
+    assert!(report["runs"][0]["adapter"].as_str().unwrap().len() > 3);
+    let auto = yuma(&["epoch", &path, "--backend", "auto"]);
+    assert_eq!(auto.stdout, cpu.stdout);
+}
+
+#[test]
+fn bench_both_times_a_batch_on_each_engine_and_checks_they_agree() {
+    let path = vector("yuma-bench/bench_n256_y3la.json");
+    let out = yuma(&[
+        "bench",
+        &path,
+        "--backend",
+        "both",
+        "--batch",
+        "8",
+        "--iters",
+        "2",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["batch"], 8);
+    assert_eq!(report["agree"], true);
+    assert!(report["gpu_speedup"].as_f64().unwrap() > 0.0);
+    let runs = report["runs"].as_array().unwrap();
+    assert_eq!(runs[0]["backend"], "cpu");
+    assert_eq!(runs[1]["backend"], "gpu");
+    // Eight epochs, one submission for their medians and one for their liquid alphas.
+    assert_eq!(runs[1]["submissions_per_run"], 2);
+}
+
+#[test]
+fn bench_options_are_checked() {
+    let path = vector("yuma/000_pub_small_2uid_one_validator.json");
+    let err = one_line_error(&yuma(&["bench", &path, "--batch", "0"]));
+    assert!(
+        err.contains("--batch: expected a positive number, got 0"),
+        "{err}"
+    );
+    let err = one_line_error(&yuma(&["epoch", &path, "--backend", "both"]));
+    assert!(err.contains("only `bench` runs both"), "{err}");
 }

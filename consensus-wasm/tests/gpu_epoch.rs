@@ -91,3 +91,185 @@ fn gpu_and_cpu_agree_on_hundreds_of_random_epochs() {
     assert!(liquid_cases >= 150);
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
+
+/// Every golden and bench vector, as pairs (name, vector).
+fn all_vectors() -> Vec<(String, taoscope_consensus::VectorFile)> {
+    let mut vectors = common::load_vectors("yuma");
+    vectors.extend(common::load_vectors("yuma-bench"));
+    vectors
+}
+
+fn check_batch(gpu: &mut GpuEngine, vectors: &[(String, taoscope_consensus::VectorFile)]) {
+    let inputs: Vec<_> = vectors.iter().map(|(_, v)| v.input.clone()).collect();
+    let outputs = gpu.run_batch(&inputs).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(outputs.len(), vectors.len());
+    let failures: Vec<String> = vectors
+        .iter()
+        .zip(outputs)
+        .filter_map(|((name, vector), output)| {
+            let output = output.unwrap_or_else(|e| panic!("{name}: {e}"));
+            common::mismatch_report(name, vector, &output)
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn one_batch_of_every_vector_takes_two_submissions_and_matches_the_chain() {
+    let mut gpu = engine();
+    let vectors = all_vectors();
+    assert!(vectors.len() >= 48);
+    check_batch(&mut gpu, &vectors);
+    // Consensus of every epoch in one submission, liquid alpha of every epoch in another.
+    assert_eq!(gpu.submissions(), 2);
+}
+
+#[test]
+fn small_chunks_split_batches_and_epochs_without_changing_a_value() {
+    // 3 KiB a submission: a 1024-uid epoch's columns spread over many chunks, each repeating
+    // its epoch's stakes, and cells of one epoch land in several chunks.
+    let mut gpu = engine();
+    gpu.chunk_bytes = 3 << 10;
+    let vectors: Vec<_> = all_vectors()
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("bench_n4096") && !name.starts_with("dense_n1024"))
+        .collect();
+    check_batch(&mut gpu, &vectors);
+    assert!(gpu.submissions() > 100, "{} submissions", gpu.submissions());
+}
+
+#[test]
+fn a_batch_of_128_subnets_of_4096_uids_stays_within_the_memory_budget() {
+    // The bound: batches up to 128 subnets, n up to 4096. With a 4 MiB budget (so that
+    // this sparse bench epoch needs many chunks), no submission may bind more than the budget
+    // plus its fixed padding, and every epoch must still match the chain.
+    let (name, vector) = common::load_vectors("yuma-bench")
+        .into_iter()
+        .find(|(name, _)| name == "bench_n4096_y3la.json")
+        .unwrap();
+    let mut gpu = engine();
+    let budget = 4usize << 20;
+    gpu.chunk_bytes = budget;
+    let inputs = vec![vector.input.clone(); 128];
+    let outputs = gpu.run_batch(&inputs).unwrap_or_else(|e| panic!("{e}"));
+    for output in outputs {
+        let output = output.unwrap();
+        assert_eq!(common::mismatch_report(&name, &vector, &output), None);
+    }
+    let peak = gpu.peak_submission_bytes();
+    eprintln!(
+        "128 × n=4096: {} submissions, peak {peak} bytes",
+        gpu.submissions()
+    );
+    // Each buffer is padded to at most one 16-byte row; eight buffers at most.
+    assert!(
+        peak <= budget as u64 + 8 * 16,
+        "peak {peak} > budget {budget}"
+    );
+    assert!(gpu.submissions() > 4);
+}
+
+#[test]
+fn a_batch_reports_bad_inputs_one_by_one() {
+    let mut gpu = engine();
+    let mut bad = common::random_epoch(7, 16, false);
+    bad.stake_threshold = 0;
+    bad.alpha_stake.pop();
+    let good = common::random_epoch(8, 16, true);
+    let outputs = gpu
+        .run_batch(&[good.clone(), bad, good.clone()])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cpu = taoscope_consensus::run_epoch(&good).unwrap();
+    assert!(matches!(&outputs[0], Ok(o) if compare_outputs(&cpu, o).is_exact()));
+    let message = outputs[1].as_ref().map(|_| ()).unwrap_err().to_string();
+    assert!(message.contains("alpha_stake"), "{message}");
+    assert!(matches!(&outputs[2], Ok(o) if compare_outputs(&cpu, o).is_exact()));
+    assert!(gpu.run_batch(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn random_batches_agree_with_the_cpu_on_every_field() {
+    let mut gpu = engine();
+    gpu.chunk_bytes = 256 << 10;
+    let mut disagreements = Vec::new();
+    let mut epochs = 0;
+    for batch in 0..8u64 {
+        let inputs: Vec<_> = (0..24u64)
+            .map(|i| {
+                let case = batch * 24 + i;
+                let seed = 0xbb67_ae85_84ca_a73b ^ case.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                let n = 1 + (case * 37 % 300) as u16;
+                let mut input = common::random_epoch(seed, n, case % 3 == 0);
+                if case % 2 == 0 {
+                    input.yuma3_enabled = true;
+                    input.liquid_alpha_enabled = true;
+                }
+                input
+            })
+            .collect();
+        let outputs = gpu.run_batch(&inputs).unwrap_or_else(|e| panic!("{e}"));
+        for (input, output) in inputs.iter().zip(outputs) {
+            epochs += 1;
+            let cpu = taoscope_consensus::run_epoch(input).unwrap();
+            let cmp = compare_outputs(&cpu, &output.unwrap());
+            if !cmp.is_exact() {
+                disagreements.push(format!(
+                    "batch {batch} n {}: {}",
+                    input.n, cmp.mismatches[0]
+                ));
+            }
+        }
+    }
+    assert_eq!(epochs, 192);
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+#[test]
+fn a_lost_device_gives_an_error_not_a_hang_or_a_value() {
+    let mut gpu = engine();
+    let input = common::random_epoch(11, 64, true);
+    assert!(gpu.run_epoch(&input).is_ok());
+    gpu.context().device.destroy();
+    let started = std::time::Instant::now();
+    let error = gpu.run_epoch(&input).map(|_| ()).unwrap_err().to_string();
+    assert!(error.contains("GPU"), "{error}");
+    eprintln!("after device loss ({:?}): {error}", started.elapsed());
+}
+
+/// The GPU engine, with its device destroyed between the consensus and liquid-alpha rounds.
+struct LoseDeviceMidRun(GpuEngine);
+
+impl taoscope_consensus::gpu::batch::Submit for LoseDeviceMidRun {
+    async fn medians(
+        &mut self,
+        requests: &[taoscope_consensus::gpu::batch::MedianRequest],
+    ) -> Result<Vec<Vec<taoscope_consensus::fixed::I32F32>>, taoscope_consensus::gpu::GpuError>
+    {
+        let answers = self.0.medians(requests).await;
+        self.0.context().device.destroy();
+        answers
+    }
+
+    async fn alphas(
+        &mut self,
+        requests: &[taoscope_consensus::gpu::batch::AlphaRequest],
+    ) -> Result<Vec<Vec<taoscope_consensus::fixed::I32F32>>, taoscope_consensus::gpu::GpuError>
+    {
+        self.0.alphas(requests).await
+    }
+}
+
+#[test]
+fn a_device_lost_between_stages_fails_the_batch() {
+    let mut input = common::random_epoch(12, 128, true);
+    input.yuma3_enabled = true;
+    input.liquid_alpha_enabled = true;
+    let inputs = [&input, &input];
+    let mut submit = LoseDeviceMidRun(engine());
+    let result = pollster::block_on(taoscope_consensus::gpu::batch::run_batch(
+        &inputs,
+        &mut submit,
+    ));
+    let error = result.map(|_| ()).unwrap_err().to_string();
+    assert!(error.contains("destroyed"), "{error}");
+}

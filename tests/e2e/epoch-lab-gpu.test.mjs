@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { serveDist, launchBrowser, openPage, screenshot, SHARED } from './harness.mjs';
+import { serveDist, launchBrowser, openPage, screenshot, textNow, SHARED } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await serveDist(); browser = await launchBrowser(); });
@@ -17,7 +17,7 @@ const VECTORS = [
 ];
 
 async function runVector(page, name) {
-  const before = await page.getByTestId('epoch-engine').textContent().catch(() => null);
+  const before = await textNow(page, 'epoch-engine');
   await page.getByTestId('epoch-file').setInputFiles(join(SHARED, 'vectors/yuma', `${name}.json`));
   // Wait for this file's result (the summary names the vector).
   await page.waitForFunction((n) => document.querySelector('[data-testid="epoch-summary"]')?.textContent.startsWith(n.slice(4))
@@ -65,4 +65,16 @@ test('without WebGPU the GPU choice says why and the CPU result is shown', async
   } finally {
     await plain.close();
   }
+});
+
+test('a GPU device lost before the run gives the CPU result and says so', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${server.url}/epoch-lab?simulate=gpu-loss`);
+  await page.getByTestId('backend-gpu').check();
+  await runVector(page, '021_pub_n64_v16_yuma3_liquid');
+  assert.equal(await page.getByTestId('epoch-match').getAttribute('data-state'), 'match');
+  const engine = await page.getByTestId('epoch-engine').textContent();
+  assert.match(engine, /^Engine: CPU [\d.]+ ms · GPU unavailable, computed on the CPU instead: the GPU device failed mid-run: .*(destroyed|lost)/i, engine);
+  await screenshot(page, 'epoch-lab-gpu-lost');
+  page.assertClean();
 });

@@ -74,3 +74,9 @@ export async function screenshot(page, name) {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** The text of the element with `testId` now, or null when there is none (no waiting). */
+export async function textNow(page, testId) {
+  const found = page.getByTestId(testId);
+  return (await found.count()) > 0 ? found.first().textContent() : null;
+}

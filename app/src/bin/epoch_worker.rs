@@ -1,15 +1,16 @@
-//! The epoch worker: receives an [`EpochRequest`] as a JSON string, answers an [`EpochResponse`].
-//! Running here keeps the page responsive while a large subnet's epoch is computed, on the CPU
-//! engine or on the WebGPU kernels (or both, cross-checked).
+//! The epoch worker: receives a [`WorkerRequest`] as a JSON string and answers with
+//! [`WorkerResponse`]s. Running here keeps the page responsive while a large subnet's epoch (or a
+//! benchmark of many) is computed, on the CPU engine or on the WebGPU kernels.
 
 use std::cell::RefCell;
 use taoscope_app::epoch_protocol::{
-    Backend, EpochRequest, EpochResponse, EpochRun, GpuRun, WORKER_READY, finish, parse_request,
-    run_on_cpu,
+    Backend, BenchCase, BenchReport, BenchRequest, BenchResponse, EpochRequest, EpochResponse,
+    EpochRun, GpuRun, MAX_BATCH, MAX_ITERS, Progress, WORKER_READY, WorkerRequest, WorkerResponse,
+    finish, median_ms, parse_request, run_on_cpu,
 };
 use taoscope_app::webgpu::{self, GpuStatus};
-use taoscope_consensus::compare_outputs;
 use taoscope_consensus::gpu::{GpuContext, GpuEngine};
+use taoscope_consensus::{EpochInput, EpochOutput, VectorFile, compare_outputs, run_epoch};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -39,24 +40,25 @@ fn main() {
         let request = event
             .data()
             .as_string()
-            .and_then(|text| serde_json::from_str::<EpochRequest>(&text).ok());
+            .and_then(|text| serde_json::from_str::<WorkerRequest>(&text).ok());
         wasm_bindgen_futures::spawn_local(async move {
             let response = match request {
-                Some(request) => {
-                    let result = handle(&scope, &request).await;
-                    EpochResponse {
+                Some(WorkerRequest::Epoch(request)) => {
+                    WorkerResponse::Epoch(Box::new(EpochResponse {
                         id: request.id,
-                        result,
-                    }
+                        result: handle_epoch(&scope, &request).await,
+                    }))
                 }
-                None => EpochResponse {
+                Some(WorkerRequest::Bench(request)) => WorkerResponse::Bench(BenchResponse {
+                    id: request.id,
+                    result: handle_bench(&scope, &request).await,
+                }),
+                None => WorkerResponse::Epoch(Box::new(EpochResponse {
                     id: 0,
                     result: Err("the worker received a message it cannot read".into()),
-                },
+                })),
             };
-            if let Ok(text) = serde_json::to_string(&response) {
-                let _ = scope.post_message(&JsValue::from_str(&text));
-            }
+            post(&scope, &response);
         });
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -64,21 +66,32 @@ fn main() {
     let _ = scope.post_message(&JsValue::from_str(WORKER_READY));
 }
 
-async fn handle(
+fn post(scope: &DedicatedWorkerGlobalScope, response: &WorkerResponse) {
+    if let Ok(text) = serde_json::to_string(response) {
+        let _ = scope.post_message(&JsValue::from_str(&text));
+    }
+}
+
+/// The worker's clock in milliseconds.
+fn clock(scope: &DedicatedWorkerGlobalScope) -> impl Fn() -> f64 + use<> {
+    let performance = scope.performance();
+    move || performance.as_ref().map_or(0.0, |p| p.now())
+}
+
+async fn handle_epoch(
     scope: &DedicatedWorkerGlobalScope,
     request: &EpochRequest,
 ) -> Result<EpochRun, String> {
-    let performance = scope.performance();
-    let now = || performance.as_ref().map_or(0.0, |p| p.now());
+    let now = clock(scope);
     let vector = parse_request(request)?;
     let cpu = match request.backend {
-        Backend::Cpu | Backend::Both => Some(run_on_cpu(request, &vector, now)?),
+        Backend::Cpu | Backend::Both => Some(run_on_cpu(request, &vector, &now)?),
         Backend::Gpu => None,
     };
     if request.backend == Backend::Cpu {
         return cpu.ok_or_else(|| "no CPU result".to_string());
     }
-    let gpu = run_on_gpu(request, &vector, now).await;
+    let gpu = run_on_gpu(request, &vector, &now).await;
     match (gpu, cpu) {
         (Ok(mut gpu_run), cpu) => {
             if let Some(cpu_run) = cpu {
@@ -90,33 +103,29 @@ async fn handle(
             }
             Ok(gpu_run)
         }
-        // No GPU: the CPU result, with the reason.
+        // No GPU, or it failed: the CPU result, with the reason.
         (Err(why), Some(mut cpu_run)) => {
             cpu_run.gpu_unavailable = Some(why);
             Ok(cpu_run)
         }
         (Err(why), None) => {
-            let mut cpu_run = run_on_cpu(request, &vector, now)?;
+            let mut cpu_run = run_on_cpu(request, &vector, &now)?;
             cpu_run.gpu_unavailable = Some(why);
             Ok(cpu_run)
         }
     }
 }
 
-/// Runs the request on the worker's GPU engine, creating it on first use.
-async fn run_on_gpu(
-    request: &EpochRequest,
-    vector: &taoscope_consensus::VectorFile,
-    now: impl Fn() -> f64,
-) -> Result<EpochRun, String> {
+/// Takes the worker's GPU engine, creating it on first use; give it back with [`release_gpu`].
+async fn acquire_gpu() -> Result<(Box<GpuEngine>, String), String> {
     let state = GPU.with(|gpu| std::mem::replace(&mut *gpu.borrow_mut(), Gpu::Busy));
-    let (mut engine, adapter) = match state {
-        Gpu::Ready(engine, adapter) => (engine, adapter),
+    match state {
+        Gpu::Ready(engine, adapter) => Ok((engine, adapter)),
         Gpu::Unavailable(why) => {
             GPU.with(|gpu| *gpu.borrow_mut() = Gpu::Unavailable(why.clone()));
-            return Err(why);
+            Err(why)
         }
-        Gpu::Busy => return Err("the GPU is busy with another epoch".into()),
+        Gpu::Busy => Err("the GPU is busy with another request".into()),
         Gpu::Untried => match GpuContext::new().await {
             Ok(ctx) => {
                 // wgpu reports only the adapter's description, often empty; ask WebGPU itself.
@@ -124,7 +133,7 @@ async fn run_on_gpu(
                     GpuStatus::Adapter(report) => format!("{}, WebGPU", report.label()),
                     _ => ctx.describe(),
                 };
-                (Box::new(GpuEngine::new(ctx)), adapter)
+                Ok((Box::new(GpuEngine::new(ctx)), adapter))
             }
             Err(e) => {
                 // wgpu's reason is written for native builds; the browser's own says what to do.
@@ -133,21 +142,38 @@ async fn run_on_gpu(
                     GpuStatus::Adapter(_) => e.to_string(),
                 };
                 GPU.with(|gpu| *gpu.borrow_mut() = Gpu::Unavailable(why.clone()));
-                return Err(why);
+                Err(why)
             }
         },
-    };
-    let start = now();
-    let result = engine.run_epoch_async(&vector.input).await;
-    let elapsed = now() - start;
-    // A device that failed mid-run is not reused: the next request tries a fresh one.
-    let next = if result.is_ok() {
-        Gpu::Ready(engine, adapter.clone())
+    }
+}
+
+/// Returns the engine after a run. A device that failed is not reused: the next request tries a
+/// fresh one.
+fn release_gpu(engine: Box<GpuEngine>, adapter: String, healthy: bool) {
+    let next = if healthy {
+        Gpu::Ready(engine, adapter)
     } else {
         Gpu::Untried
     };
     GPU.with(|gpu| *gpu.borrow_mut() = next);
-    let output = result.map_err(|e| e.to_string())?;
+}
+
+/// Runs the request on the worker's GPU engine.
+async fn run_on_gpu(
+    request: &EpochRequest,
+    vector: &VectorFile,
+    now: impl Fn() -> f64,
+) -> Result<EpochRun, String> {
+    let (mut engine, adapter) = acquire_gpu().await?;
+    if request.lose_gpu_device {
+        engine.context().device.destroy();
+    }
+    let start = now();
+    let result = engine.run_epoch_async(&vector.input).await;
+    let elapsed = now() - start;
+    release_gpu(engine, adapter.clone(), result.is_ok());
+    let output = result.map_err(|e| format!("{e}; the result below was computed on the CPU"))?;
     let mut run = finish(request, vector, output, elapsed);
     run.gpu = Some(GpuRun {
         adapter,
@@ -155,4 +181,142 @@ async fn run_on_gpu(
         cross_check: None,
     });
     Ok(run)
+}
+
+/// Times one epoch and a batch of κ variations on each engine, posting progress as it goes.
+async fn handle_bench(
+    scope: &DedicatedWorkerGlobalScope,
+    request: &BenchRequest,
+) -> Result<BenchReport, String> {
+    if !(1..=MAX_BATCH).contains(&request.batch) {
+        return Err(format!(
+            "a batch holds 1 to {MAX_BATCH} epochs, not {}",
+            request.batch
+        ));
+    }
+    if !(1..=MAX_ITERS).contains(&request.iters) {
+        return Err(format!(
+            "choose 1 to {MAX_ITERS} timed runs, not {}",
+            request.iters
+        ));
+    }
+    let now = clock(scope);
+    let vector = VectorFile::from_json(&request.file_text)
+        .map_err(|e| format!("{}: {e}", request.file_name))?;
+    vector
+        .input
+        .validate()
+        .map_err(|e| format!("{}: {e}", request.file_name))?;
+    let single = vec![vector.input.clone()];
+    let batch = taoscope_consensus::whatif::kappa_variations(&vector.input, request.batch);
+    let workloads: Vec<&[EpochInput]> = if request.batch > 1 {
+        vec![&single, &batch]
+    } else {
+        vec![&single]
+    };
+    // Each workload: a warm-up and `iters` timed runs, on each engine.
+    let total = workloads.len() * 2 * (request.iters + 1);
+    let mut done = 0usize;
+    let mut progress = |stage: String| {
+        post(
+            scope,
+            &WorkerResponse::Progress(Progress {
+                id: request.id,
+                done,
+                total,
+                stage,
+            }),
+        );
+        done += 1;
+    };
+
+    let mut gpu = acquire_gpu().await;
+    let mut gpu_unavailable = gpu.as_ref().err().cloned();
+    let adapter = gpu.as_ref().ok().map(|(_, a)| a.clone());
+    let mut cases = Vec::new();
+    for inputs in workloads {
+        let what = if inputs.len() == 1 {
+            "1 epoch".to_string()
+        } else {
+            format!("batch of {}", inputs.len())
+        };
+        let mut cpu_times = Vec::new();
+        let mut cpu_outputs = Vec::new();
+        for run in 0..=request.iters {
+            progress(format!("CPU, {what}, run {run} of {}", request.iters));
+            let start = now();
+            let outputs: Result<Vec<EpochOutput>, String> = inputs
+                .iter()
+                .map(|input| run_epoch(input).map_err(|e| e.to_string()))
+                .collect();
+            let elapsed = now() - start;
+            cpu_outputs = outputs?;
+            if run > 0 {
+                cpu_times.push(elapsed); // run 0 warms caches
+            }
+        }
+        let mut case = BenchCase {
+            epochs: inputs.len(),
+            cpu_ms: median_ms(&mut cpu_times),
+            gpu_ms: None,
+            gpu_submissions: None,
+            agree: None,
+        };
+        if let Ok((engine, _)) = gpu.as_mut() {
+            let mut gpu_times = Vec::new();
+            let mut failure = None;
+            let before = engine.submissions();
+            for run in 0..=request.iters {
+                progress(format!("GPU, {what}, run {run} of {}", request.iters));
+                let start = now();
+                let result = engine.run_batch_async(inputs).await;
+                let elapsed = now() - start;
+                match result {
+                    Ok(outputs) => {
+                        if run == 0 {
+                            let agree = outputs.iter().zip(&cpu_outputs).all(|(g, c)| {
+                                g.as_ref().is_ok_and(|g| compare_outputs(c, g).is_exact())
+                            });
+                            case.agree = Some(agree && outputs.len() == cpu_outputs.len());
+                        } else {
+                            gpu_times.push(elapsed);
+                        }
+                    }
+                    Err(e) => {
+                        failure = Some(e.to_string());
+                        break;
+                    }
+                }
+            }
+            if let Some(why) = failure {
+                gpu_unavailable = Some(format!("the GPU failed mid-benchmark: {why}"));
+            } else {
+                case.gpu_ms = Some(median_ms(&mut gpu_times));
+                case.gpu_submissions =
+                    Some((engine.submissions() - before) / (request.iters as u64 + 1));
+            }
+        }
+        // A failed device is dropped (the next request makes a fresh one) and not used again.
+        if gpu_unavailable.is_some()
+            && let Ok((engine, adapter)) = std::mem::replace(&mut gpu, Err(String::new()))
+        {
+            release_gpu(engine, adapter, false);
+        }
+        cases.push(case);
+    }
+    if let Ok((engine, adapter)) = gpu {
+        release_gpu(engine, adapter, true);
+    }
+    Ok(BenchReport {
+        name: if vector.name.is_empty() {
+            request.file_name.clone()
+        } else {
+            vector.name.clone()
+        },
+        n: vector.input.n,
+        iters: request.iters,
+        adapter,
+        gpu_unavailable,
+        cases,
+    })
 }

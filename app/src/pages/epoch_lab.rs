@@ -1,17 +1,17 @@
 //! Epoch lab: drop a `yuma-epoch-vector/v1` file, recompute its epoch in a Web Worker, and see
 //! per-uid results, the bonds, and whether they match what the chain persisted.
 
-use crate::epoch_protocol::{Backend, EpochRequest, EpochResponse, EpochRun, WORKER_READY};
+use crate::epoch_protocol::{
+    Backend, EpochRequest, EpochResponse, EpochRun, WorkerRequest, WorkerResponse,
+};
+use crate::worker;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use taoscope_light_client::units::format_tao;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{File, MessageEvent, Worker, WorkerOptions, WorkerType};
-
-/// Where Trunk puts the worker's loader (see `app/index.html`).
-const WORKER_URL: &str = "./epoch-worker_loader.js";
+use web_sys::File;
 
 #[derive(Clone, Debug, PartialEq)]
 enum LabState {
@@ -27,8 +27,25 @@ pub fn EpochLab() -> impl IntoView {
     let state = RwSignal::new(LabState::Empty);
     let backend = RwSignal::new(Backend::Cpu);
     let next_id = StoredValue::new(0u32);
-    let worker: StoredValue<Option<EpochWorker>, LocalStorage> = StoredValue::new_local(None);
-    worker.set_value(start_worker(state, worker));
+    let worker = worker::spawn(
+        move |response| {
+            if let WorkerResponse::Epoch(answer) = response {
+                let EpochResponse { id, result } = *answer;
+                // Only the latest request's answer is shown.
+                if id == next_id.get_value() {
+                    state.set(match result {
+                        Ok(run) => LabState::Done(Box::new(run)),
+                        Err(message) => LabState::Failed(message),
+                    });
+                }
+            }
+        },
+        move |message| state.set(LabState::Failed(message)),
+    );
+    // `?simulate=gpu-loss`: destroy the GPU device before each run (see `EpochRequest`).
+    let lose_gpu_device = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_some_and(|q| q.contains("simulate=gpu-loss"));
 
     let submit = move |file_name: String, file_text: String| {
         let id = next_id.get_value().wrapping_add(1);
@@ -38,17 +55,13 @@ pub fn EpochLab() -> impl IntoView {
             file_name: file_name.clone(),
             file_text,
             backend: backend.get_untracked(),
+            lose_gpu_device,
         };
-        let sent = match serde_json::to_string(&request) {
-            Ok(text) => worker
-                .try_update_value(|w| w.as_mut().is_some_and(|w| w.send(text)))
-                .unwrap_or(false),
-            Err(_) => false,
-        };
-        if sent {
+        let bytes = request.file_text.len();
+        if worker::send(worker, &WorkerRequest::Epoch(request)) {
             state.set(LabState::Running {
                 name: file_name,
-                bytes: request.file_text.len(),
+                bytes,
             });
         } else {
             state.set(LabState::Failed(
@@ -163,73 +176,6 @@ pub fn EpochLab() -> impl IntoView {
             </div>
         </section>
     }
-}
-
-/// The epoch worker and the requests that wait for it to finish starting.
-struct EpochWorker {
-    worker: Worker,
-    ready: bool,
-    waiting: Vec<String>,
-}
-
-impl EpochWorker {
-    fn send(&mut self, message: String) -> bool {
-        if self.ready {
-            self.worker
-                .post_message(&JsValue::from_str(&message))
-                .is_ok()
-        } else {
-            self.waiting.push(message);
-            true
-        }
-    }
-
-    fn on_ready(&mut self) {
-        self.ready = true;
-        for message in std::mem::take(&mut self.waiting) {
-            let _ = self.worker.post_message(&JsValue::from_str(&message));
-        }
-    }
-}
-
-fn start_worker(
-    state: RwSignal<LabState>,
-    handle: StoredValue<Option<EpochWorker>, LocalStorage>,
-) -> Option<EpochWorker> {
-    let options = WorkerOptions::new();
-    options.set_type(WorkerType::Classic);
-    let worker = Worker::new_with_options(WORKER_URL, &options).ok()?;
-    let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-        let text = event.data().as_string();
-        if text.as_deref() == Some(WORKER_READY) {
-            handle.update_value(|w| {
-                if let Some(w) = w.as_mut() {
-                    w.on_ready();
-                }
-            });
-            return;
-        }
-        let parsed = text.and_then(|t| serde_json::from_str::<EpochResponse>(&t).ok());
-        state.set(match parsed {
-            Some(EpochResponse { result: Ok(run), .. }) => LabState::Done(Box::new(run)),
-            Some(EpochResponse { result: Err(message), .. }) => LabState::Failed(message),
-            None => LabState::Failed("The epoch worker answered something unreadable; nothing is shown rather than a guess.".into()),
-        });
-    });
-    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
-    let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
-        state.set(LabState::Failed(
-            "The epoch worker stopped with an error. Reload the page to start a new one.".into(),
-        ));
-    });
-    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    on_error.forget();
-    Some(EpochWorker {
-        worker,
-        ready: false,
-        waiting: Vec::new(),
-    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

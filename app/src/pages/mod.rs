@@ -1,2 +1,3 @@
+pub mod bench;
 pub mod epoch_lab;
 pub mod system;

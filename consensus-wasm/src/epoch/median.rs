@@ -13,6 +13,7 @@ use crate::sparse::Matrix;
 /// normalised stakes, and each column's scores in compressed-column form. Validators with no
 /// entry in a column score 0 there; a later duplicate entry of a row overwrites an earlier one,
 /// exactly as in the chain's dense buffer.
+#[derive(Clone, Debug)]
 pub struct MedianInput {
     /// Normalised stake of each validator with positive active stake, in uid order (index k).
     pub stake: Vec<I32F32>,

@@ -6,7 +6,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
-use wgpu::util::DeviceExt;
 
 /// Why the GPU engine cannot run (the CPU engine still can).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +48,8 @@ pub struct GpuContext {
     /// default is to panic; we record it and fail the run with it instead, so that the caller can
     /// say what happened and fall back to the CPU.
     failure: Arc<Mutex<Option<String>>>,
+    /// Why the device was lost, when it was: said in preference to the errors that follow it.
+    lost: Arc<Mutex<Option<String>>>,
     /// Most workgroups one dispatch dimension takes: the device's limit. Tests lower it to run
     /// the two-dimensional grid on small inputs.
     pub max_workgroups_x: u32,
@@ -84,10 +85,15 @@ impl GpuContext {
                 slot.get_or_insert_with(|| error.to_string());
             }
         }));
-        let record = failure.clone();
+        let lost: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let record = lost.clone();
         device.set_device_lost_callback(move |reason, message| {
             if let Ok(mut slot) = record.lock() {
-                slot.get_or_insert_with(|| format!("device lost ({reason:?}): {message}"));
+                let why = match reason {
+                    wgpu::DeviceLostReason::Destroyed => "the device was destroyed".to_string(),
+                    _ => format!("the device was lost ({message})"),
+                };
+                slot.get_or_insert(why);
             }
         });
         let max_workgroups_x = device.limits().max_compute_workgroups_per_dimension;
@@ -96,16 +102,31 @@ impl GpuContext {
             queue,
             adapter: adapter.get_info(),
             failure,
+            lost,
             max_workgroups_x,
         })
     }
 
     /// The device's recorded failure, if any: a run that saw one must not return values.
     pub fn check(&self) -> Result<(), GpuError> {
-        match self.failure.lock().ok().and_then(|slot| slot.clone()) {
-            Some(message) => Err(GpuError::Lost(message)),
+        // Natively, callbacks (device lost among them) run inside a poll.
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = self.device.poll(wgpu::PollType::Poll);
+        let read = |slot: &Mutex<Option<String>>| slot.lock().ok().and_then(|s| s.clone());
+        match read(&self.lost).or_else(|| read(&self.failure)) {
+            // wgpu's messages span lines ("Validation Error\n\nCaused by: …"); ours take one.
+            Some(message) => Err(GpuError::Lost(
+                message.split_whitespace().collect::<Vec<_>>().join(" "),
+            )),
             None => Ok(()),
         }
+    }
+
+    /// The device's recorded failure (it says why: "the device was destroyed"), else `error`.
+    fn failure_or(&self, error: impl fmt::Display) -> GpuError {
+        self.check()
+            .err()
+            .unwrap_or_else(|| GpuError::Lost(error.to_string()))
     }
 
     /// [`GpuContext::new`], blocking (native only; the browser must await).
@@ -149,13 +170,37 @@ impl GpuContext {
     /// A read-only storage buffer holding `bytes`. Bindings may not be empty, so an empty array
     /// still gets one (unused) word.
     pub fn storage_buffer(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
+        self.upload(label, bytes, wgpu::BufferUsages::STORAGE)
+    }
+
+    /// A uniform buffer holding `bytes`, padded to WGSL's 16-byte uniform alignment.
+    pub fn uniform_buffer(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
+        let mut padded = bytes.to_vec();
+        padded.resize(bytes.len().div_ceil(16).max(1) * 16, 0);
+        self.upload(label, &padded, wgpu::BufferUsages::UNIFORM)
+    }
+
+    /// A buffer filled through the queue. Not `create_buffer_init`: it maps the buffer at
+    /// creation and panics when the device is already lost; a queued write instead records the
+    /// failure, which the run then reports.
+    fn upload(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
         let contents: &[u8] = if bytes.is_empty() { &[0; 8] } else { bytes };
-        self.device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents,
-                usage: wgpu::BufferUsages::STORAGE,
-            })
+        let size = (contents.len() as u64).div_ceil(wgpu::COPY_BUFFER_ALIGNMENT)
+            * wgpu::COPY_BUFFER_ALIGNMENT;
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage: usage | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        if size == contents.len() as u64 {
+            self.queue.write_buffer(&buffer, 0, contents);
+        } else {
+            let mut padded = contents.to_vec();
+            padded.resize(size as usize, 0);
+            self.queue.write_buffer(&buffer, 0, &padded);
+        }
+        buffer
     }
 
     /// A storage buffer of `size` bytes (at least one word) that a kernel writes and
@@ -181,6 +226,7 @@ impl GpuContext {
         output: &wgpu::Buffer,
         invocations: usize,
     ) -> Result<Vec<u8>, GpuError> {
+        self.check()?;
         let (x, y) = workgroup_grid(invocations, self.max_workgroups_x).ok_or_else(|| {
             GpuError::Device(format!(
                 "{invocations} items are more than one dispatch can hold"
@@ -232,11 +278,11 @@ impl GpuContext {
         #[cfg(not(target_arch = "wasm32"))]
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| GpuError::Lost(e.to_string()))?;
-        receiver.await.map_err(|e| GpuError::Lost(e.to_string()))?;
+            .map_err(|e| self.failure_or(e))?;
+        receiver.await.map_err(|e| self.failure_or(e))?;
         let bytes = staging
             .get_mapped_range(..)
-            .map_err(|e| GpuError::Lost(e.to_string()))?
+            .map_err(|e| self.failure_or(e))?
             .to_vec();
         staging.unmap();
         self.check()?;

@@ -10,12 +10,13 @@
 //! WGSL has no `#include`: a kernel is compiled as `fixed.wgsl` followed by its own source
 //! ([`compose`]).
 
+pub mod batch;
 pub mod context;
 pub mod engine;
 pub mod ops;
 
 pub use context::{GpuContext, GpuError};
-pub use engine::{GpuEngine, GpuEpochError};
+pub use engine::{DEFAULT_CHUNK_BYTES, GpuEngine, GpuEpochError};
 
 /// The fixed-point library every kernel builds on.
 pub const FIXED_WGSL: &str = include_str!("shaders/fixed.wgsl");
@@ -37,5 +38,7 @@ pub fn programs() -> Vec<(&'static str, String)> {
     vec![
         ("fixed.wgsl", FIXED_WGSL.to_string()),
         ("fixed_ops.wgsl", compose(FIXED_OPS_WGSL)),
+        ("median.wgsl", compose(MEDIAN_WGSL)),
+        ("liquid_alpha.wgsl", compose(LIQUID_ALPHA_WGSL)),
     ]
 }

@@ -177,12 +177,8 @@ pub fn random_epoch_with(mut rng: Rng, n: u16, dense: bool) -> EpochInput {
     }
 }
 
-/// Runs every vector of `shared/vectors/<dir>` through `run` and lists each one whose output
-/// differs from what the chain persisted (with its first few mismatches). Returns the count read.
-pub fn check_vectors(
-    dir: &str,
-    mut run: impl FnMut(&EpochInput) -> taoscope_consensus::EpochOutput,
-) -> (usize, Vec<String>) {
+/// Every vector of `shared/vectors/<dir>`, by file name, in name order.
+pub fn load_vectors(dir: &str) -> Vec<(String, taoscope_consensus::VectorFile)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/vectors")
         .join(dir);
@@ -197,34 +193,60 @@ pub fn check_vectors(
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     paths.sort();
-    let mut failures = Vec::new();
-    for path in &paths {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let vector = taoscope_consensus::VectorFile::from_json(&text)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let expected = vector
-            .expected
-            .as_ref()
-            .unwrap_or_else(|| panic!("{name}: golden vectors carry expected"));
-        let cmp = taoscope_consensus::compare_outputs(expected, &run(&vector.input));
-        if !cmp.is_exact() {
-            let shown: Vec<String> = cmp
-                .mismatches
-                .iter()
-                .take(8)
-                .map(|m| format!("    {m}"))
-                .collect();
-            failures.push(format!(
-                "{name}: {} of {} values differ\n{}",
-                cmp.mismatches.len(),
-                cmp.checked,
-                shown.join("\n")
-            ));
-        }
+    paths
+        .iter()
+        .map(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let vector = taoscope_consensus::VectorFile::from_json(&text)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name, vector)
+        })
+        .collect()
+}
+
+/// The mismatches of `actual` against the chain's values in `vector`, as one report line with
+/// the first few differences; `None` when every value matches.
+pub fn mismatch_report(
+    name: &str,
+    vector: &taoscope_consensus::VectorFile,
+    actual: &taoscope_consensus::EpochOutput,
+) -> Option<String> {
+    let expected = vector
+        .expected
+        .as_ref()
+        .unwrap_or_else(|| panic!("{name}: golden vectors carry expected"));
+    let cmp = taoscope_consensus::compare_outputs(expected, actual);
+    if cmp.is_exact() {
+        return None;
     }
-    (paths.len(), failures)
+    let shown: Vec<String> = cmp
+        .mismatches
+        .iter()
+        .take(8)
+        .map(|m| format!("    {m}"))
+        .collect();
+    Some(format!(
+        "{name}: {} of {} values differ\n{}",
+        cmp.mismatches.len(),
+        cmp.checked,
+        shown.join("\n")
+    ))
+}
+
+/// Runs every vector of `shared/vectors/<dir>` through `run` and lists each one whose output
+/// differs from what the chain persisted (with its first few mismatches). Returns the count read.
+pub fn check_vectors(
+    dir: &str,
+    mut run: impl FnMut(&EpochInput) -> taoscope_consensus::EpochOutput,
+) -> (usize, Vec<String>) {
+    let vectors = load_vectors(dir);
+    let failures = vectors
+        .iter()
+        .filter_map(|(name, vector)| mismatch_report(name, vector, &run(&vector.input)))
+        .collect();
+    (vectors.len(), failures)
 }

@@ -1,4 +1,5 @@
-// Consensus: the chain's stake-weighted median of each column, one invocation per column.
+// Consensus: the chain's stake-weighted median of each column, one invocation per column, for
+// the columns of many epochs at once (a batch: every subnet of a block, or what-if variations).
 //
 // The chain runs a quickselect whose partitions are lists of validators. Each partition is, in
 // fact, every validator whose score lies strictly between two earlier pivots, kept in validator
@@ -7,21 +8,29 @@
 // the chain's exact comparisons on saturating stake sums, so the same pivot wins every time.
 //
 // Columns are compressed: validators without an entry score 0 (the "implicit zeros"), counted
-// and weighed in bulk. Composed after fixed.wgsl.
+// and weighed in bulk. Each column names its epoch, whose validators' stakes sit at
+// `stake_offset` in the shared stake array. Composed after fixed.wgsl.
 
 struct MedianParams {
     columns: u32,
+}
+
+// One epoch of the batch (the host's `MedianInput` header).
+struct MedianEpoch {
+    stake_offset: u32,
     validators: u32,
     minority: I64,
     stake_sum: I64,
 }
 
 @group(0) @binding(0) var<uniform> params: MedianParams;
-@group(0) @binding(1) var<storage, read> stake: array<I64>;
-@group(0) @binding(2) var<storage, read> col_start: array<u32>;
-@group(0) @binding(3) var<storage, read> entry_k: array<u32>;
-@group(0) @binding(4) var<storage, read> entry_score: array<I64>;
-@group(0) @binding(5) var<storage, read_write> consensus: array<I64>;
+@group(0) @binding(1) var<storage, read> epochs: array<MedianEpoch>;
+@group(0) @binding(2) var<storage, read> stake: array<I64>;
+@group(0) @binding(3) var<storage, read> col_epoch: array<u32>;
+@group(0) @binding(4) var<storage, read> col_start: array<u32>;
+@group(0) @binding(5) var<storage, read> entry_k: array<u32>;
+@group(0) @binding(6) var<storage, read> entry_score: array<I64>;
+@group(0) @binding(7) var<storage, read_write> consensus: array<I64>;
 
 struct Bounds {
     has_lo: bool,
@@ -35,6 +44,8 @@ fn inside(b: Bounds, s: I64) -> bool {
 }
 
 fn column_median(j: u32) -> I64 {
+    let epoch = epochs[col_epoch[j]];
+    let stake_offset = epoch.stake_offset;
     let start = col_start[j];
     let end = col_start[j + 1u];
     // No entry, or only zeros: the pivot is 0 and equals everything, so the chain returns 0.
@@ -42,18 +53,18 @@ fn column_median(j: u32) -> I64 {
     var entry_stake = FX_ZERO;
     for (var e = start; e < end; e = e + 1u) {
         any_nonzero = any_nonzero || !i64_eq(entry_score[e], FX_ZERO);
-        entry_stake = i64_add(entry_stake, stake[entry_k[e]]);
+        entry_stake = i64_add(entry_stake, stake[stake_offset + entry_k[e]]);
     }
     if !any_nonzero {
         return FX_ZERO;
     }
-    let implicit_count = params.validators - (end - start);
-    let implicit_stake = i64_sub(params.stake_sum, entry_stake);
+    let implicit_count = epoch.validators - (end - start);
+    let implicit_stake = i64_sub(epoch.stake_sum, entry_stake);
 
     var bounds = Bounds(false, FX_ZERO, false, FX_ZERO);
     var part_lo = FX_ZERO;
-    var part_hi = params.stake_sum;
-    for (var iteration = 0u; iteration <= params.validators; iteration = iteration + 1u) {
+    var part_hi = epoch.stake_sum;
+    for (var iteration = 0u; iteration <= epoch.validators; iteration = iteration + 1u) {
         let zeros_in = inside(bounds, FX_ZERO);
         var len = select(0u, implicit_count, zeros_in);
         for (var e = start; e < end; e = e + 1u) {
@@ -107,18 +118,18 @@ fn column_median(j: u32) -> I64 {
                 continue;
             }
             if i64_lt(s, pivot) {
-                lo_stake = fx_sat_add(lo_stake, stake[entry_k[e]]);
+                lo_stake = fx_sat_add(lo_stake, stake[stake_offset + entry_k[e]]);
                 lo_count = lo_count + 1u;
             } else if i64_lt(pivot, s) {
-                hi_stake = fx_sat_add(hi_stake, stake[entry_k[e]]);
+                hi_stake = fx_sat_add(hi_stake, stake[stake_offset + entry_k[e]]);
                 hi_count = hi_count + 1u;
             }
         }
-        if i64_lt(params.minority, fx_sat_add(part_lo, lo_stake)) && lo_count > 0u {
+        if i64_lt(epoch.minority, fx_sat_add(part_lo, lo_stake)) && lo_count > 0u {
             bounds.has_hi = true;
             bounds.hi = pivot;
             part_hi = fx_sat_add(part_lo, lo_stake);
-        } else if !i64_lt(params.minority, fx_sat_sub(part_hi, hi_stake)) && hi_count > 0u {
+        } else if !i64_lt(epoch.minority, fx_sat_sub(part_hi, hi_stake)) && hi_count > 0u {
             bounds.has_lo = true;
             bounds.lo = pivot;
             part_lo = fx_sat_sub(part_hi, hi_stake);
