@@ -8,5 +8,9 @@
 //! - [`ss58`]: account addresses (network prefix 42), with checksum verification;
 //! - [`units`]: TAO and rao (1 TAO = 10⁹ rao), exact, with no floats.
 
+pub mod era;
+pub mod hashing;
+pub mod metadata;
 pub mod ss58;
 pub mod units;
+pub mod value;
