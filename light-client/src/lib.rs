@@ -9,8 +9,12 @@
 //! - [`units`]: TAO and rao (1 TAO = 10⁹ rao), exact, with no floats.
 
 pub mod era;
+pub mod extrinsic;
 pub mod hashing;
+pub mod header;
 pub mod metadata;
 pub mod ss58;
+pub mod storage;
+pub mod types;
 pub mod units;
 pub mod value;

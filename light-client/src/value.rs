@@ -767,6 +767,11 @@ impl Encoder<'_> {
                 return self.event(id, ty, shape, value, out);
             }
             Some(Shape::Call) => {
+                // An already encoded call (from `extrinsic::encode_call`), as 0x hex.
+                if let Some(bytes) = hex_bytes(value) {
+                    out.extend_from_slice(&bytes);
+                    return Ok(());
+                }
                 let text = |key: &str| value.get(key).and_then(Value::as_str);
                 if let (Some(module), Some(function)) = (text("call_module"), text("call_function"))
                 {
