@@ -457,3 +457,33 @@ pub fn to_hex(bytes: &[u8]) -> String {
     }
     text
 }
+
+/// What RFC-0078's metadata hash covers besides the metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainInfo {
+    pub spec_name: String,
+    pub spec_version: u32,
+    pub ss58_prefix: u16,
+    pub decimals: u8,
+    pub token_symbol: String,
+}
+
+/// The RFC-0078 metadata hash of metadata `bytes` (V15 or later, any of the accepted forms):
+/// what `CheckMetadataHash` signs, so a hardware wallet can check the metadata it decodes with.
+pub fn metadata_hash(bytes: &[u8], chain: &ChainInfo) -> Result<[u8; 32], MetadataError> {
+    let mut input = unwrap_opaque(bytes)?;
+    let RuntimeMetadataPrefixed(_, runtime) = RuntimeMetadataPrefixed::decode(&mut input)
+        .map_err(|e| MetadataError::Malformed(e.to_string()))?;
+    let digest = merkleized_metadata::generate_metadata_digest(
+        &runtime,
+        merkleized_metadata::ExtraInfo {
+            spec_version: chain.spec_version,
+            spec_name: chain.spec_name.clone(),
+            base58_prefix: chain.ss58_prefix,
+            decimals: chain.decimals,
+            token_symbol: chain.token_symbol.clone(),
+        },
+    )
+    .map_err(MetadataError::Incomplete)?;
+    Ok(digest.hash())
+}

@@ -39,3 +39,44 @@ impl StorageValue for u64 {
 impl StorageValue for bool {
     const LAYOUT: &'static str = "bool";
 }
+
+impl StorageValue for u32 {
+    const LAYOUT: &'static str = "u32";
+}
+
+impl StorageValue for i16 {
+    const LAYOUT: &'static str = "i16";
+}
+
+impl StorageValue for (u16, u16) {
+    const LAYOUT: &'static str = "(u16,u16)";
+}
+
+/// Per-uid vectors of a subnet (`Consensus`, `Incentive`, …: u16 proportions).
+impl StorageValue for Vec<u16> {
+    const LAYOUT: &'static str = "Vec<u16>";
+}
+
+/// `Active`, `ValidatorPermit`.
+impl StorageValue for Vec<bool> {
+    const LAYOUT: &'static str = "Vec<bool>";
+}
+
+/// `Emission` (rao), `LastUpdate` (block numbers).
+impl StorageValue for Vec<u64> {
+    const LAYOUT: &'static str = "Vec<u64>";
+}
+
+/// A `Weights` or `Bonds` row: (uid, u16 value) pairs.
+impl StorageValue for Vec<(u16, u16)> {
+    const LAYOUT: &'static str = "Vec<(u16,u16)>";
+}
+
+/// An account (`Keys`, `SubnetOwner`), as its SS58 address.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Account(pub String);
+
+impl StorageValue for Account {
+    const LAYOUT: &'static str = "AccountId";
+}

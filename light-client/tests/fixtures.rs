@@ -11,7 +11,7 @@ use taoscope_light_client::extrinsic::{self, Mortality, Scheme, Transaction};
 use taoscope_light_client::header::Header;
 use taoscope_light_client::metadata::{Metadata, MetadataError, to_hex};
 use taoscope_light_client::types::AccountInfo;
-use taoscope_light_client::{storage, value};
+use taoscope_light_client::{runtime_api, storage, value};
 
 fn v14() -> Metadata {
     common::metadata("localnet_spec461_metadata_v14.hex")
@@ -427,4 +427,242 @@ fn constants_decode_as_recorded() {
         let decoded = value::decode_all(&metadata.types, constant.ty, &constant.value).unwrap();
         assert_eq!(decoded, case["decoded"], "{pallet}.{name}");
     }
+}
+
+/// Runs a future that is ready at once (the in-process signers').
+fn ready<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => panic!("not ready"),
+    }
+}
+
+#[test]
+fn dev_accounts_derive_to_their_well_known_keys() {
+    use taoscope_light_client::extrinsic::Signer;
+    use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
+    // //Alice is the account every spec-461 fixture signs with (5GrwvaEF…).
+    let alice = Sr25519Signer::dev("Alice").unwrap();
+    assert_eq!(
+        to_hex(&alice.account()),
+        "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"
+    );
+    let bob = Sr25519Signer::dev("Bob").unwrap();
+    assert_eq!(
+        to_hex(&bob.account()),
+        "0x8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f26a48"
+    );
+    // GRANDPA's //Alice (ed25519).
+    assert_eq!(
+        to_hex(&Ed25519Signer::dev("Alice").account()),
+        "0x88dc3417d5058ec4b4503e0c12ea1a0a89be200fe98922423d4334014fa6b0ee"
+    );
+}
+
+#[test]
+fn sr25519_and_ed25519_signers_make_extrinsics_that_verify() {
+    use taoscope_light_client::extrinsic::Signer;
+    use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
+    let metadata = v14();
+    let vectors = common::vectors();
+    let genesis = hash32(vectors["network"]["genesis_hash"].as_str().unwrap());
+    let case = &vectors["signature_payloads"][1];
+    let tx = transaction(case, genesis);
+    let call = common::hex(case["call_data_hex"].as_str().unwrap());
+    let (explicit, implicit) = extrinsic::extensions(&metadata, &tx).unwrap();
+    let payload = extrinsic::signing_payload(&call, &explicit, &implicit);
+
+    let alice = Sr25519Signer::dev("Alice").unwrap();
+    let xt = ready(extrinsic::sign(&metadata, &tx, &call, &alice)).unwrap();
+    // Same bytes as the recorded extrinsic but for the (random) signature.
+    let recorded = common::hex(
+        vectors["extrinsics_dummy_signature"][1]["extrinsic_hex"]
+            .as_str()
+            .unwrap(),
+    );
+    let mut tx11 = tx.clone();
+    tx11.nonce = 11;
+    let xt11 = ready(extrinsic::sign(&metadata, &tx11, &call, &alice)).unwrap();
+    assert_eq!(xt11.len(), recorded.len());
+    assert_eq!(xt11[..37], recorded[..37]);
+    assert_eq!(xt11[37 + 64..], recorded[37 + 64..]);
+    let signature: [u8; 64] = xt[37..37 + 64].try_into().unwrap();
+    assert!(Sr25519Signer::verify(
+        &alice.account(),
+        &payload,
+        &signature
+    ));
+    assert!(!Sr25519Signer::verify(
+        &alice.account(),
+        b"another payload",
+        &signature
+    ));
+
+    let ed = Ed25519Signer::dev("Alice");
+    let xt = ready(extrinsic::sign(&metadata, &tx, &call, &ed)).unwrap();
+    assert_eq!(xt[36], 0, "MultiSignature::Ed25519");
+    let signature: [u8; 64] = xt[37..37 + 64].try_into().unwrap();
+    assert!(Ed25519Signer::verify(&ed.account(), &payload, &signature));
+}
+
+#[test]
+fn long_payloads_are_signed_as_their_hash() {
+    let long = vec![7u8; 300];
+    assert_eq!(
+        extrinsic::signing_payload(&long, &[], &[]),
+        taoscope_light_client::hashing::blake2_256(&long).to_vec()
+    );
+    assert_eq!(
+        extrinsic::signing_payload(&long[..256], &[], &[]).len(),
+        256
+    );
+}
+
+#[test]
+fn the_rfc_0078_metadata_hash_matches_the_recorded_one() {
+    use taoscope_light_client::metadata::{ChainInfo, metadata_hash};
+    let vectors = common::vectors();
+    let case = &vectors["metadata_hash_rfc78"];
+    let bytes = common::hex(&common::fixture_text(
+        "localnet_spec461_metadata_at_version15_option.hex",
+    ));
+    let chain = ChainInfo {
+        spec_name: case["spec_name"].as_str().unwrap().into(),
+        spec_version: case["spec_version"].as_u64().unwrap() as u32,
+        ss58_prefix: case["base58_prefix"].as_u64().unwrap() as u16,
+        decimals: case["decimals"].as_u64().unwrap() as u8,
+        token_symbol: case["token_symbol"].as_str().unwrap().into(),
+    };
+    let hash = metadata_hash(&bytes, &chain).unwrap();
+    assert_eq!(
+        to_hex(&hash),
+        format!("0x{}", case["metadata_hash_hex"].as_str().unwrap())
+    );
+
+    // Signed with CheckMetadataHash enabled, the implicit data ends in Some(hash), as recorded.
+    let metadata = v15();
+    let genesis = hash32(vectors["network"]["genesis_hash"].as_str().unwrap());
+    let tx = Transaction {
+        spec_version: 461,
+        transaction_version: 1,
+        genesis_hash: genesis,
+        mortality: Mortality::Immortal,
+        nonce: 0,
+        tip: 0,
+        metadata_hash: Some(hash),
+    };
+    let (explicit, implicit) = extrinsic::extensions(&metadata, &tx).unwrap();
+    assert_eq!(
+        to_hex(&explicit).trim_start_matches("0x"),
+        case["included_in_extrinsic_hex"].as_str().unwrap()
+    );
+    assert_eq!(
+        to_hex(&implicit).trim_start_matches("0x"),
+        case["included_in_signed_data_hex"].as_str().unwrap()
+    );
+}
+
+#[test]
+fn subnet_hyperparameters_and_vectors_read_with_layout_checks() {
+    use std::collections::HashMap;
+    use taoscope_light_client::subnet;
+    let metadata = v14();
+    let vectors = common::vectors();
+    // The recorded Tempo of netuid 1, at its recorded key; everything else absent (defaults).
+    let tempo = vectors["storage_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["storage_function"] == "Tempo")
+        .unwrap();
+    let mut state: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+    state.insert(
+        common::hex(tempo["key_hex"].as_str().unwrap()),
+        common::hex(tempo["raw_hex"].as_str().unwrap()),
+    );
+    let params = subnet::hyperparameters(&metadata, &state, 1).unwrap();
+    assert_eq!(params.tempo, 100);
+    // Defaults are the runtime's own (from the metadata), e.g. κ = 32767 (half of u16).
+    let kappa_default = storage::read(&metadata, "SubtensorModule", "Kappa", None).unwrap();
+    assert_eq!(json!(params.kappa), kappa_default);
+    let uids = subnet::uid_vectors(&metadata, &state, 1).unwrap();
+    assert!(uids.consensus.is_empty() && uids.n == 0);
+    let row = subnet::row(&metadata, &state, "Weights", 1, 0).unwrap();
+    assert!(row.is_empty());
+
+    // Before dynamic TAO (finney spec 219) there was no Yuma3On: the error names it and the spec.
+    let old = common::metadata("finney_spec219_block4898328_metadata_v14.hex");
+    let error = subnet::hyperparameters(&old, &state, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("spec 219"), "{error}");
+}
+
+#[test]
+fn the_product_runtime_apis_exist_at_spec_461_and_refuse_bad_calls() {
+    let metadata = v15();
+    for (api, method, args) in [
+        ("SubnetInfoRuntimeApi", "get_metagraph", json!([1])),
+        ("SubnetInfoRuntimeApi", "get_dynamic_info", json!([1])),
+        ("NeuronInfoRuntimeApi", "get_neurons_lite", json!([1])),
+        (
+            "SubnetInfoRuntimeApi",
+            "get_subnet_hyperparams_v2",
+            json!([1]),
+        ),
+        (
+            "StakeInfoRuntimeApi",
+            "get_stake_info_for_coldkey",
+            json!(["5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"]),
+        ),
+        (
+            "SwapRuntimeApi",
+            "sim_swap_tao_for_alpha",
+            json!([1, 1_000_000_000u64]),
+        ),
+        ("SwapRuntimeApi", "current_alpha_price", json!([1])),
+    ] {
+        let request = runtime_api::request(&metadata, api, method, args.as_array().unwrap())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(request.method, format!("{api}_{method}"));
+    }
+    // A quote decodes into its struct.
+    let quote_bytes: Vec<u8> = [1_000_000_000u64, 990_000, 0, 3_000, 0, 7_000]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let quote = runtime_api::swap_quote(&metadata, "sim_swap_tao_for_alpha", &quote_bytes).unwrap();
+    assert_eq!(quote.alpha_amount, 990_000);
+    assert!(
+        runtime_api::swap_quote(&metadata, "sim_swap_tao_for_alpha", &quote_bytes[..40]).is_err()
+    );
+
+    let e = runtime_api::request(&metadata, "SwapRuntimeApi", "sim_swap", &[])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "runtime spec 461 offers no runtime API SwapRuntimeApi.sim_swap (V15 metadata lists them)"
+    );
+    let e = runtime_api::request(&metadata, "SwapRuntimeApi", "current_alpha_price", &[])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "SwapRuntimeApi_current_alpha_price takes 1 arguments, not 0"
+    );
+    let e = runtime_api::request(
+        &metadata,
+        "SwapRuntimeApi",
+        "current_alpha_price",
+        &[json!(-1)],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("SwapRuntimeApi_current_alpha_price, argument `netuid`"),
+        "{e}"
+    );
 }

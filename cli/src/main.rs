@@ -1,0 +1,136 @@
+//! `taoscope`: the chain codec on the command line.
+//!
+//! ```text
+//! taoscope metadata FILE                                       JSON summary
+//! taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]   0x key
+//! taoscope call --metadata FILE PALLET CALL ARGS_JSON          0x encoded call
+//! ```
+//! FILE holds metadata as hex (with or without `0x`) or as raw bytes: `state_getMetadata` output
+//! or `Metadata_metadata_at_version` output. KEY_JSON is one key part as JSON (`1`, `"0x…"`, an
+//! SS58 address); ARGS_JSON an object keyed by the call's argument names. Output is the hex
+//! alone; any error is one line on stderr and exit status 2.
+
+use serde_json::{Value, json};
+use std::process::ExitCode;
+use taoscope_light_client::metadata::{Metadata, from_hex, to_hex};
+use taoscope_light_client::{extrinsic, storage};
+
+const USAGE: &str = "usage: taoscope metadata FILE\n       taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]\n       taoscope call --metadata FILE PALLET CALL ARGS_JSON";
+const HINT: &str = "(see `taoscope --help`)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() || args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    match run(&args) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<String, String> {
+    let (command, rest) = args
+        .split_first()
+        .ok_or(format!("missing command {HINT}"))?;
+    match command.as_str() {
+        "metadata" => match rest {
+            [file] => summary(&load(file)?),
+            _ => Err(format!("metadata takes one FILE {HINT}")),
+        },
+        "storage-key" => {
+            let (metadata, rest) = metadata_option(rest)?;
+            let [pallet, entry, keys @ ..] = rest.as_slice() else {
+                return Err(format!("storage-key needs PALLET and ENTRY {HINT}"));
+            };
+            let parts = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| json_arg(k).map_err(|e| format!("KEY_JSON {}: {e}", i + 1)))
+                .collect::<Result<Vec<Value>, String>>()?;
+            let key = storage::key(&metadata, pallet, entry, &parts).map_err(|e| e.to_string())?;
+            Ok(to_hex(&key))
+        }
+        "call" => {
+            let (metadata, rest) = metadata_option(rest)?;
+            let [pallet, call, args] = rest.as_slice() else {
+                return Err(format!("call needs PALLET, CALL and ARGS_JSON {HINT}"));
+            };
+            let args = json_arg(args).map_err(|e| format!("ARGS_JSON: {e}"))?;
+            let args = args
+                .as_object()
+                .ok_or("ARGS_JSON: expected a JSON object keyed by argument name")?;
+            let encoded =
+                extrinsic::encode_call(&metadata, pallet, call, args).map_err(|e| e.to_string())?;
+            Ok(to_hex(&encoded))
+        }
+        other => Err(format!("unknown command {other} {HINT}")),
+    }
+}
+
+/// Splits `--metadata FILE` (anywhere in `args`) from the positional arguments.
+fn metadata_option(args: &[String]) -> Result<(Metadata, Vec<String>), String> {
+    let mut file = None;
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        if arg == "--metadata" {
+            file = Some(it.next().ok_or("--metadata: expected a FILE")?);
+        } else {
+            rest.push(arg.clone());
+        }
+    }
+    let file = file.ok_or(format!("missing --metadata FILE {HINT}"))?;
+    Ok((load(file)?, rest))
+}
+
+fn json_arg(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("not JSON ({e}); quote strings: '\"0x…\"'"))
+}
+
+/// Metadata from a file of hex text or raw bytes.
+fn load(path: &str) -> Result<Metadata, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+    let bytes = match std::str::from_utf8(&bytes) {
+        Ok(text)
+            if !text.trim().is_empty()
+                && text
+                    .trim()
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b'x') =>
+        {
+            from_hex(text).map_err(|e| format!("{path}: {e}"))?
+        }
+        _ => bytes,
+    };
+    Metadata::decode(&bytes).map_err(|e| format!("{path}: {e}"))
+}
+
+fn summary(metadata: &Metadata) -> Result<String, String> {
+    let (spec_name, spec_version) = metadata
+        .runtime_version()
+        .unwrap_or_else(|| (String::new(), 0));
+    let report = json!({
+        "metadata_version": metadata.version,
+        "spec_name": spec_name,
+        "spec_version": spec_version,
+        "pallets": metadata.pallets.iter().map(|p| json!({
+            "name": p.name,
+            "index": p.index,
+            "storage": p.storage.len(),
+            "calls": p.calls_ty.is_some(),
+            "constants": p.constants.len(),
+        })).collect::<Vec<_>>(),
+        "extrinsic_version": metadata.extrinsic.version,
+        "transaction_extensions": metadata.extrinsic.extensions.iter().map(|e| e.identifier.clone()).collect::<Vec<_>>(),
+        "runtime_apis": metadata.runtime_apis.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+    });
+    serde_json::to_string_pretty(&report).map_err(|e| e.to_string())
+}

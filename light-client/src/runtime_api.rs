@@ -1,0 +1,188 @@
+//! Runtime API calls (`state_call`): arguments encoded and results decoded by the V15 metadata's
+//! own types, so a runtime that changes a result's layout is read correctly or refused, never
+//! misread. The light client proves the call's result (a call proof against a finalized state
+//! root); this module only turns intent into bytes and bytes into values.
+//!
+//! Quotes and stake positions come from here on purpose: the runtime computes them with its own
+//! fixed-point pool and share arithmetic, so the numbers a user signs against are the chain's.
+
+use crate::metadata::Metadata;
+use crate::value::{self, ValueError};
+use serde::Deserialize;
+use serde_json::Value;
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuntimeApiError {
+    /// The runtime does not offer the method (or the metadata is V14, which lists no APIs).
+    Unknown {
+        api: String,
+        method: String,
+        spec_version: u32,
+    },
+    WrongArgumentCount {
+        method: String,
+        expected: usize,
+        given: usize,
+    },
+    Argument {
+        method: String,
+        name: String,
+        error: ValueError,
+    },
+    Result {
+        method: String,
+        error: ValueError,
+    },
+}
+
+impl fmt::Display for RuntimeApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuntimeApiError::Unknown {
+                api,
+                method,
+                spec_version,
+            } => write!(
+                f,
+                "runtime spec {spec_version} offers no runtime API {api}.{method} (V15 metadata lists them)"
+            ),
+            RuntimeApiError::WrongArgumentCount {
+                method,
+                expected,
+                given,
+            } => write!(f, "{method} takes {expected} arguments, not {given}"),
+            RuntimeApiError::Argument {
+                method,
+                name,
+                error,
+            } => write!(f, "{method}, argument `{name}`: {error}"),
+            RuntimeApiError::Result { method, error } => write!(f, "{method} result: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for RuntimeApiError {}
+
+/// A `state_call` ready to send: the method name (`Api_method`) and the encoded arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    pub data: Vec<u8>,
+}
+
+/// Encodes a call of `api.method` with positional `args`.
+pub fn request(
+    metadata: &Metadata,
+    api: &str,
+    method: &str,
+    args: &[Value],
+) -> Result<Request, RuntimeApiError> {
+    let name = format!("{api}_{method}");
+    let info = metadata
+        .runtime_api(api, method)
+        .ok_or_else(|| RuntimeApiError::Unknown {
+            api: api.into(),
+            method: method.into(),
+            spec_version: metadata.spec_version(),
+        })?;
+    if info.inputs.len() != args.len() {
+        return Err(RuntimeApiError::WrongArgumentCount {
+            method: name,
+            expected: info.inputs.len(),
+            given: args.len(),
+        });
+    }
+    let mut data = Vec::new();
+    for ((arg_name, ty), arg) in info.inputs.iter().zip(args) {
+        value::encode(&metadata.types, *ty, arg, &mut data).map_err(|error| {
+            RuntimeApiError::Argument {
+                method: name.clone(),
+                name: arg_name.clone(),
+                error,
+            }
+        })?;
+    }
+    Ok(Request { method: name, data })
+}
+
+/// Decodes the (proven) result bytes of `api.method`.
+pub fn decode(
+    metadata: &Metadata,
+    api: &str,
+    method: &str,
+    bytes: &[u8],
+) -> Result<Value, RuntimeApiError> {
+    let info = metadata
+        .runtime_api(api, method)
+        .ok_or_else(|| RuntimeApiError::Unknown {
+            api: api.into(),
+            method: method.into(),
+            spec_version: metadata.spec_version(),
+        })?;
+    value::decode_all(&metadata.types, info.output, bytes).map_err(|error| {
+        RuntimeApiError::Result {
+            method: format!("{api}_{method}"),
+            error,
+        }
+    })
+}
+
+/// `SwapRuntimeApi.sim_swap_*`: what a swap of this size would give right now.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct SwapQuote {
+    pub tao_amount: u64,
+    pub alpha_amount: u64,
+    pub tao_fee: u64,
+    pub alpha_fee: u64,
+    pub tao_slippage: u64,
+    pub alpha_slippage: u64,
+}
+
+/// Decodes a `sim_swap_tao_for_alpha` / `sim_swap_alpha_for_tao` result into a [`SwapQuote`].
+pub fn swap_quote(
+    metadata: &Metadata,
+    method: &str,
+    bytes: &[u8],
+) -> Result<SwapQuote, RuntimeApiError> {
+    let value = decode(metadata, "SwapRuntimeApi", method, bytes)?;
+    serde_json::from_value(value).map_err(|e| RuntimeApiError::Result {
+        method: format!("SwapRuntimeApi_{method}"),
+        error: ValueError::Invalid {
+            ty: "SimSwapResult".into(),
+            why: e.to_string(),
+        },
+    })
+}
+
+/// The limit price (rao per alpha) for `add_stake_limit` / `remove_stake_limit` that tolerates
+/// `tolerance_ppm` parts per million of price movement from `price` (rao per alpha, as
+/// `SwapRuntimeApi.current_alpha_price` returns it): buying (staking) may pay up to
+/// price · (1 + t), rounded up; selling (unstaking) accepts down to price · (1 − t), rounded down.
+/// Rounding is toward the user's stated tolerance, never past it.
+pub fn limit_price(price: u64, tolerance_ppm: u32, buying: bool) -> u64 {
+    let price = u128::from(price);
+    let ppm = u128::from(tolerance_ppm.min(1_000_000));
+    let limit = if buying {
+        (price * (1_000_000 + ppm)).div_ceil(1_000_000)
+    } else {
+        price * (1_000_000 - ppm) / 1_000_000
+    };
+    u64::try_from(limit).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::limit_price;
+
+    #[test]
+    fn limit_prices_round_toward_the_tolerance() {
+        assert_eq!(limit_price(1_000_000_000, 5_000, true), 1_005_000_000);
+        assert_eq!(limit_price(1_000_000_000, 5_000, false), 995_000_000);
+        assert_eq!(limit_price(3, 500_000, true), 5); // 4.5 up
+        assert_eq!(limit_price(3, 500_000, false), 1); // 1.5 down
+        assert_eq!(limit_price(u64::MAX, 1_000_000, true), u64::MAX);
+        assert_eq!(limit_price(7, 2_000_000, false), 0);
+        assert_eq!(limit_price(7, 0, true), 7);
+    }
+}
