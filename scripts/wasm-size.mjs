@@ -15,8 +15,9 @@ if (files.length === 0) {
 const bundles = {};
 for (const f of files) {
   const bytes = readFileSync(join(dist, f));
-  // Trunk hashes the main bundle's name; record it under its stable part.
-  const name = f.replace(/-[0-9a-f]{16}_bg\.wasm$/, '_bg.wasm');
+  // Trunk hashes the main bundle's name (a u64 in hex, so 1 to 16 digits); record it under
+  // its stable part.
+  const name = f.replace(/-[0-9a-f]{1,16}_bg\.wasm$/, '_bg.wasm');
   bundles[name] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
 }
 const total = Object.values(bundles).reduce((t, b) => ({ raw: t.raw + b.raw, gzip: t.gzip + b.gzip }), { raw: 0, gzip: 0 });
