@@ -15,6 +15,7 @@
 //! - [`storage`]: storage keys (every hasher, prefixes for iteration) and values, with typed
 //!   reads that check the runtime's layout first ([`types`] are the Rust types read so);
 //! - [`subnet`]: a subnet's hyperparameters and per-uid vectors from one block's state;
+//! - [`epoch_input`]: the complete input of a Yuma epoch for the consensus engine;
 //! - [`runtime_api`]: `state_call` requests and results; swap quotes; slippage limit prices;
 //! - [`extrinsic`]: calls by name, transaction extensions from metadata, signing payloads,
 //!   signed extrinsics behind the [`extrinsic::Signer`] trait ([`keys`]: sr25519/ed25519 and
@@ -25,6 +26,7 @@
 //! - [`ss58`]: account addresses (network prefix 42), with checksum verification;
 //! - [`units`]: TAO and rao (1 TAO = 10⁹ rao), exact, with no floats.
 
+pub mod epoch_input;
 pub mod era;
 pub mod extrinsic;
 pub mod hashing;
