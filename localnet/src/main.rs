@@ -1,0 +1,82 @@
+//! `taoscope-localnet`: a local Bittensor chain on the real subtensor runtime.
+//!
+//! ```text
+//! taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]
+//! ```
+//! `genesis` prints the genesis of the chain spec (default: the Bittensor testnet genesis in
+//! `../shared/chainspecs/`) as JSON: genesis hash, runtime, authorities. With `--dev` the
+//! development overrides apply (Alice authors, finalizes and is sudo; the dev accounts hold
+//! balances); `--out` writes the resulting raw chain spec. Errors are one line, exit status 2.
+//!
+//! Block production, finality, networking and JSON-RPC come next (see the localnet issue).
+
+use serde_json::json;
+use std::process::ExitCode;
+use taoscope_light_client::metadata::to_hex;
+use taoscope_localnet::genesis::{ChainSpec, apply_dev_overrides};
+use taoscope_localnet::runtime::Runtime;
+
+const DEFAULT_SPEC: &str = "../shared/chainspecs/bittensor-testnet-genesis.raw.json";
+const USAGE: &str = "usage: taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() || args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    match run(&args) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<String, String> {
+    let (command, rest) = args.split_first().ok_or(USAGE)?;
+    if command != "genesis" {
+        return Err(format!("unknown command {command} ({USAGE})"));
+    }
+    let mut spec_path = DEFAULT_SPEC.to_string();
+    let mut dev = false;
+    let mut out = None;
+    let mut it = rest.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--chain-spec" => spec_path = it.next().ok_or("--chain-spec: expected a FILE")?.clone(),
+            "--dev" => dev = true,
+            "--out" => out = Some(it.next().ok_or("--out: expected a FILE")?.clone()),
+            other => return Err(format!("unknown option {other} ({USAGE})")),
+        }
+    }
+    let text = std::fs::read_to_string(&spec_path)
+        .map_err(|e| format!("{spec_path}: cannot read: {e}"))?;
+    let mut spec = ChainSpec::parse(&text).map_err(|e| format!("{spec_path}: {e}"))?;
+    if dev {
+        apply_dev_overrides(&mut spec).map_err(|e| e.to_string())?;
+    }
+    let hash = spec.genesis_hash().map_err(|e| e.to_string())?;
+    let mut runtime = Runtime::of(&spec.storage).map_err(|e| e.to_string())?;
+    let version = runtime.version().ok_or("the runtime has no version")?;
+    let (aura, _) = runtime
+        .call(&spec.storage, "AuraApi_authorities", &[])
+        .map_err(|e| e.to_string())?;
+    if let Some(path) = &out {
+        std::fs::write(path, spec.to_json()).map_err(|e| format!("{path}: cannot write: {e}"))?;
+    }
+    let report = json!({
+        "genesis_hash": to_hex(&hash),
+        "spec_name": version.spec_name,
+        "spec_version": version.spec_version,
+        "storage_items": spec.storage.len(),
+        "aura_authorities": to_hex(&aura),
+        "dev": dev,
+        "chain_spec": out,
+    });
+    serde_json::to_string_pretty(&report).map_err(|e| e.to_string())
+}
