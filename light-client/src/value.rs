@@ -591,13 +591,19 @@ impl Decoder<'_> {
         }
     }
 
-    /// A compact integer: the inner type is a primitive or a one-field wrapper of one.
+    /// A compact integer. The bytes may encode any u128; one wider than the inner type (a
+    /// primitive, or a one-field wrapper of one) is refused, as the runtime refuses it.
     fn compact(&self, id: u32, inner: u32, input: &mut &[u8]) -> Result<Value, ValueError> {
         let value = Compact::<u128>::decode(input).map_err(|_| ValueError::Invalid {
             ty: type_name(self.types, id),
             why: "not a compact integer".into(),
         })?;
-        let _ = inner;
+        if value.0 > compact_max(self.types, inner) {
+            return Err(ValueError::Invalid {
+                ty: type_name(self.types, id),
+                why: format!("{} does not fit", value.0),
+            });
+        }
         Ok(number(&value.0.to_string()))
     }
 }
@@ -710,6 +716,33 @@ fn decimal_to_u256(text: &str) -> Option<[u8; 32]> {
         chunk.copy_from_slice(&limb.to_le_bytes());
     }
     Some(out)
+}
+
+/// The largest value a compact of type `inner` may hold: its primitive's maximum, looking
+/// through single-field wrappers; u128's when it is something else.
+fn compact_max(types: &PortableRegistry, inner: u32) -> u128 {
+    let mut id = inner;
+    for _ in 0..MAX_DEPTH {
+        match types.resolve(id).map(|t| &t.type_def) {
+            Some(TypeDef::Primitive(p)) => {
+                return match p {
+                    TypeDefPrimitive::U8 => u128::from(u8::MAX),
+                    TypeDefPrimitive::U16 => u128::from(u16::MAX),
+                    TypeDefPrimitive::U32 => u128::from(u32::MAX),
+                    TypeDefPrimitive::U64 => u128::from(u64::MAX),
+                    _ => u128::MAX,
+                };
+            }
+            Some(TypeDef::Composite(c)) if c.fields.len() == 1 => {
+                id = c.fields.first().map_or(id, |f| f.ty.id);
+            }
+            Some(TypeDef::Tuple(t)) if t.fields.len() == 1 => {
+                id = t.fields.first().map_or(id, |f| f.id);
+            }
+            _ => return u128::MAX,
+        }
+    }
+    u128::MAX
 }
 
 /// A JSON number from decimal digits (exact at any size: serde_json's arbitrary precision).
@@ -855,9 +888,10 @@ impl Encoder<'_> {
         }
         match &ty.type_def {
             TypeDef::Primitive(p) => self.primitive(id, p, value, out),
-            TypeDef::Compact(_) => {
-                let n: u128 =
-                    integer(value).ok_or_else(|| self.mismatch(id, "a non-negative integer"))?;
+            TypeDef::Compact(c) => {
+                let n: u128 = integer(value)
+                    .filter(|&n| n <= compact_max(types, c.type_param.id))
+                    .ok_or_else(|| self.mismatch(id, "a non-negative integer in range"))?;
                 Compact(n).encode_to(out);
                 Ok(())
             }

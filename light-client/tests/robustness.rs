@@ -63,6 +63,45 @@ fn every_storage_value_of_every_entry_survives_truncation() {
     }
 }
 
+#[test]
+fn compact_integers_wider_than_their_type_are_refused() {
+    use scale_info::{TypeDef, TypeDefPrimitive};
+    let types = &metadata().types;
+    let compact_u16 = types
+        .types
+        .iter()
+        .find(|t| match &t.ty.type_def {
+            TypeDef::Compact(c) => matches!(
+                types.resolve(c.type_param.id).map(|i| &i.type_def),
+                Some(TypeDef::Primitive(TypeDefPrimitive::U16))
+            ),
+            _ => false,
+        })
+        .map(|t| t.id)
+        .unwrap();
+    let mut bytes = Vec::new();
+    value::encode(types, compact_u16, &serde_json::json!(65535), &mut bytes).unwrap();
+    assert_eq!(
+        value::decode_all(types, compact_u16, &bytes).unwrap(),
+        serde_json::json!(65535)
+    );
+    assert!(
+        value::encode(
+            types,
+            compact_u16,
+            &serde_json::json!(65536),
+            &mut Vec::new()
+        )
+        .is_err()
+    );
+    // 65536 as a compact: four-byte mode, 65536 << 2 | 0b10.
+    let wide = ((65536u32 << 2) | 0b10).to_le_bytes();
+    let error = value::decode_all(types, compact_u16, &wide)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("65536 does not fit"), "{error}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
