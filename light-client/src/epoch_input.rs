@@ -12,7 +12,7 @@
 //! duplicate ids), an error rather than a wrong epoch.
 
 use crate::metadata::Metadata;
-use crate::storage::{self, StorageError};
+use crate::storage::{self, StorageError, StorageValue};
 use crate::subnet::{self, State};
 use crate::types::Account;
 use serde_json::{Value, json};
@@ -89,15 +89,19 @@ fn account_bytes(account: &Account) -> Option<[u8; 32]> {
     crate::ss58::decode(&account.0).ok()
 }
 
-/// Whether `SubtensorModule.entry[keys]` is present in the state (not merely defaulted).
-fn present(
+/// `SubtensorModule.entry[keys]` when it is present in the state; `None` when absent, rather
+/// than the entry's default (a `Keys` default is the all-zero account, not "no key").
+fn read_present<T: StorageValue>(
     metadata: &Metadata,
     state: &impl State,
     entry: &str,
     keys: &[Value],
-) -> Result<bool, StorageError> {
+) -> Result<Option<T>, StorageError> {
     let key = storage::key(metadata, "SubtensorModule", entry, keys)?;
-    Ok(state.get(&key).is_some())
+    match state.get(&key) {
+        Some(bytes) => storage::read_typed(metadata, "SubtensorModule", entry, Some(&bytes)),
+        None => Ok(None),
+    }
 }
 
 /// Reads the epoch's input. See the module docs for what the caller supplies.
@@ -135,32 +139,24 @@ pub fn epoch_input(
     let mut block_at_registration = Vec::with_capacity(nu);
     for uid in 0..n {
         let keys = [json!(netuid), json!(uid)];
-        let hotkey = if present(metadata, state, "Keys", &keys)? {
-            let account: Account = read(metadata, state, "Keys", &keys)?;
+        let account: Option<Account> = read_present(metadata, state, "Keys", &keys)?;
+        let hotkey = account.and_then(|account| {
             account_bytes(&account).map(|bytes| {
-                accounts.push((account.clone(), bytes));
+                accounts.push((account, bytes));
                 hotkey_id(&bytes)
             })
-        } else {
-            None
-        };
+        });
         hotkeys.push(hotkey);
         block_at_registration.push(read::<u64>(metadata, state, "BlockAtRegistration", &keys)?);
     }
 
     // The owner's uid: its hotkey must be stored and registered on the subnet.
-    let owner_uid = if present(metadata, state, "SubnetOwnerHotkey", &k)? {
-        let owner: Account = read(metadata, state, "SubnetOwnerHotkey", &k)?;
-        let uid_key = storage::key(
-            metadata,
-            "SubtensorModule",
-            "Uids",
-            &[json!(netuid), json!(owner.0)],
-        )?;
-        let bytes = state.get(&uid_key);
-        storage::read_typed::<u16>(metadata, "SubtensorModule", "Uids", bytes.as_deref())?
-    } else {
-        None
+    let owner: Option<Account> = read_present(metadata, state, "SubnetOwnerHotkey", &k)?;
+    let owner_uid = match owner {
+        Some(owner) => {
+            read_present::<u16>(metadata, state, "Uids", &[json!(netuid), json!(owner.0)])?
+        }
+        None => None,
     };
 
     // Weights and bonds rows, every uid (empty rows are dropped: they weigh nothing).

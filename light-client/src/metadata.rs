@@ -296,6 +296,25 @@ fn storage_entries(
     (storage.prefix, entries)
 }
 
+/// One pallet of either version (V15 reuses V14's storage, call and constant types).
+fn pallet(
+    name: String,
+    index: u8,
+    storage: Option<v14::PalletStorageMetadata<PortableForm>>,
+    calls: Option<v14::PalletCallMetadata<PortableForm>>,
+    constant_list: Vec<v14::PalletConstantMetadata<PortableForm>>,
+) -> Pallet {
+    let (storage_prefix, storage) = storage_entries(storage);
+    Pallet {
+        name,
+        index,
+        storage_prefix,
+        storage,
+        calls_ty: calls.map(|c| c.ty.id),
+        constants: constants(constant_list),
+    }
+}
+
 fn constants(constants: Vec<v14::PalletConstantMetadata<PortableForm>>) -> Vec<Constant> {
     constants
         .into_iter()
@@ -350,17 +369,7 @@ fn from_v14(m: v14::RuntimeMetadataV14) -> Result<Metadata, MetadataError> {
     let pallets = m
         .pallets
         .into_iter()
-        .map(|p| {
-            let (storage_prefix, storage) = storage_entries(p.storage);
-            Pallet {
-                name: p.name,
-                index: p.index,
-                storage_prefix,
-                storage,
-                calls_ty: p.calls.map(|c| c.ty.id),
-                constants: constants(p.constants),
-            }
-        })
+        .map(|p| pallet(p.name, p.index, p.storage, p.calls, p.constants))
         .collect();
     Ok(Metadata {
         version: 14,
@@ -387,17 +396,7 @@ fn from_v15(m: v15::RuntimeMetadataV15) -> Result<Metadata, MetadataError> {
     let pallets = m
         .pallets
         .into_iter()
-        .map(|p| {
-            let (storage_prefix, storage) = storage_entries(p.storage);
-            Pallet {
-                name: p.name,
-                index: p.index,
-                storage_prefix,
-                storage,
-                calls_ty: p.calls.map(|c| c.ty.id),
-                constants: constants(p.constants),
-            }
-        })
+        .map(|p| pallet(p.name, p.index, p.storage, p.calls, p.constants))
         .collect();
     let runtime_apis = m
         .apis

@@ -6,7 +6,7 @@
 //! Quotes and stake positions come from here on purpose: the runtime computes them with its own
 //! fixed-point pool and share arithmetic, so the numbers a user signs against are the chain's.
 
-use crate::metadata::Metadata;
+use crate::metadata::{Metadata, RuntimeApiMethod};
 use crate::value::{self, ValueError};
 use serde::Deserialize;
 use serde_json::Value;
@@ -64,6 +64,21 @@ impl fmt::Display for RuntimeApiError {
 
 impl std::error::Error for RuntimeApiError {}
 
+/// The method's metadata, or an error naming the runtime that lacks it.
+fn method_info<'m>(
+    metadata: &'m Metadata,
+    api: &str,
+    method: &str,
+) -> Result<&'m RuntimeApiMethod, RuntimeApiError> {
+    metadata
+        .runtime_api(api, method)
+        .ok_or_else(|| RuntimeApiError::Unknown {
+            api: api.into(),
+            method: method.into(),
+            spec_version: metadata.spec_version(),
+        })
+}
+
 /// A `state_call` ready to send: the method name (`Api_method`) and the encoded arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
@@ -79,13 +94,7 @@ pub fn request(
     args: &[Value],
 ) -> Result<Request, RuntimeApiError> {
     let name = format!("{api}_{method}");
-    let info = metadata
-        .runtime_api(api, method)
-        .ok_or_else(|| RuntimeApiError::Unknown {
-            api: api.into(),
-            method: method.into(),
-            spec_version: metadata.spec_version(),
-        })?;
+    let info = method_info(metadata, api, method)?;
     if info.inputs.len() != args.len() {
         return Err(RuntimeApiError::WrongArgumentCount {
             method: name,
@@ -113,13 +122,7 @@ pub fn decode(
     method: &str,
     bytes: &[u8],
 ) -> Result<Value, RuntimeApiError> {
-    let info = metadata
-        .runtime_api(api, method)
-        .ok_or_else(|| RuntimeApiError::Unknown {
-            api: api.into(),
-            method: method.into(),
-            spec_version: metadata.spec_version(),
-        })?;
+    let info = method_info(metadata, api, method)?;
     value::decode_all(&metadata.types, info.output, bytes).map_err(|error| {
         RuntimeApiError::Result {
             method: format!("{api}_{method}"),

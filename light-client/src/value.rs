@@ -117,7 +117,11 @@ struct Decoder<'a> {
     depth: usize,
 }
 
-impl Decoder<'_> {
+/// One level of a two-level runtime enum (`RuntimeCall`, `RuntimeEvent`): the variant and its
+/// index byte.
+type Level<'a> = (&'a scale_info::Variant<PortableForm>, u8);
+
+impl<'a> Decoder<'a> {
     fn truncated(&self, id: u32) -> ValueError {
         ValueError::Truncated {
             ty: type_name(self.types, id),
@@ -260,16 +264,8 @@ impl Decoder<'_> {
                 Ok(Value::Array(Vec::new()))
             }
             TypeDef::Composite(c) => self.fields(&c.fields, input),
-            TypeDef::Variant(v) => {
-                let index = self.take(id, input, 1)?.first().copied().unwrap_or(0);
-                let variant = v
-                    .variants
-                    .iter()
-                    .find(|x| x.index == index)
-                    .ok_or_else(|| ValueError::Invalid {
-                        ty: type_name(types, id),
-                        why: format!("no variant has index {index}"),
-                    })?;
+            TypeDef::Variant(_) => {
+                let (variant, _) = self.variant(id, input)?;
                 let is_option = ty.path.segments.last().is_some_and(|s| s == "Option");
                 if is_option {
                     return match variant.fields.first() {
@@ -320,18 +316,9 @@ impl Decoder<'_> {
     /// The outer call enum: `{"call_module", "call_function", "call_index": "0xppvv",
     /// "call_args": [{"name", "type", "value"}], "call_hash": blake2-256 of the call}`.
     fn runtime_call(&mut self, id: u32, input: &mut &[u8]) -> Result<Value, ValueError> {
-        let types = self.types;
         let start: &[u8] = input;
-        let (pallet, pallet_index) = self.variant(id, input)?;
-        let inner = pallet
-            .fields
-            .first()
-            .map(|f| f.ty.id)
-            .ok_or_else(|| ValueError::Invalid {
-                ty: type_name(types, id),
-                why: format!("call variant {} has no call", pallet.name),
-            })?;
-        let (call, call_index) = self.variant(inner, input)?;
+        let ((pallet, pallet_index), (call, call_index)) =
+            self.pallet_variant(id, input, "call")?;
         let mut args = Vec::with_capacity(call.fields.len());
         for f in &call.fields {
             let value = self.value(f.ty.id, input)?;
@@ -388,17 +375,8 @@ impl Decoder<'_> {
 
     /// The outer event enum: `{"module_id", "event_id", "event_index": "ppvv", "attributes"}`.
     fn runtime_event(&mut self, id: u32, input: &mut &[u8]) -> Result<Value, ValueError> {
-        let types = self.types;
-        let (pallet, pallet_index) = self.variant(id, input)?;
-        let inner = pallet
-            .fields
-            .first()
-            .map(|f| f.ty.id)
-            .ok_or_else(|| ValueError::Invalid {
-                ty: type_name(types, id),
-                why: format!("event variant {} has no event", pallet.name),
-            })?;
-        let (event, event_index) = self.variant(inner, input)?;
+        let ((pallet, pallet_index), (event, event_index)) =
+            self.pallet_variant(id, input, "event")?;
         let attributes = if event.fields.is_empty() {
             Value::Null
         } else {
@@ -470,15 +448,8 @@ impl Decoder<'_> {
     }
 
     /// Reads an enum's index byte and finds its variant.
-    fn variant<'t>(
-        &self,
-        id: u32,
-        input: &mut &[u8],
-    ) -> Result<(&'t scale_info::Variant<PortableForm>, u8), ValueError>
-    where
-        Self: 't,
-    {
-        let types: &'t PortableRegistry = self.types;
+    fn variant(&self, id: u32, input: &mut &[u8]) -> Result<Level<'a>, ValueError> {
+        let types = self.types;
         let TypeDef::Variant(v) = &resolve(types, id)?.type_def else {
             return Err(ValueError::Invalid {
                 ty: type_name(types, id),
@@ -495,6 +466,26 @@ impl Decoder<'_> {
                 why: format!("no variant has index {index}"),
             })?;
         Ok((variant, index))
+    }
+
+    /// A runtime's outer enum: the pallet's variant, then the variant of the pallet's own enum
+    /// it wraps (`what` names it in errors: "call", "event").
+    fn pallet_variant(
+        &self,
+        id: u32,
+        input: &mut &[u8],
+        what: &str,
+    ) -> Result<(Level<'a>, Level<'a>), ValueError> {
+        let (pallet, pallet_index) = self.variant(id, input)?;
+        let inner = pallet
+            .fields
+            .first()
+            .map(|f| f.ty.id)
+            .ok_or_else(|| ValueError::Invalid {
+                ty: type_name(self.types, id),
+                why: format!("{what} variant {} has no {what}", pallet.name),
+            })?;
+        Ok(((pallet, pallet_index), self.variant(inner, input)?))
     }
 
     /// Named fields as an object, one unnamed field as itself, several as an array.
