@@ -58,6 +58,11 @@ impl Sr25519Signer {
         Self::derive(&DEV_SEED, name)
     }
 
+    /// Signs at once (a node sealing its own blocks needs no wallet round trip).
+    pub fn sign_now(&self, payload: &[u8]) -> [u8; 64] {
+        self.keypair.sign_simple(b"substrate", payload).to_bytes()
+    }
+
     pub fn verify(public: &[u8; 32], payload: &[u8], signature: &[u8; 64]) -> bool {
         let (Ok(public), Ok(signature)) = (
             schnorrkel::PublicKey::from_bytes(public),
@@ -81,10 +86,7 @@ impl Signer for Sr25519Signer {
     }
 
     fn sign(&self, payload: &[u8]) -> impl Future<Output = Result<[u8; 64], String>> {
-        std::future::ready(Ok(self
-            .keypair
-            .sign_simple(b"substrate", payload)
-            .to_bytes()))
+        std::future::ready(Ok(self.sign_now(payload)))
     }
 }
 
@@ -110,6 +112,12 @@ impl Ed25519Signer {
         Self::derive(&DEV_SEED, name)
     }
 
+    /// Signs at once (a node signing its own GRANDPA votes).
+    pub fn sign_now(&self, payload: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer as _;
+        self.key.sign(payload).to_bytes()
+    }
+
     pub fn verify(public: &[u8; 32], payload: &[u8], signature: &[u8; 64]) -> bool {
         let Ok(public) = ed25519_dalek::VerifyingKey::from_bytes(public) else {
             return false;
@@ -130,7 +138,6 @@ impl Signer for Ed25519Signer {
     }
 
     fn sign(&self, payload: &[u8]) -> impl Future<Output = Result<[u8; 64], String>> {
-        use ed25519_dalek::Signer as _;
-        std::future::ready(Ok(self.key.sign(payload).to_bytes()))
+        std::future::ready(Ok(self.sign_now(payload)))
     }
 }

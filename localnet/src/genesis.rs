@@ -67,7 +67,7 @@ impl ChainSpec {
                 .ok_or_else(|| GenesisError::Spec(format!("value of {key} is not a string")))?;
             let key = from_hex(key).map_err(|e| GenesisError::Spec(format!("key {key}: {e}")))?;
             let value = from_hex(value).map_err(|e| GenesisError::Spec(format!("value: {e}")))?;
-            storage.insert(key, value);
+            storage.insert(key, value.into());
         }
         Ok(Self { json, storage })
     }
@@ -88,6 +88,13 @@ impl ChainSpec {
 
     /// The genesis block hash, as smoldot (a light client) computes it from this spec.
     pub fn genesis_hash(&self) -> Result<[u8; 32], GenesisError> {
+        Ok(smoldot::header::hash_from_scale_encoded_header(
+            self.genesis_header()?,
+        ))
+    }
+
+    /// The SCALE-encoded genesis header, as smoldot computes it from this spec.
+    pub fn genesis_header(&self) -> Result<Vec<u8>, GenesisError> {
         let text = self.to_json();
         let spec = smoldot::chain_spec::ChainSpec::from_json_bytes(text.as_bytes())
             .map_err(|e| GenesisError::Spec(e.to_string()))?;
@@ -105,7 +112,7 @@ impl ChainSpec {
         let info = info.as_ref();
         Ok(info
             .finalized_block_header
-            .hash(usize::from(spec.block_number_bytes())))
+            .scale_encoding_vec(usize::from(spec.block_number_bytes())))
     }
 
     /// The runtime's metadata, from `Metadata_metadata`.
@@ -134,17 +141,18 @@ pub fn apply_dev_overrides(spec: &mut ChainSpec) -> Result<(), GenesisError> {
     // Aura: Vec<sr25519 public key>.
     let mut aura = vec![4u8]; // compact length 1
     aura.extend_from_slice(&alice.account());
-    spec.storage.insert(plain_key("Aura", "Authorities"), aura);
+    spec.storage
+        .insert(plain_key("Aura", "Authorities"), aura.into());
     // GRANDPA: version 1, then Vec<(ed25519 public key, weight u64)>.
     let mut grandpa = vec![1u8, 4u8];
     grandpa.extend_from_slice(&grandpa_alice.account());
     grandpa.extend_from_slice(&1u64.to_le_bytes());
     spec.storage
-        .insert(b":grandpa_authorities".to_vec(), grandpa);
+        .insert(b":grandpa_authorities".to_vec(), grandpa.into());
     // Sudo: Alice.
     if metadata.storage("Sudo", "Key").is_some() {
         spec.storage
-            .insert(plain_key("Sudo", "Key"), alice.account().to_vec());
+            .insert(plain_key("Sudo", "Key"), alice.account().to_vec().into());
     }
 
     // Balances: each dev account gets a fresh AccountInfo with the endowment, encoded with the
@@ -176,7 +184,7 @@ pub fn apply_dev_overrides(spec: &mut ChainSpec) -> Result<(), GenesisError> {
         let mut bytes = Vec::new();
         value::encode(&metadata.types, account_entry.value_ty, &info, &mut bytes)
             .map_err(|e| GenesisError::Metadata(format!("System.Account: {e}")))?;
-        if spec.storage.insert(key, bytes).is_none() {
+        if spec.storage.insert(key, bytes.into()).is_none() {
             issued = issued.saturating_add(DEV_ENDOWMENT);
         }
     }
@@ -188,7 +196,11 @@ pub fn apply_dev_overrides(spec: &mut ChainSpec) -> Result<(), GenesisError> {
         .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
     spec.storage.insert(
         issuance_key,
-        previous.saturating_add(issued).to_le_bytes().to_vec(),
+        previous
+            .saturating_add(issued)
+            .to_le_bytes()
+            .to_vec()
+            .into(),
     );
 
     // Not a public network any more: nobody to boot from but this node.

@@ -11,5 +11,7 @@
 //! Next: block authoring (Aura, timestamp inherent, transaction pool), GRANDPA finality, the
 //! libp2p protocols and JSON-RPC.
 
+pub mod chain;
 pub mod genesis;
+pub mod grandpa;
 pub mod runtime;

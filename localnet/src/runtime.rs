@@ -5,13 +5,15 @@
 //! nobody calls: those imports are allowed to stay unresolved.
 
 use smoldot::executor::{self, host, runtime_call, storage_diff};
-use smoldot::trie::{self, TrieEntryVersion};
+use smoldot::trie::{self, TrieEntryVersion, branch_search};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Bound;
+use std::sync::Arc;
 
-/// Storage: key → value, the main trie only.
-pub type Storage = BTreeMap<Vec<u8>, Vec<u8>>;
+/// Storage: key → value, the main trie only. Values are shared, so that keeping the state of
+/// every recent block costs only what each block changed (the runtime's `:code` alone is 280 KiB).
+pub type Storage = BTreeMap<Vec<u8>, Arc<[u8]>>;
 
 /// A call's storage writes: key → new value, `None` for a deletion.
 pub type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
@@ -70,11 +72,11 @@ impl Runtime {
             .get(b":code".as_slice())
             .ok_or(RuntimeError::NoCode)?;
         let heap_pages = executor::storage_heap_pages_to_value(
-            storage.get(b":heappages".as_slice()).map(Vec::as_slice),
+            storage.get(b":heappages".as_slice()).map(|v| &v[..]),
         )
         .map_err(|e| RuntimeError::Load(e.to_string()))?;
         let prototype = host::HostVmPrototype::new(host::Config {
-            module: code,
+            module: &code[..],
             heap_pages,
             exec_hint: executor::vm::ExecHint::ValidateAndExecuteOnce,
             allow_unresolved_imports: true,
@@ -95,6 +97,12 @@ impl Runtime {
         })
     }
 
+    /// The trie version the runtime writes state with.
+    pub fn state_version(&self) -> TrieEntryVersion {
+        self.version()
+            .map_or(TrieEntryVersion::V0, |v| v.state_version)
+    }
+
     /// Calls `function` with `parameter` against `storage`; returns the output and the writes
     /// (`None`: deleted).
     pub fn call(
@@ -107,9 +115,7 @@ impl Runtime {
             function: function.into(),
             why: "the runtime was lost by an earlier failure".into(),
         })?;
-        let state_version = self
-            .version()
-            .map_or(TrieEntryVersion::V0, |v| v.state_version);
+        let state_version = self.state_version();
         let fail = |why: String| RuntimeError::Call {
             function: function.into(),
             why,
@@ -157,21 +163,25 @@ impl Runtime {
                         });
                     }
                     let value = storage.get(get.key().as_ref());
-                    get.inject_value(value.map(|v| (std::iter::once(v), state_version)))
+                    get.inject_value(value.map(|v| (std::iter::once(&v[..]), state_version)))
                 }
                 runtime_call::RuntimeCall::NextKey(next) => {
-                    if next.branch_nodes() || next.child_trie().is_some() {
+                    if next.child_trie().is_some() {
                         self.prototype =
                             Some(runtime_call::RuntimeCall::NextKey(next).into_prototype());
                         return Err(RuntimeError::Unsupported {
                             function: function.into(),
-                            what: "trie branch nodes",
+                            what: "child tries",
                         });
                     }
-                    let key: Vec<trie::Nibble> = next.key().collect();
-                    let prefix: Vec<trie::Nibble> = next.prefix().collect();
-                    let found = next_key(storage, &key, next.or_equal(), &prefix);
-                    next.inject_key(found.map(|k| trie::bytes_to_nibbles(k.into_iter())))
+                    let found = next_key(
+                        storage,
+                        next.key(),
+                        next.or_equal(),
+                        next.prefix(),
+                        next.branch_nodes(),
+                    );
+                    next.inject_key(found.map(Vec::into_iter))
                 }
                 runtime_call::RuntimeCall::ClosestDescendantMerkleValue(req) => {
                     req.resume_unknown()
@@ -192,37 +202,47 @@ impl Runtime {
     }
 }
 
-/// The first key of `storage` after (or at, with `or_equal`) the nibble path `key` that starts
-/// with the nibble path `prefix`. Storage keys are whole bytes, so nibble paths compare as the
-/// byte strings they pad to.
-fn next_key(
+/// The trie node after (or at, with `or_equal`) the nibble path `key`, under `prefix`: a key
+/// with a value, or, with `branch_nodes`, also a branch node (a path where keys diverge), which
+/// the state root calculation walks. Only keys with values are stored; smoldot's branch search
+/// infers the branch nodes from them.
+pub(crate) fn next_key(
     storage: &Storage,
-    key: &[trie::Nibble],
+    key: impl Iterator<Item = trie::Nibble>,
     or_equal: bool,
-    prefix: &[trie::Nibble],
-) -> Option<Vec<u8>> {
-    let start = trie::nibbles_to_bytes_suffix_extend(key.iter().copied()).collect::<Vec<u8>>();
-    // An odd nibble path sorts before every byte key it is a prefix of: start at the padded key,
-    // inclusive, unless the path was whole bytes and must be excluded.
-    let exact = key.len().is_multiple_of(2);
-    let lower = if exact && !or_equal {
-        Bound::Excluded(start)
-    } else {
-        Bound::Included(start)
-    };
-    storage
-        .range((lower, Bound::Unbounded))
-        .map(|(k, _)| k)
-        .find(|k| {
-            !(exact
-                && !or_equal
-                && trie::bytes_to_nibbles(k.iter().copied()).eq(key.iter().copied()))
-        })
-        .filter(|k| {
-            let nibbles: Vec<trie::Nibble> = trie::bytes_to_nibbles(k.iter().copied()).collect();
-            nibbles.starts_with(prefix)
-        })
-        .cloned()
+    prefix: impl Iterator<Item = trie::Nibble>,
+    branch_nodes: bool,
+) -> Option<Vec<trie::Nibble>> {
+    let mut search = branch_search::BranchSearch::NextKey(branch_search::start_branch_search(
+        branch_search::Config {
+            key_before: key,
+            or_equal,
+            prefix,
+            no_branch_search: !branch_nodes,
+        },
+    ));
+    loop {
+        match search {
+            branch_search::BranchSearch::Found {
+                branch_trie_node_key,
+            } => return branch_trie_node_key.map(Iterator::collect),
+            branch_search::BranchSearch::NextKey(next) => {
+                let start: Vec<u8> = next.key_before().collect();
+                let prefix: Vec<u8> = next.prefix().collect();
+                let lower = if next.or_equal() {
+                    Bound::Included(start)
+                } else {
+                    Bound::Excluded(start)
+                };
+                let found = storage
+                    .range::<Vec<u8>, _>((lower, Bound::Unbounded))
+                    .next()
+                    .map(|(k, _)| k)
+                    .filter(|k| k.starts_with(&prefix));
+                search = next.inject(found.map(|k| k.iter().copied()));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -238,22 +258,57 @@ mod tests {
     fn next_key_walks_byte_keys_in_nibble_order() {
         let storage: Storage = [vec![0x01], vec![0x01, 0x02], vec![0x02], vec![0x12, 0x34]]
             .into_iter()
-            .map(|k| (k, vec![]))
+            .map(|k| (k, Vec::new().into()))
             .collect();
-        let next =
-            |key: &[Nibble], or_equal, prefix: &[Nibble]| next_key(&storage, key, or_equal, prefix);
-        assert_eq!(next(&[], true, &[]), Some(vec![0x01]));
-        assert_eq!(next(&nibbles(&[0x01]), true, &[]), Some(vec![0x01]));
-        assert_eq!(next(&nibbles(&[0x01]), false, &[]), Some(vec![0x01, 0x02]));
+        let next = |key: &[Nibble], or_equal, prefix: &[Nibble]| {
+            next_key(
+                &storage,
+                key.iter().copied(),
+                or_equal,
+                prefix.iter().copied(),
+                false,
+            )
+        };
+        assert_eq!(next(&[], true, &[]), Some(nibbles(&[0x01])));
+        assert_eq!(next(&nibbles(&[0x01]), true, &[]), Some(nibbles(&[0x01])));
+        assert_eq!(
+            next(&nibbles(&[0x01]), false, &[]),
+            Some(nibbles(&[0x01, 0x02]))
+        );
         // An odd path: the first key under it.
         let one = nibbles(&[0x10]);
-        assert_eq!(next(&one[..1], false, &[]), Some(vec![0x12, 0x34]));
+        assert_eq!(next(&one[..1], false, &[]), Some(nibbles(&[0x12, 0x34])));
         // A prefix that nothing after the start has.
         assert_eq!(
             next(&nibbles(&[0x02]), false, &one[..1]),
-            Some(vec![0x12, 0x34])
+            Some(nibbles(&[0x12, 0x34]))
         );
         assert_eq!(next(&nibbles(&[0x02]), false, &nibbles(&[0x02])), None);
         assert_eq!(next(&nibbles(&[0x12, 0x34]), false, &[]), None);
+    }
+
+    #[test]
+    fn branch_nodes_are_found_between_keys() {
+        // 0x1234 and 0x1256 diverge after the nibbles 1,2: a branch node at path [1, 2].
+        let storage: Storage = [vec![0x12, 0x34], vec![0x12, 0x56]]
+            .into_iter()
+            .map(|k| (k, Vec::new().into()))
+            .collect();
+        let first = next_key(&storage, std::iter::empty(), true, std::iter::empty(), true);
+        assert_eq!(
+            first,
+            Some(vec![
+                Nibble::try_from(1).unwrap(),
+                Nibble::try_from(2).unwrap()
+            ])
+        );
+        let first_value = next_key(
+            &storage,
+            std::iter::empty(),
+            true,
+            std::iter::empty(),
+            false,
+        );
+        assert_eq!(first_value, Some(nibbles(&[0x12, 0x34])));
     }
 }

@@ -70,7 +70,7 @@ fn dev_overrides_make_alice_the_authority_and_fund_the_dev_accounts() {
             &metadata,
             "System",
             "Account",
-            spec.storage.get(&key).map(Vec::as_slice),
+            spec.storage.get(&key).map(|v| &v[..]),
         )
         .unwrap();
         assert_eq!(info["data"]["free"], json!(DEV_ENDOWMENT), "{name}");
@@ -81,7 +81,7 @@ fn dev_overrides_make_alice_the_authority_and_fund_the_dev_accounts() {
     );
     let sudo = storage::key(&metadata, "Sudo", "Key", &[]).unwrap();
     assert_eq!(
-        spec.storage.get(&sudo).map(Vec::as_slice),
+        spec.storage.get(&sudo).map(|v| &v[..]),
         Some(&alice.account()[..])
     );
 
@@ -120,7 +120,7 @@ fn bad_chain_specs_are_explained() {
     assert!(error("{\"genesis\": {\"raw\": {\"top\": {\"0x00\": \"0xz1\"}}}}").contains("value"));
     // A spec whose runtime is not wasm.
     let mut spec = testnet_spec();
-    spec.storage.insert(b":code".to_vec(), vec![1, 2, 3]);
+    spec.storage.insert(b":code".to_vec(), vec![1, 2, 3].into());
     let e = Runtime::of(&spec.storage).err().unwrap().to_string();
     assert!(e.starts_with("the runtime does not load"), "{e}");
     spec.storage.remove(b":code".as_slice());

@@ -1,0 +1,152 @@
+//! Blocks authored on the development genesis by the real runtime: sealed, finalized, and
+//! checked by smoldot's own verifier as a light client would check them.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
+
+use serde_json::json;
+use smoldot::finality::verify;
+use smoldot::header;
+use smoldot::verify::header_only;
+use std::num::NonZeroU64;
+use std::time::{Duration, Instant};
+use taoscope_light_client::extrinsic::Signer;
+use taoscope_light_client::extrinsic::{self, Mortality, Transaction};
+use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
+use taoscope_light_client::metadata::{Metadata, to_hex};
+use taoscope_light_client::storage;
+use taoscope_localnet::chain::{BLOCK_NUMBER_BYTES, Chain, Outcome};
+use taoscope_localnet::genesis::{ChainSpec, apply_dev_overrides};
+
+fn dev_chain() -> Chain {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/chainspecs/bittensor-testnet-genesis.raw.json"
+    );
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (tests read ../shared/ beside the repo)"));
+    let mut spec = ChainSpec::parse(&text).unwrap();
+    apply_dev_overrides(&mut spec).unwrap();
+    Chain::new(spec).unwrap()
+}
+
+#[test]
+fn empty_blocks_are_authored_and_finalized() {
+    let mut chain = dev_chain();
+    let first_slot = 1_000_000;
+    let started = Instant::now();
+    for i in 0..20 {
+        chain.author(first_slot + i, &[]).unwrap();
+    }
+    eprintln!("20 blocks in {:?}", started.elapsed());
+    let best = chain.best();
+    assert_eq!(best.number, 20);
+    let header = header::decode(&best.header, BLOCK_NUMBER_BYTES).unwrap();
+    assert_eq!(header.number, 20);
+    assert_eq!(header.parent_hash, &chain.block(19).unwrap().hash);
+    assert_eq!(best.body.len(), 1, "the timestamp inherent alone");
+
+    // smoldot's verifier, as a light client runs it: the Aura seal and slot of every header,
+    // and the GRANDPA justification of every block.
+    let alice = Sr25519Signer::dev("Alice").unwrap().account();
+    let aura = [header::AuraAuthority { public_key: alice }];
+    let grandpa = Ed25519Signer::dev("Alice").account();
+    for n in 1..=20u64 {
+        let parent = chain.block(n - 1).unwrap();
+        let block = chain.block(n).unwrap();
+        let parent_header = header::decode(&parent.header, BLOCK_NUMBER_BYTES).unwrap();
+        let block_header = header::decode(&block.header, BLOCK_NUMBER_BYTES).unwrap();
+        header_only::verify(header_only::Config {
+            parent_block_header: parent_header,
+            block_header,
+            block_number_bytes: BLOCK_NUMBER_BYTES,
+            consensus: header_only::ConfigConsensus::Aura {
+                current_authorities: header::AuraAuthoritiesIter::from_slice(&aura),
+                slot_duration: NonZeroU64::new(12_000).unwrap(),
+                now_from_unix_epoch: Duration::from_secs(u64::MAX / 2_000),
+                allow_equal_slot_number: false,
+            },
+            finality: header_only::ConfigFinality::Grandpa,
+            allow_unknown_consensus_engines: false,
+        })
+        .unwrap_or_else(|e| panic!("block {n}: {e}"));
+        verify::verify_justification(verify::JustificationVerifyConfig {
+            justification: block.justification.as_deref().unwrap(),
+            block_number_bytes: BLOCK_NUMBER_BYTES,
+            authorities_set_id: 0,
+            authorities_list: std::iter::once(&grandpa[..]),
+            randomness_seed: [0; 32],
+        })
+        .unwrap_or_else(|e| panic!("block {n}: {e}"));
+    }
+}
+
+/// Runs a future that is ready at once (our signers sign synchronously).
+fn now<T>(future: impl std::future::Future<Output = T>) -> T {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(future).poll(&mut cx) {
+        std::task::Poll::Ready(value) => value,
+        std::task::Poll::Pending => panic!("a local signer never waits"),
+    }
+}
+
+fn free_balance(chain: &Chain, metadata: &Metadata, account: [u8; 32]) -> u64 {
+    let best = chain.best().number;
+    let state = chain.state(best).unwrap();
+    let key = storage::key(metadata, "System", "Account", &[json!(to_hex(&account))]).unwrap();
+    let info = storage::read(
+        metadata,
+        "System",
+        "Account",
+        state.get(&key).map(|v| &v[..]),
+    )
+    .unwrap();
+    info["data"]["free"].as_u64().unwrap()
+}
+
+#[test]
+fn a_signed_transfer_is_included_and_a_bad_one_is_refused_with_the_runtime_reason() {
+    let mut chain = dev_chain();
+    let metadata = chain.spec().metadata().unwrap();
+    let version = chain.runtime().version().unwrap();
+    let alice = Sr25519Signer::dev("Alice").unwrap();
+    let bob = Sr25519Signer::dev("Bob").unwrap();
+    chain.author(1_000_000, &[]).unwrap();
+
+    let tx = |nonce| Transaction {
+        spec_version: version.spec_version,
+        transaction_version: version.transaction_version.unwrap(),
+        genesis_hash: chain.genesis().hash,
+        mortality: Mortality::Immortal,
+        nonce,
+        tip: 0,
+        metadata_hash: None,
+    };
+    let one_tao = 1_000_000_000u64;
+    let call = extrinsic::encode_call(
+        &metadata,
+        "Balances",
+        "transfer",
+        json!({"dest": to_hex(&bob.account()), "value": one_tao})
+            .as_object()
+            .unwrap(),
+    )
+    .unwrap();
+    let transfer = now(extrinsic::sign(&metadata, &tx(0), &call, &alice)).unwrap();
+    // The same nonce again: the runtime refuses it as stale once the first is in.
+    let replay = now(extrinsic::sign(&metadata, &tx(0), &call, &alice)).unwrap();
+    let bob_before = free_balance(&chain, &metadata, bob.account());
+
+    let outcomes = chain
+        .author(1_000_001, &[transfer.clone(), replay])
+        .unwrap();
+    assert_eq!(outcomes[0], Outcome::Applied);
+    assert!(
+        matches!(&outcomes[1], Outcome::Invalid(why) if why.contains("Stale") || why.contains("stale")),
+        "{outcomes:?}"
+    );
+    assert_eq!(chain.best().body.len(), 2, "timestamp and the transfer");
+    assert_eq!(chain.best().body[1], transfer);
+    assert_eq!(
+        free_balance(&chain, &metadata, bob.account()),
+        bob_before + one_tao
+    );
+}
