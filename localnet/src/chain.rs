@@ -12,8 +12,8 @@
 
 use crate::genesis::{ChainSpec, GenesisError};
 use crate::grandpa;
-use crate::runtime::{Runtime, RuntimeError, Storage};
-use parity_scale_codec::{Compact, Decode};
+use crate::runtime::{Overlay, Runtime, RuntimeError, Storage};
+use parity_scale_codec::{Compact, Decode, Encode};
 use smoldot::header;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -244,30 +244,29 @@ impl Chain {
                 .map_err(|e| ChainError::Build(format!("Aura pre-digest: {e}")))?,
         }
         .scale_encoding_vec(BLOCK_NUMBER_BYTES);
-        let mut state = (*parent_state).clone();
-        let mut run = |state: &mut Storage, function: &str, parameter: &[u8], keep: bool| {
-            let (output, writes) = self.runtime.call(state, function, parameter)?;
-            if keep {
-                apply_writes(state, writes);
-            }
-            Ok::<_, ChainError>(output)
-        };
-        run(&mut state, "Core_initialize_block", &partial_header, true)?;
+        let base: &Storage = &parent_state;
+        let (_, overlay) = self.runtime.call_on(
+            base,
+            Overlay::empty(),
+            "Core_initialize_block",
+            &partial_header,
+        )?;
         let timestamp = slot.saturating_mul(self.slot_duration.get());
-        let inherents = run(
-            &mut state,
+        let (inherents, _) = self.runtime.call_on(
+            base,
+            overlay.clone(),
             "BlockBuilder_inherent_extrinsics",
             &timestamp_inherent(timestamp),
-            false,
         )?;
         let inherents = split_extrinsics(&inherents).ok_or_else(|| {
             ChainError::Build("BlockBuilder_inherent_extrinsics: not a list of extrinsics".into())
         })?;
+        let mut overlay = overlay;
         let mut body = Vec::with_capacity(inherents.len() + transactions.len());
         for inherent in inherents {
-            let (output, writes) =
+            let (output, next) =
                 self.runtime
-                    .call(&state, "BlockBuilder_apply_extrinsic", &inherent)?;
+                    .call_on(base, overlay, "BlockBuilder_apply_extrinsic", &inherent)?;
             match apply_result(&output) {
                 Some(Ok(Ok(()))) => {}
                 other => {
@@ -276,22 +275,23 @@ impl Chain {
                     )));
                 }
             }
-            apply_writes(&mut state, writes);
+            overlay = next;
             body.push(inherent);
         }
         let mut outcomes = Vec::with_capacity(transactions.len());
         for tx in transactions {
-            let outcome = match self
-                .runtime
-                .call(&state, "BlockBuilder_apply_extrinsic", tx)
-            {
+            // A refused transaction leaves no trace: its call ran on a copy of the overlay.
+            let attempt =
+                self.runtime
+                    .call_on(base, overlay.clone(), "BlockBuilder_apply_extrinsic", tx);
+            let outcome = match attempt {
                 // A transaction that traps the runtime is the sender's problem, not the block's.
                 Err(e) => Outcome::Invalid(format!("the runtime trapped: {e}")),
-                Ok((output, writes)) => match apply_result(&output) {
+                Ok((output, next)) => match apply_result(&output) {
                     None => Outcome::Invalid("the runtime's answer does not decode".into()),
                     Some(Err(validity)) => Outcome::Invalid(validity),
                     Some(Ok(result)) => {
-                        apply_writes(&mut state, writes);
+                        overlay = next;
                         body.push(tx.clone());
                         match result {
                             Ok(()) => Outcome::Applied,
@@ -302,13 +302,50 @@ impl Chain {
             };
             outcomes.push(outcome);
         }
-        let (unsealed, writes) = self
-            .runtime
-            .call(&state, "BlockBuilder_finalize_block", &[])?;
-        apply_writes(&mut state, writes);
+        let (unsealed, overlay) =
+            self.runtime
+                .call_on(base, overlay, "BlockBuilder_finalize_block", &[])?;
+        let mut state = base.clone();
+        apply_overlay(&mut state, overlay);
         let sealed = self.seal_header(&unsealed)?;
         self.store(slot, sealed, body, state)?;
         Ok(outcomes)
+    }
+
+    /// Re-executes a block this node authored before (read back from its own store): the
+    /// runtime's `Core_execute_block` checks the state and extrinsics roots, so a damaged store
+    /// is refused, not believed.
+    pub fn import(&mut self, sealed_header: &[u8], body: Vec<Vec<u8>>) -> Result<(), ChainError> {
+        let mut decoded = header::decode(sealed_header, BLOCK_NUMBER_BYTES)
+            .map_err(|e| ChainError::Build(format!("stored header: {e}")))?;
+        let parent = self.best();
+        if decoded.number != parent.number + 1 || decoded.parent_hash != &parent.hash {
+            return Err(ChainError::Build(format!(
+                "stored block {} does not follow block {}",
+                decoded.number, parent.number
+            )));
+        }
+        let slot = decoded
+            .digest
+            .aura_pre_runtime()
+            .map(|pre| pre.slot_number)
+            .ok_or_else(|| ChainError::Build("stored header has no Aura slot".into()))?;
+        // The runtime executes the header as it built it: without the seal.
+        decoded
+            .digest
+            .pop_seal()
+            .ok_or_else(|| ChainError::Build("stored header has no seal".into()))?;
+        let mut block = decoded.scale_encoding_vec(BLOCK_NUMBER_BYTES);
+        Compact(u32::try_from(body.len()).unwrap_or(u32::MAX)).encode_to(&mut block);
+        for extrinsic in &body {
+            block.extend_from_slice(extrinsic);
+        }
+        let mut state = (*self.state(parent.number)?).clone();
+        let (_, overlay) =
+            self.runtime
+                .call_on(&state, Overlay::empty(), "Core_execute_block", &block)?;
+        apply_overlay(&mut state, overlay);
+        self.store(slot, sealed_header.to_vec(), body, state)
     }
 
     /// Appends Aura's seal: Alice's signature of the unsealed header's hash.
@@ -373,8 +410,8 @@ impl Chain {
     }
 }
 
-fn apply_writes(state: &mut Storage, writes: crate::runtime::Writes) {
-    for (key, value) in writes {
+fn apply_overlay(state: &mut Storage, overlay: Overlay) {
+    for (key, value, ()) in overlay.diff_into_iter_unordered() {
         match value {
             Some(value) => state.insert(key, value.into()),
             None => state.remove(&key),

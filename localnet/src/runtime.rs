@@ -18,6 +18,9 @@ pub type Storage = BTreeMap<Vec<u8>, Arc<[u8]>>;
 /// A call's storage writes: key → new value, `None` for a deletion.
 pub type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
+/// The changes of a block's earlier calls, seen by the next call on top of the parent state.
+pub type Overlay = storage_diff::TrieDiff;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RuntimeError {
     /// No `:code` in the state.
@@ -111,11 +114,36 @@ impl Runtime {
         function: &str,
         parameter: &[u8],
     ) -> Result<(Vec<u8>, Writes), RuntimeError> {
+        let (output, diff) = self.call_on(storage, Overlay::empty(), function, parameter)?;
+        let writes = diff
+            .diff_into_iter_unordered()
+            .map(|(key, value, ())| (key, value))
+            .collect();
+        Ok((output, writes))
+    }
+
+    /// Calls `function` against `storage` with `overlay` (the changes of earlier calls in the
+    /// same block) on top; returns the output and the overlay with this call's changes added.
+    ///
+    /// Calls of one block must share their parent's state and pass the overlay along, not apply
+    /// each call's writes to a copy of the state: the state root calculation learns the trie's
+    /// branch nodes from the base state, and a base key that a later call deletes (the
+    /// `:extrinsic_index` of the block's last extrinsic, for one) would leave a branch node
+    /// behind that is no longer there.
+    pub fn call_on(
+        &mut self,
+        storage: &Storage,
+        overlay: Overlay,
+        function: &str,
+        parameter: &[u8],
+    ) -> Result<(Vec<u8>, Overlay), RuntimeError> {
+        // Read before the runtime is lent to the call: a value's trie version is part of the
+        // state root, and every value this node stores was written by this runtime.
+        let state_version = self.state_version();
         let prototype = self.prototype.take().ok_or_else(|| RuntimeError::Call {
             function: function.into(),
             why: "the runtime was lost by an earlier failure".into(),
         })?;
-        let state_version = self.state_version();
         let fail = |why: String| RuntimeError::Call {
             function: function.into(),
             why,
@@ -124,10 +152,11 @@ impl Runtime {
             virtual_machine: prototype,
             function_to_call: function,
             parameter: std::iter::once(parameter),
-            storage_main_trie_changes: storage_diff::TrieDiff::empty(),
+            storage_main_trie_changes: overlay,
             storage_proof_size_behavior:
                 runtime_call::StorageProofSizeBehavior::proof_recording_disabled(),
-            max_log_level: 0,
+            // Errors only: a runtime's panic message arrives as an error log before the trap.
+            max_log_level: 1,
             calculate_trie_changes: false,
         }) {
             Ok(call) => call,
@@ -136,22 +165,21 @@ impl Runtime {
                 return Err(fail(error.to_string()));
             }
         };
+        let mut logged: Vec<String> = Vec::new();
         loop {
             call = match call {
                 runtime_call::RuntimeCall::Finished(Ok(success)) => {
-                    let writes = success
-                        .storage_changes
-                        .storage_changes_iter_unordered()
-                        .filter(|(child, _, _)| child.is_none())
-                        .map(|(_, key, value)| (key.to_vec(), value.map(<[u8]>::to_vec)))
-                        .collect();
                     let output = success.virtual_machine.value().as_ref().to_vec();
                     self.prototype = Some(success.virtual_machine.into_prototype());
-                    return Ok((output, writes));
+                    return Ok((output, success.storage_changes.into_main_trie_diff()));
                 }
                 runtime_call::RuntimeCall::Finished(Err(error)) => {
                     self.prototype = Some(error.prototype);
-                    return Err(fail(error.detail.to_string()));
+                    let mut why = error.detail.to_string();
+                    if !logged.is_empty() {
+                        why = format!("{why} ({})", logged.join("; "));
+                    }
+                    return Err(fail(why));
                 }
                 runtime_call::RuntimeCall::StorageGet(get) => {
                     if get.child_trie().is_some() {
@@ -187,7 +215,14 @@ impl Runtime {
                     req.resume_unknown()
                 }
                 runtime_call::RuntimeCall::SignatureVerification(sig) => sig.verify_and_resume(),
-                runtime_call::RuntimeCall::LogEmit(log) => log.resume(),
+                runtime_call::RuntimeCall::LogEmit(log) => {
+                    match log.info() {
+                        host::LogEmitInfo::Log { message, .. } => logged.push(message.to_string()),
+                        host::LogEmitInfo::Utf8(text) => logged.push(text.to_string()),
+                        _ => {}
+                    }
+                    log.resume()
+                }
                 runtime_call::RuntimeCall::OffchainStorageSet(set) => set.resume(),
                 runtime_call::RuntimeCall::Offchain(ctx) => {
                     self.prototype =
@@ -310,5 +345,79 @@ mod tests {
             false,
         );
         assert_eq!(first_value, Some(nibbles(&[0x12, 0x34])));
+    }
+}
+
+#[cfg(test)]
+mod branch_tests {
+    use super::{Storage, next_key};
+    use smoldot::trie::{
+        self, Nibble,
+        trie_structure::{Entry, TrieStructure},
+    };
+
+    /// `next_key` with branch nodes agrees with smoldot's trie structure on every node of a
+    /// real-looking key set, from every start, with and without prefixes.
+    #[test]
+    fn next_key_agrees_with_the_trie_structure() {
+        let keys: Vec<Vec<u8>> = vec![
+            vec![0x26, 0xaa, 0x39, 0x4e, 0xea, 0x56, 0x30, 0xe0, 0x7c, 0x48],
+            vec![0x26, 0xaa, 0x39, 0x4e, 0xea, 0x56, 0x30, 0xe0, 0x7c, 0x49],
+            vec![0x26, 0xaa, 0x39, 0x4f],
+            vec![0x26, 0xab],
+            vec![0x3a, 0x63, 0x6f, 0x64, 0x65],
+            vec![0x3a, 0x68],
+            vec![0x3a],
+            vec![0x5f, 0x3e],
+            vec![0x5f, 0x3e, 0x49],
+            vec![0x5f, 0x3e, 0x49, 0x07],
+        ];
+        let storage: Storage = keys
+            .iter()
+            .map(|k| (k.clone(), Vec::new().into()))
+            .collect();
+        let mut structure = TrieStructure::<()>::new();
+        for key in &keys {
+            let nibbles: Vec<Nibble> = trie::bytes_to_nibbles(key.iter().copied()).collect();
+            match structure.node(nibbles.into_iter()) {
+                Entry::Vacant(v) => {
+                    v.insert_storage_value().insert((), ());
+                }
+                Entry::Occupied(_) => unreachable!(),
+            }
+        }
+        let nodes: Vec<Vec<Nibble>> = structure
+            .iter_ordered()
+            .map(|i| structure.node_full_key_by_index(i).unwrap().collect())
+            .collect();
+        let mut starts: Vec<Vec<Nibble>> = nodes.clone();
+        for node in &nodes {
+            for cut in 0..node.len() {
+                starts.push(node[..cut].to_vec());
+            }
+        }
+        for start in &starts {
+            for prefix_len in 0..=start.len().min(3) {
+                let prefix = &start[..prefix_len];
+                for or_equal in [false, true] {
+                    let expected = nodes
+                        .iter()
+                        .find(|n| if or_equal { *n >= start } else { *n > start })
+                        .filter(|n| n.starts_with(prefix))
+                        .cloned();
+                    let got = next_key(
+                        &storage,
+                        start.iter().copied(),
+                        or_equal,
+                        prefix.iter().copied(),
+                        true,
+                    );
+                    assert_eq!(
+                        got, expected,
+                        "start {start:?} prefix {prefix:?} {or_equal}"
+                    );
+                }
+            }
+        }
     }
 }
