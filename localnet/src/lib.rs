@@ -14,4 +14,6 @@
 pub mod chain;
 pub mod genesis;
 pub mod grandpa;
+pub mod proof;
 pub mod runtime;
+pub mod store;

@@ -191,3 +191,52 @@ fn state_roots_are_the_trie_roots_of_the_states() {
         assert_state_root(&mut chain, n);
     }
 }
+
+/// Read proofs check out in smoldot's proof decoder against the header's state root: values
+/// that are there (small, and hashed out of their node), and keys that are not.
+#[test]
+fn read_proofs_prove_values_and_absences_against_the_state_root() {
+    use taoscope_localnet::proof::{StateTrie, encode_proof};
+    let mut chain = dev_chain();
+    chain.author(1_000_000, &[]).unwrap();
+    let version = chain.runtime().state_version();
+    let state = chain.state(1).unwrap();
+    let mut trie = StateTrie::new(&state, version);
+    let header = header::decode(&chain.block(1).unwrap().header, BLOCK_NUMBER_BYTES).unwrap();
+    assert_eq!(&trie.root(), header.state_root);
+
+    let absent = b"no such key".to_vec();
+    let mut keys: Vec<Vec<u8>> = state.keys().cloned().collect();
+    keys.push(absent.clone());
+    let proof = encode_proof(&trie.read_proof(keys.iter().map(Vec::as_slice)));
+    let decoded =
+        smoldot::trie::proof_decode::decode_and_verify_proof(smoldot::trie::proof_decode::Config {
+            proof: &proof[..],
+        })
+        .unwrap();
+    for key in &keys {
+        let proven = decoded.storage_value(header.state_root, key).unwrap();
+        assert_eq!(
+            proven.map(|(v, _)| v),
+            state.get(key).map(|v| &v[..]),
+            "{}",
+            to_hex(key)
+        );
+    }
+    // One key's proof proves that key, not the others.
+    let code = b":code".to_vec();
+    let small = encode_proof(&trie.read_proof([code.as_slice()]));
+    let decoded =
+        smoldot::trie::proof_decode::decode_and_verify_proof(smoldot::trie::proof_decode::Config {
+            proof: &small[..],
+        })
+        .unwrap();
+    assert!(
+        decoded
+            .storage_value(header.state_root, &code)
+            .unwrap()
+            .is_some()
+    );
+    let whole = encode_proof(&trie.whole_proof());
+    assert!(whole.len() >= small.len());
+}

@@ -1,0 +1,183 @@
+//! The Merkle trie of a block's state, and the proofs that light clients check against the
+//! state root in the block's header.
+//!
+//! A state is small on a local chain (hundreds of keys), so the trie is built whole for each
+//! proof: every node's value encoded bottom-up with smoldot's `trie_node` codec, in the
+//! runtime's trie version (V1 hashes values of 33 bytes or more out of their node and the proof
+//! carries them beside it).
+
+use crate::runtime::Storage;
+use smoldot::trie::trie_structure::{Entry, NodeAccess, NodeIndex, TrieStructure};
+use smoldot::trie::{self, Nibble, TrieEntryVersion, trie_node};
+use std::collections::BTreeSet;
+
+#[derive(Default)]
+struct Node {
+    /// The storage value, for a node that has one.
+    value: Option<Vec<u8>>,
+    /// The node value (the encoded node), once computed.
+    encoded: Vec<u8>,
+    /// Its Merkle value: the node value if under 32 bytes (inlined in the parent), else its hash.
+    merkle: Vec<u8>,
+}
+
+pub struct StateTrie {
+    structure: TrieStructure<Node>,
+    version: TrieEntryVersion,
+}
+
+impl StateTrie {
+    pub fn new(state: &Storage, version: TrieEntryVersion) -> Self {
+        let mut structure = TrieStructure::<Node>::new();
+        for (key, value) in state {
+            let nibbles = trie::bytes_to_nibbles(key.iter().copied());
+            let node = Node {
+                value: Some(value.to_vec()),
+                ..Node::default()
+            };
+            match structure.node(nibbles) {
+                Entry::Vacant(vacant) => {
+                    vacant.insert_storage_value().insert(node, Node::default());
+                }
+                // Keys of a map are distinct: a node can only exist as the branch that the
+                // insertion of a longer key created before.
+                Entry::Occupied(NodeAccess::Branch(mut branch)) => {
+                    *branch.user_data() = node;
+                    branch.insert_storage_value();
+                }
+                Entry::Occupied(NodeAccess::Storage(_)) => {}
+            }
+        }
+        // Pre-order reversed: every child before its parent.
+        let order: Vec<NodeIndex> = structure.iter_ordered().collect();
+        for index in order.into_iter().rev() {
+            let Some(mut node) = structure.node_by_index(index) else {
+                continue;
+            };
+            let children: [Option<Vec<u8>>; 16] = std::array::from_fn(|n| {
+                let nibble = Nibble::try_from(n as u8).ok()?;
+                node.child_user_data(nibble)
+                    .map(|child| child.merkle.clone())
+            });
+            let partial_key: Vec<Nibble> = node.partial_key().collect();
+            let is_root = node.is_root_node();
+            let data = node.user_data();
+            let hashed;
+            let storage_value = match &data.value {
+                None => trie_node::StorageValue::None,
+                Some(value) if version == TrieEntryVersion::V1 && value.len() >= 33 => {
+                    hashed = blake2_256(value);
+                    trie_node::StorageValue::Hashed(&hashed)
+                }
+                Some(value) => trie_node::StorageValue::Unhashed(value),
+            };
+            let decoded = trie_node::Decoded {
+                partial_key: partial_key.iter().copied(),
+                children: children.each_ref().map(|c| c.as_deref()),
+                storage_value,
+            };
+            // Only an invalid partial key length (beyond what a 64 KiB key makes) fails here.
+            let encoded = trie_node::encode_to_vec(decoded).unwrap_or_default();
+            let merkle = if is_root || encoded.len() >= 32 {
+                blake2_256(&encoded).to_vec()
+            } else {
+                encoded.clone()
+            };
+            data.encoded = encoded;
+            data.merkle = merkle;
+        }
+        Self { structure, version }
+    }
+
+    /// The state root: the hash of the root node (an empty trie's is the hash of a zero byte).
+    pub fn root(&mut self) -> [u8; 32] {
+        match self.structure.root_node() {
+            Some(mut root) => {
+                let merkle = &root.user_data().merkle;
+                merkle.as_slice().try_into().unwrap_or([0; 32])
+            }
+            None => blake2_256(&[0]),
+        }
+    }
+
+    /// The proof of each key's value or absence: the node values on the path from the root to
+    /// where the key is or would be (inlined nodes travel inside their parent), and the values
+    /// hashed out of their node. Sorted and without duplicates.
+    pub fn read_proof<'k>(&mut self, keys: impl IntoIterator<Item = &'k [u8]>) -> Vec<Vec<u8>> {
+        let mut entries = BTreeSet::new();
+        for key in keys {
+            let target: Vec<Nibble> = trie::bytes_to_nibbles(key.iter().copied()).collect();
+            let Some(mut current) = self.structure.root_node().map(|n| n.node_index()) else {
+                continue;
+            };
+            let mut consumed = 0;
+            while let Some(mut node) = self.structure.node_by_index(current) {
+                let partial_key: Vec<Nibble> = node.partial_key().collect();
+                let is_root = node.is_root_node();
+                let rest = target.get(consumed..).unwrap_or_default();
+                let on_path = rest.starts_with(&partial_key);
+                let next = if on_path {
+                    rest.get(partial_key.len())
+                        .and_then(|&nibble| node.child(nibble))
+                        .map(|child| child.node_index())
+                } else {
+                    None
+                };
+                let data = node.user_data();
+                if is_root || data.encoded.len() >= 32 {
+                    entries.insert(data.encoded.clone());
+                }
+                if on_path
+                    && rest.len() == partial_key.len()
+                    && let Some(value) = &data.value
+                    && self.version == TrieEntryVersion::V1
+                    && value.len() >= 33
+                {
+                    entries.insert(value.clone());
+                }
+                match next {
+                    Some(child) => {
+                        consumed += partial_key.len() + 1;
+                        current = child;
+                    }
+                    None => break,
+                }
+            }
+        }
+        entries.into_iter().collect()
+    }
+
+    /// Every node (and hashed-out value) of the trie: the proof of any call on this state.
+    pub fn whole_proof(&mut self) -> Vec<Vec<u8>> {
+        let indices: Vec<NodeIndex> = self.structure.iter_unordered().collect();
+        let mut entries = BTreeSet::new();
+        for index in indices {
+            let Some(mut node) = self.structure.node_by_index(index) else {
+                continue;
+            };
+            let is_root = node.is_root_node();
+            let data = node.user_data();
+            if is_root || data.encoded.len() >= 32 {
+                entries.insert(data.encoded.clone());
+            }
+            if let Some(value) = &data.value
+                && self.version == TrieEntryVersion::V1
+                && value.len() >= 33
+            {
+                entries.insert(value.clone());
+            }
+        }
+        entries.into_iter().collect()
+    }
+}
+
+fn blake2_256(data: &[u8]) -> [u8; 32] {
+    taoscope_light_client::hashing::blake2_256(data)
+}
+
+/// A proof's entries as one SCALE `Vec<Vec<u8>>` (the form of the light-client protocol and of
+/// smoldot's proof decoder).
+pub fn encode_proof(entries: &[Vec<u8>]) -> Vec<u8> {
+    use parity_scale_codec::Encode;
+    entries.encode()
+}
