@@ -12,6 +12,7 @@
 
 use crate::genesis::{ChainSpec, GenesisError};
 use crate::grandpa;
+use crate::proof::StateTrie;
 use crate::runtime::{Overlay, Runtime, RuntimeError, Storage};
 use parity_scale_codec::{Compact, Decode, Encode};
 use smoldot::header;
@@ -107,6 +108,8 @@ pub enum Outcome {
     Failed(String),
     /// Not included: the runtime refused the transaction itself (bad signature, nonce, funds).
     Invalid(String),
+    /// Not included yet: its nonce is ahead of the sender's (earlier transactions missing).
+    Future,
 }
 
 /// The chain and what this node needs to extend it.
@@ -245,8 +248,10 @@ impl Chain {
         }
         .scale_encoding_vec(BLOCK_NUMBER_BYTES);
         let base: &Storage = &parent_state;
+        let mut trie = StateTrie::new(base, self.runtime.state_version());
         let (_, overlay) = self.runtime.call_on(
             base,
+            None,
             Overlay::empty(),
             "Core_initialize_block",
             &partial_header,
@@ -254,6 +259,7 @@ impl Chain {
         let timestamp = slot.saturating_mul(self.slot_duration.get());
         let (inherents, _) = self.runtime.call_on(
             base,
+            None,
             overlay.clone(),
             "BlockBuilder_inherent_extrinsics",
             &timestamp_inherent(timestamp),
@@ -264,9 +270,13 @@ impl Chain {
         let mut overlay = overlay;
         let mut body = Vec::with_capacity(inherents.len() + transactions.len());
         for inherent in inherents {
-            let (output, next) =
-                self.runtime
-                    .call_on(base, overlay, "BlockBuilder_apply_extrinsic", &inherent)?;
+            let (output, next) = self.runtime.call_on(
+                base,
+                None,
+                overlay,
+                "BlockBuilder_apply_extrinsic",
+                &inherent,
+            )?;
             match apply_result(&output) {
                 Some(Ok(Ok(()))) => {}
                 other => {
@@ -281,15 +291,20 @@ impl Chain {
         let mut outcomes = Vec::with_capacity(transactions.len());
         for tx in transactions {
             // A refused transaction leaves no trace: its call ran on a copy of the overlay.
-            let attempt =
-                self.runtime
-                    .call_on(base, overlay.clone(), "BlockBuilder_apply_extrinsic", tx);
+            let attempt = self.runtime.call_on(
+                base,
+                None,
+                overlay.clone(),
+                "BlockBuilder_apply_extrinsic",
+                tx,
+            );
             let outcome = match attempt {
                 // A transaction that traps the runtime is the sender's problem, not the block's.
                 Err(e) => Outcome::Invalid(format!("the runtime trapped: {e}")),
                 Ok((output, next)) => match apply_result(&output) {
                     None => Outcome::Invalid("the runtime's answer does not decode".into()),
-                    Some(Err(validity)) => Outcome::Invalid(validity),
+                    Some(Err(validity)) if validity == [0, 2] => Outcome::Future,
+                    Some(Err(validity)) => Outcome::Invalid(validity_error(&validity)),
                     Some(Ok(result)) => {
                         overlay = next;
                         body.push(tx.clone());
@@ -302,14 +317,45 @@ impl Chain {
             };
             outcomes.push(outcome);
         }
-        let (unsealed, overlay) =
-            self.runtime
-                .call_on(base, overlay, "BlockBuilder_finalize_block", &[])?;
+        let (unsealed, overlay) = self.runtime.call_on(
+            base,
+            Some(&mut trie),
+            overlay,
+            "BlockBuilder_finalize_block",
+            &[],
+        )?;
         let mut state = base.clone();
         apply_overlay(&mut state, overlay);
         let sealed = self.seal_header(&unsealed)?;
         self.store(slot, sealed, body, state)?;
         Ok(outcomes)
+    }
+
+    /// Asks the runtime whether `extrinsic` may go into the next block
+    /// (`TaggedTransactionQueue_validate_transaction`, version 3: source, transaction, block).
+    pub fn validate(&mut self, extrinsic: &[u8]) -> Result<crate::pool::Validity, ChainError> {
+        const EXTERNAL: u8 = 2;
+        let best = self.best().clone();
+        let state = self.state(best.number)?;
+        let mut parameter = vec![EXTERNAL];
+        parameter.extend_from_slice(extrinsic);
+        parameter.extend_from_slice(&best.hash);
+        let output = match self.runtime.call(
+            &state,
+            "TaggedTransactionQueue_validate_transaction",
+            &parameter,
+        ) {
+            Ok((output, _)) => output,
+            // Bytes that are not a transaction trap the runtime's decoder.
+            Err(e) => {
+                return Ok(crate::pool::Validity::Invalid(format!(
+                    "not a transaction this runtime can decode ({e})"
+                )));
+            }
+        };
+        crate::pool::decode_validity(&output).ok_or_else(|| {
+            ChainError::Build("TaggedTransactionQueue_validate_transaction: undecodable".into())
+        })
     }
 
     /// Re-executes a block this node authored before (read back from its own store): the
@@ -341,9 +387,14 @@ impl Chain {
             block.extend_from_slice(extrinsic);
         }
         let mut state = (*self.state(parent.number)?).clone();
-        let (_, overlay) =
-            self.runtime
-                .call_on(&state, Overlay::empty(), "Core_execute_block", &block)?;
+        let mut trie = StateTrie::new(&state, self.runtime.state_version());
+        let (_, overlay) = self.runtime.call_on(
+            &state,
+            Some(&mut trie),
+            Overlay::empty(),
+            "Core_execute_block",
+            &block,
+        )?;
         apply_overlay(&mut state, overlay);
         self.store(slot, sealed_header.to_vec(), body, state)
     }
@@ -446,20 +497,26 @@ fn split_extrinsics(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
     input.is_empty().then_some(out)
 }
 
-/// `ApplyExtrinsicResult`: `Result<Result<(), DispatchError>, TransactionValidityError>`, with
-/// each error in words.
-fn apply_result(output: &[u8]) -> Option<Result<Result<(), String>, String>> {
+/// `ApplyExtrinsicResult`: `Result<Result<(), DispatchError>, TransactionValidityError>`, the
+/// dispatch error in words, the validity error as its bytes (see [`validity_error`]).
+fn apply_result(output: &[u8]) -> Option<Result<Result<(), String>, Vec<u8>>> {
     match output {
         [0, 0] => Some(Ok(Ok(()))),
         [0, 1, error @ ..] => Some(Ok(Err(dispatch_error(error)))),
-        [1, 0, invalid @ ..] => Some(Err(invalid_transaction(invalid))),
-        [1, 1, unknown @ ..] => Some(Err(match unknown {
-            [0] => "the transaction's origin cannot be looked up".into(),
-            [1] => "no unsigned validator for this call".into(),
-            [2, code] => format!("validity unknown (custom code {code})"),
-            _ => "validity unknown".into(),
-        })),
+        [1, validity @ ..] if !validity.is_empty() => Some(Err(validity.to_vec())),
         _ => None,
+    }
+}
+
+/// `TransactionValidityError` in words: `Invalid(InvalidTransaction)` or
+/// `Unknown(UnknownTransaction)`.
+pub fn validity_error(bytes: &[u8]) -> String {
+    match bytes {
+        [0, invalid @ ..] => invalid_transaction(invalid),
+        [1, 0] => "the transaction's origin cannot be looked up".into(),
+        [1, 1] => "no unsigned validator for this call".into(),
+        [1, 2, code] => format!("validity unknown (custom code {code})"),
+        _ => format!("transaction refused: {}", to_hex(bytes)),
     }
 }
 

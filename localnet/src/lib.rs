@@ -14,6 +14,10 @@
 pub mod chain;
 pub mod genesis;
 pub mod grandpa;
+pub mod launch;
+pub mod node;
+pub mod pool;
 pub mod proof;
+pub mod rpc;
 pub mod runtime;
 pub mod store;

@@ -1,23 +1,32 @@
 //! `taoscope-localnet`: a local Bittensor chain on the real subtensor runtime.
 //!
 //! ```text
+//! taoscope-localnet --dir DIR [--chain-spec FILE] [--rpc-port N] [--host ADDR]
+//!                   [--backfill N] [--block-ms MS]
 //! taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]
 //! ```
-//! `genesis` prints the genesis of the chain spec (default: the Bittensor testnet genesis in
-//! `../shared/chainspecs/`) as JSON: genesis hash, runtime, authorities. With `--dev` the
-//! development overrides apply (Alice authors, finalizes and is sudo; the dev accounts hold
-//! balances); `--out` writes the resulting raw chain spec. Errors are one line, exit status 2.
+//! With `--dir`, the node runs: it takes the chain spec (default: the Bittensor testnet genesis
+//! in `../shared/chainspecs/`) with the development overrides (Alice authors, finalizes and is
+//! sudo; the dev accounts hold balances), re-executes the blocks stored in DIR, authors
+//! `--backfill` blocks at once on a fresh chain, then one block per `--block-ms` (default: the
+//! runtime's slot, 12 s; shorter runs the chain's clock fast, from 30 days in the past), and
+//! serves JSON-RPC over WebSocket on `--rpc-port` (default 9944). Once it serves, it writes
+//! `DIR/chainspec.json` and `DIR/endpoints.json` and prints one JSON line. SIGINT or SIGTERM
+//! stops it after the block in progress.
 //!
-//! Block production, finality, networking and JSON-RPC come next (see the localnet issue).
+//! `genesis` prints the genesis of the chain spec as JSON; `--out` writes the raw chain spec.
+//! Errors are one line, exit status 2.
 
 use serde_json::json;
 use std::process::ExitCode;
 use taoscope_light_client::metadata::to_hex;
 use taoscope_localnet::genesis::{ChainSpec, apply_dev_overrides};
+use taoscope_localnet::launch;
 use taoscope_localnet::runtime::Runtime;
 
 const DEFAULT_SPEC: &str = "../shared/chainspecs/bittensor-testnet-genesis.raw.json";
-const USAGE: &str = "usage: taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]";
+const USAGE: &str = "usage: taoscope-localnet --dir DIR [--chain-spec FILE] [--rpc-port N] \
+[--host ADDR] [--backfill N] [--block-ms MS]\n       taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,7 +36,9 @@ fn main() -> ExitCode {
     }
     match run(&args) {
         Ok(text) => {
-            println!("{text}");
+            if !text.is_empty() {
+                println!("{text}");
+            }
             ExitCode::SUCCESS
         }
         Err(message) => {
@@ -40,7 +51,9 @@ fn main() -> ExitCode {
 fn run(args: &[String]) -> Result<String, String> {
     let (command, rest) = args.split_first().ok_or(USAGE)?;
     if command != "genesis" {
-        return Err(format!("unknown command {command} ({USAGE})"));
+        return launch::Options::parse(args, DEFAULT_SPEC)
+            .and_then(launch::run)
+            .map(|()| String::new());
     }
     let mut spec_path = DEFAULT_SPEC.to_string();
     let mut dev = false;

@@ -100,6 +100,28 @@ impl StateTrie {
         }
     }
 
+    /// The Merkle value of the node at `key` or, if none is there, of the first node below it
+    /// (the node whose key is the shortest that starts with `key`); `None` if no node does.
+    pub fn closest_descendant_merkle_value(&mut self, key: &[Nibble]) -> Option<Vec<u8>> {
+        let mut current = self.structure.root_node()?.node_index();
+        let mut consumed = 0;
+        loop {
+            let mut node = self.structure.node_by_index(current)?;
+            let partial_key: Vec<Nibble> = node.partial_key().collect();
+            let rest = key.get(consumed..).unwrap_or_default();
+            if partial_key.starts_with(rest) {
+                // `key` ends inside (or at the end of) this node's partial key.
+                return Some(node.user_data().merkle.clone());
+            }
+            if !rest.starts_with(&partial_key) {
+                return None;
+            }
+            let nibble = *rest.get(partial_key.len())?;
+            current = node.child(nibble)?.node_index();
+            consumed += partial_key.len() + 1;
+        }
+    }
+
     /// The proof of each key's value or absence: the node values on the path from the root to
     /// where the key is or would be (inlined nodes travel inside their parent), and the values
     /// hashed out of their node. Sorted and without duplicates.

@@ -1,0 +1,201 @@
+//! Starting the node: options, the chain from DIR, the author thread, the RPC server, the
+//! files a client needs, and a clean stop on SIGINT/SIGTERM.
+
+use crate::chain::Chain;
+use crate::genesis::{ChainSpec, apply_dev_overrides};
+use crate::node::{self, Node, Pace};
+use crate::store::Store;
+use serde_json::json;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use taoscope_light_client::metadata::to_hex;
+
+pub struct Options {
+    pub dir: PathBuf,
+    /// `None`: the spec already in DIR, or else the default.
+    pub chain_spec: Option<PathBuf>,
+    pub default_spec: PathBuf,
+    pub host: IpAddr,
+    pub rpc_port: u16,
+    pub backfill: u64,
+    /// `None`: the runtime's slot duration.
+    pub block_time: Option<Duration>,
+}
+
+impl Options {
+    pub fn parse(args: &[String], default_spec: &str) -> Result<Self, String> {
+        let mut options = Options {
+            dir: PathBuf::new(),
+            chain_spec: None,
+            default_spec: PathBuf::from(default_spec),
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            rpc_port: 9944,
+            backfill: 0,
+            block_time: None,
+        };
+        let mut dir = None;
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let mut value = |what: &str| {
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| format!("{arg}: expected {what}"))
+            };
+            let number = |text: String, what: &str| {
+                text.parse::<u64>()
+                    .map_err(|_| format!("{arg}: {text:?} is not {what}"))
+            };
+            match arg.as_str() {
+                "--dir" => dir = Some(PathBuf::from(value("a directory")?)),
+                "--chain-spec" => options.chain_spec = Some(PathBuf::from(value("a FILE")?)),
+                "--host" => {
+                    let text = value("an IP address")?;
+                    options.host = text
+                        .parse()
+                        .map_err(|_| format!("--host: {text:?} is not an IP address"))?;
+                }
+                "--rpc-port" => {
+                    let port = number(value("a port")?, "a port")?;
+                    options.rpc_port =
+                        u16::try_from(port).map_err(|_| format!("--rpc-port: {port} > 65535"))?;
+                }
+                "--backfill" => options.backfill = number(value("a block count")?, "a count")?,
+                "--block-ms" => {
+                    let ms = number(value("milliseconds")?, "a number of milliseconds")?;
+                    if ms == 0 {
+                        return Err("--block-ms: must be at least 1".into());
+                    }
+                    options.block_time = Some(Duration::from_millis(ms));
+                }
+                other => return Err(format!("unknown option {other}")),
+            }
+        }
+        options.dir = dir.ok_or("--dir DIR is required to run the node")?;
+        Ok(options)
+    }
+}
+
+/// The chain of DIR: its stored spec and blocks re-executed, or a fresh development chain.
+fn open_chain(options: &Options, store: &mut Store) -> Result<Chain, String> {
+    let stored = store
+        .chain_spec()
+        .map_err(|e| format!("{}: {e}", store.chain_spec_path().display()))?;
+    let spec = match (&stored, &options.chain_spec) {
+        (Some(text), None) => ChainSpec::parse(text).map_err(|e| e.to_string())?,
+        (_, requested) => {
+            let path = requested.as_ref().unwrap_or(&options.default_spec);
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+            let mut spec =
+                ChainSpec::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            apply_dev_overrides(&mut spec).map_err(|e| e.to_string())?;
+            if let Some(text) = &stored {
+                let in_dir = ChainSpec::parse(text).map_err(|e| e.to_string())?;
+                if in_dir.genesis_hash().ok() != spec.genesis_hash().ok() {
+                    return Err(format!(
+                        "{} holds another chain than {}: use another --dir, or remove it",
+                        options.dir.display(),
+                        path.display()
+                    ));
+                }
+            }
+            spec
+        }
+    };
+    let mut chain = Chain::new(spec).map_err(|e| e.to_string())?;
+    let blocks = store.blocks().map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    for (n, (header, body)) in blocks.into_iter().enumerate() {
+        chain.import(&header, body).map_err(|e| {
+            format!(
+                "{}/blocks.log: block {}: {e} (move the directory away to start a fresh chain)",
+                options.dir.display(),
+                n + 1
+            )
+        })?;
+    }
+    if chain.best().number > 0 {
+        eprintln!(
+            "re-executed {} stored blocks in {:.1} s",
+            chain.best().number,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(chain)
+}
+
+pub fn run(options: Options) -> Result<(), String> {
+    let mut store = Store::open(&options.dir)
+        .map_err(|e| format!("{}: cannot open: {e}", options.dir.display()))?;
+    let chain = open_chain(&options, &mut store)?;
+    let pace = Pace {
+        block_time: options.block_time.unwrap_or(chain.slot_duration()),
+    };
+    let spec_json = chain.spec().to_json();
+    let genesis_hash = chain.genesis().hash;
+    let fresh = chain.best().number == 0;
+    let slot_duration = chain.slot_duration();
+    let node = Node::new(chain, Some(store));
+
+    if fresh && options.backfill > 0 {
+        let started = Instant::now();
+        let first = node::first_slot(slot_duration, pace, options.backfill);
+        for slot in first..first + options.backfill {
+            node.author(slot)?;
+        }
+        eprintln!(
+            "authored {} blocks in {:.1} s",
+            options.backfill,
+            started.elapsed().as_secs_f64()
+        );
+    } else if fresh {
+        // The fast clock starts in the past even without a backfill.
+        let first = node::first_slot(slot_duration, pace, 0);
+        node.author(first)?;
+    }
+
+    smol::block_on(async {
+        let address = SocketAddr::new(options.host, options.rpc_port);
+        let listener = smol::net::TcpListener::bind(address)
+            .await
+            .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+        let bound = listener.local_addr().map_err(|e| e.to_string())?;
+        let rpc = format!("ws://{bound}");
+        let store = Store::open(&options.dir).map_err(|e| e.to_string())?;
+        store
+            .write_atomically(&store.chain_spec_path(), &spec_json)
+            .map_err(|e| format!("cannot write the chain spec: {e}"))?;
+        let endpoints = json!({ "p2p": [], "rpc": rpc });
+        store
+            .write_atomically(&store.endpoints_path(), &endpoints.to_string())
+            .map_err(|e| format!("cannot write endpoints.json: {e}"))?;
+
+        let (stop, stopped) = std::sync::mpsc::channel();
+        let author = node::spawn_author(node.clone(), pace, stopped);
+        let best = node.lock().chain.best().number;
+        let ready = json!({
+            "ready": true,
+            "genesis_hash": to_hex(&genesis_hash),
+            "best": best,
+            "rpc": rpc,
+            "dir": options.dir,
+        });
+        println!("{ready}");
+        let _ = std::io::stdout().flush();
+
+        let signals =
+            async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])
+                .map_err(|e| format!("cannot watch signals: {e}"))?;
+        let server = smol::spawn(node::serve(listener, node.clone()));
+        let mut signals = signals;
+        use smol::stream::StreamExt as _;
+        let signal = signals.next().await;
+        eprintln!("stopping ({signal:?})");
+        let _ = stop.send(());
+        let _ = author.join();
+        drop(server);
+        Ok(())
+    })
+}

@@ -1,0 +1,400 @@
+//! The running node: a thread that authors a block per slot, and a JSON-RPC server over
+//! WebSocket. Everything here is I/O around the sans-I/O parts ([`crate::chain`],
+//! [`crate::pool`], [`crate::rpc`]).
+//!
+//! Every connection is untrusted: bytes that are not a WebSocket handshake, frames over
+//! [`MAX_MESSAGE`], text that is not JSON-RPC: each is logged and answered or dropped, and the
+//! node keeps authoring. The chain lives behind one mutex; a request holds it only for its own
+//! answer.
+
+use crate::chain::Chain;
+use crate::pool::{Pool, Status};
+use crate::rpc::{self, RpcError};
+use crate::store::Store;
+use serde_json::{Value, json};
+use smol::channel::{Receiver, Sender, bounded};
+use smol::net::{TcpListener, TcpStream};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use taoscope_light_client::metadata::{from_hex, to_hex};
+
+/// Largest JSON-RPC message accepted (a runtime upgrade fits; a flood does not).
+pub const MAX_MESSAGE: usize = 16 * 1024 * 1024;
+
+/// Messages queued for one connection before its subscriptions are cut (a reader that stopped
+/// reading must not hold the node's memory).
+const OUTBOX: usize = 1024;
+
+/// How a transaction's submitter hears of it: its connection and subscription, if it watches.
+pub type Watcher = Option<(Sender<String>, String)>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeadKind {
+    New,
+    Finalized,
+    All,
+}
+
+impl HeadKind {
+    fn notification(self) -> &'static str {
+        match self {
+            HeadKind::New => "chain_newHead",
+            HeadKind::Finalized => "chain_finalizedHead",
+            HeadKind::All => "chain_allHead",
+        }
+    }
+}
+
+/// What the author thread and the connections share.
+pub struct NodeState {
+    pub chain: Chain,
+    pub pool: Pool<Watcher>,
+    store: Option<Store>,
+    /// Head subscriptions: connection outbox, subscription id, kind.
+    heads: Vec<(Sender<String>, String, HeadKind)>,
+}
+
+pub struct Node {
+    state: Mutex<NodeState>,
+    next_id: AtomicU64,
+}
+
+impl Node {
+    pub fn new(chain: Chain, store: Option<Store>) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(NodeState {
+                chain,
+                pool: Pool::default(),
+                store,
+                heads: Vec::new(),
+            }),
+            next_id: AtomicU64::new(1),
+        })
+    }
+
+    /// The shared state; a panic elsewhere does not make it unreadable (its data stays valid:
+    /// every change to it is whole before the lock is released).
+    pub fn lock(&self) -> MutexGuard<'_, NodeState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn subscription_id(&self) -> String {
+        format!("{:016x}", self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Authors the block of `slot` with the pool's transactions, stores it and tells watchers
+    /// and subscribers.
+    pub fn author(&self, slot: u64) -> Result<u64, String> {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let told = state
+            .pool
+            .author(&mut state.chain, slot)
+            .map_err(|e| e.to_string())?;
+        let best = state.chain.best().clone();
+        if let Some(store) = &mut state.store {
+            store
+                .append(&best.header, &best.body)
+                .map_err(|e| format!("cannot store block {}: {e}", best.number))?;
+        }
+        for (watcher, status) in told {
+            let Some((outbox, subscription)) = watcher else {
+                continue;
+            };
+            let updates = match status {
+                Status::InBlock(hash) => vec![
+                    json!({ "inBlock": to_hex(&hash) }),
+                    json!({ "finalized": to_hex(&hash) }),
+                ],
+                Status::Invalid(why) => {
+                    eprintln!("transaction refused in block {}: {why}", best.number);
+                    vec![json!("invalid")]
+                }
+                Status::Dropped => vec![json!("dropped")],
+                Status::Ready | Status::Finalized(_) => vec![],
+            };
+            for update in updates {
+                let _ = outbox.try_send(notification(
+                    "author_extrinsicUpdate",
+                    &subscription,
+                    update,
+                ));
+            }
+        }
+        let header = rpc::header_json(&best);
+        state.heads.retain(|(outbox, subscription, kind)| {
+            outbox
+                .try_send(notification(
+                    kind.notification(),
+                    subscription,
+                    header.clone(),
+                ))
+                .is_ok()
+        });
+        Ok(best.number)
+    }
+}
+
+fn notification(method: &str, subscription: &str, result: Value) -> String {
+    json!({
+        "jsonrpc": "2.0",
+        "method": method,
+        "params": { "subscription": subscription, "result": result },
+    })
+    .to_string()
+}
+
+fn now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// How the author thread paces blocks.
+#[derive(Clone, Copy, Debug)]
+pub struct Pace {
+    /// Time between blocks; less than a slot makes the chain's clock run fast, from a start far
+    /// enough in the past that it does not catch up with the wall clock for days.
+    pub block_time: Duration,
+}
+
+/// Slots the fast clock starts behind the wall clock: 30 days of 12-second slots.
+pub const FAST_CLOCK_LEAD: u64 = 30 * 24 * 300;
+
+/// The slot the next block takes: the one after the best block's, unless the chain runs at
+/// the slot pace and the wall clock is ahead (a node that was stopped skips the slots it
+/// missed, as Aura allows).
+pub fn next_slot(best_slot: u64, slot: Duration, pace: Pace) -> u64 {
+    let wall = (now().as_millis() / slot.as_millis().max(1)) as u64;
+    if pace.block_time < slot {
+        best_slot + 1
+    } else {
+        (best_slot + 1).max(wall)
+    }
+}
+
+/// The first slot of a fresh chain that authors `backfill` blocks at once.
+pub fn first_slot(slot: Duration, pace: Pace, backfill: u64) -> u64 {
+    let wall = (now().as_millis() / slot.as_millis().max(1)) as u64;
+    let lead = if pace.block_time < slot {
+        FAST_CLOCK_LEAD
+    } else {
+        0
+    };
+    wall.saturating_sub(backfill + lead).max(1)
+}
+
+/// Runs the author thread until `stop` says so; each block waits for its slot's start (wall
+/// clock) and for `pace` after the previous one.
+pub fn spawn_author(
+    node: Arc<Node>,
+    pace: Pace,
+    stop: mpsc::Receiver<()>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        loop {
+            let (slot_duration, best_slot) = {
+                let state = node.lock();
+                (state.chain.slot_duration(), state.chain.best_slot())
+            };
+            let slot = next_slot(best_slot, slot_duration, pace);
+            let slot_start = Duration::from_millis(
+                slot.saturating_mul(u64::try_from(slot_duration.as_millis()).unwrap_or(12_000)),
+            );
+            let wait = slot_start.saturating_sub(now()).max(pace.block_time);
+            match stop.recv_timeout(wait) {
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                // Asked to stop, or the node is gone.
+                _ => return,
+            }
+            if let Err(e) = node.author(slot) {
+                eprintln!("block production failed (retrying next slot): {e}");
+            }
+        }
+    })
+}
+
+/// Accepts WebSocket connections until the listener fails.
+pub async fn serve(listener: TcpListener, node: Arc<Node>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let node = node.clone();
+                smol::spawn(async move {
+                    if let Err(e) = connection(stream, node).await {
+                        eprintln!("rpc {peer}: {e}");
+                    }
+                })
+                .detach();
+            }
+            Err(e) => {
+                eprintln!("rpc: accept failed: {e}");
+                smol::Timer::after(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn connection(stream: TcpStream, node: Arc<Node>) -> Result<(), String> {
+    let mut server = soketto::handshake::Server::new(stream);
+    let request = server
+        .receive_request()
+        .await
+        .map_err(|e| format!("not a WebSocket handshake: {e}"))?;
+    let key = request.key();
+    server
+        .send_response(&soketto::handshake::server::Response::Accept {
+            key,
+            protocol: None,
+        })
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    let mut builder = server.into_builder();
+    builder.set_max_message_size(MAX_MESSAGE);
+    let (mut sender, mut receiver) = builder.finish();
+    let (outbox, inbox): (Sender<String>, Receiver<String>) = bounded(OUTBOX);
+    let writer = smol::spawn(async move {
+        while let Ok(message) = inbox.recv().await {
+            if sender.send_text_owned(message).await.is_err() || sender.flush().await.is_err() {
+                break;
+            }
+        }
+        let _ = sender.close().await;
+        inbox.close();
+    });
+    let mut watched: HashMap<String, ()> = HashMap::new();
+    let mut message = Vec::new();
+    let result = loop {
+        message.clear();
+        match receiver.receive_data(&mut message).await {
+            Ok(_) => {}
+            Err(soketto::connection::Error::Closed) => break Ok(()),
+            Err(e) => break Err(format!("dropped: {e}")),
+        }
+        let mut delivered = true;
+        for reply in handle(&node, &outbox, &mut watched, &message) {
+            delivered &= outbox.send(reply).await.is_ok();
+        }
+        if !delivered {
+            break Ok(());
+        }
+    };
+    outbox.close();
+    writer.await;
+    result
+}
+
+/// One JSON-RPC request: the reply (errors included), then what a new subscription sends
+/// first (the current head, or a transaction's `ready`), in the order they must arrive.
+fn handle(
+    node: &Node,
+    outbox: &Sender<String>,
+    watched: &mut HashMap<String, ()>,
+    message: &[u8],
+) -> Vec<String> {
+    let request: Value = match serde_json::from_slice(message) {
+        Ok(request) => request,
+        Err(e) => {
+            let error = json!({
+                "jsonrpc": "2.0",
+                "id": null,
+                "error": { "code": -32700, "message": format!("not JSON: {e}") },
+            });
+            return vec![error.to_string()];
+        }
+    };
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let method = request.get("method").and_then(Value::as_str).unwrap_or("");
+    let params = request.get("params").cloned().unwrap_or(json!([]));
+    let mut follow_ups = Vec::new();
+    let reply = match dispatch(node, outbox, watched, method, &params, &mut follow_ups) {
+        Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+        Err(RpcError { code, message }) => {
+            json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
+        }
+    };
+    std::iter::once(reply.to_string())
+        .chain(follow_ups)
+        .collect()
+}
+
+fn dispatch(
+    node: &Node,
+    outbox: &Sender<String>,
+    watched: &mut HashMap<String, ()>,
+    method: &str,
+    params: &Value,
+    follow_ups: &mut Vec<String>,
+) -> Result<Value, RpcError> {
+    let mut state = node.lock();
+    if let Some(answer) = rpc::answer(&mut state.chain, method, params) {
+        return answer;
+    }
+    let kind = match method {
+        "chain_subscribeNewHeads" => Some(HeadKind::New),
+        "chain_subscribeFinalizedHeads" => Some(HeadKind::Finalized),
+        "chain_subscribeAllHeads" => Some(HeadKind::All),
+        _ => None,
+    };
+    if let Some(kind) = kind {
+        let id = node.subscription_id();
+        // The current head first, as Substrate does.
+        let head = rpc::header_json(state.chain.best());
+        follow_ups.push(notification(kind.notification(), &id, head));
+        state.heads.push((outbox.clone(), id.clone(), kind));
+        return Ok(json!(id));
+    }
+    match method {
+        "chain_unsubscribeNewHeads"
+        | "chain_unsubscribeFinalizedHeads"
+        | "chain_unsubscribeAllHeads" => {
+            let id = params.get(0).and_then(Value::as_str).unwrap_or("");
+            let before = state.heads.len();
+            state
+                .heads
+                .retain(|(o, s, _)| !(s == id && o.same_channel(outbox)));
+            Ok(json!(state.heads.len() < before))
+        }
+        "author_submitExtrinsic" | "author_submitAndWatchExtrinsic" => {
+            let text = params.get(0).and_then(Value::as_str).ok_or_else(|| {
+                RpcError::invalid_params("extrinsic: expected a 0x-prefixed hex string")
+            })?;
+            let extrinsic =
+                from_hex(text).map_err(|e| RpcError::invalid_params(format!("extrinsic: {e}")))?;
+            let watch = method == "author_submitAndWatchExtrinsic";
+            let subscription = node.subscription_id();
+            let watcher = watch.then(|| (outbox.clone(), subscription.clone()));
+            let state = &mut *state;
+            let hash = state
+                .pool
+                .submit(&mut state.chain, extrinsic, watcher)
+                .map_err(|e| match e {
+                    crate::pool::SubmitError::Invalid(why) => RpcError::invalid_transaction(why),
+                    other => RpcError {
+                        code: 1012,
+                        message: other.to_string(),
+                    },
+                })?;
+            if watch {
+                watched.insert(subscription.clone(), ());
+                follow_ups.push(notification(
+                    "author_extrinsicUpdate",
+                    &subscription,
+                    json!("ready"),
+                ));
+                Ok(json!(subscription))
+            } else {
+                Ok(json!(to_hex(&hash)))
+            }
+        }
+        "author_unwatchExtrinsic" => {
+            let id = params.get(0).and_then(Value::as_str).unwrap_or("");
+            Ok(json!(watched.remove(id).is_some()))
+        }
+        _ => Err(RpcError::not_found(method)),
+    }
+}
