@@ -135,7 +135,7 @@ pub fn compare_outputs(expected: &EpochOutput, actual: &EpochOutput) -> Comparis
     cmp
 }
 
-fn field<T: PartialEq + fmt::Debug>(
+pub(crate) fn field<T: PartialEq + fmt::Debug>(
     cmp: &mut Comparison,
     name: &'static str,
     expected: &[T],
@@ -161,4 +161,67 @@ fn field<T: PartialEq + fmt::Debug>(
             });
         }
     }
+}
+
+/// Compares every value a spec-103 epoch writes (bonds row by row, the emission tuples one by
+/// one).
+pub fn compare_outputs_v103(
+    expected: &crate::v103::EpochOutputV103,
+    actual: &crate::v103::EpochOutputV103,
+) -> Comparison {
+    let mut cmp = Comparison::default();
+    field(&mut cmp, "active", &expected.active, &actual.active);
+    field(&mut cmp, "emission", &expected.emission, &actual.emission);
+    field(&mut cmp, "rank", &expected.rank, &actual.rank);
+    field(&mut cmp, "trust", &expected.trust, &actual.trust);
+    field(
+        &mut cmp,
+        "consensus",
+        &expected.consensus,
+        &actual.consensus,
+    );
+    field(
+        &mut cmp,
+        "incentive",
+        &expected.incentive,
+        &actual.incentive,
+    );
+    field(
+        &mut cmp,
+        "dividends",
+        &expected.dividends,
+        &actual.dividends,
+    );
+    field(
+        &mut cmp,
+        "pruning_scores",
+        &expected.pruning_scores,
+        &actual.pruning_scores,
+    );
+    field(
+        &mut cmp,
+        "validator_trust",
+        &expected.validator_trust,
+        &actual.validator_trust,
+    );
+    field(
+        &mut cmp,
+        "validator_permit",
+        &expected.validator_permit,
+        &actual.validator_permit,
+    );
+    field(&mut cmp, "bonds", &expected.bonds, &actual.bonds);
+    field(
+        &mut cmp,
+        "bonds_written",
+        &expected.bonds_written,
+        &actual.bonds_written,
+    );
+    field(
+        &mut cmp,
+        "emission_tuples",
+        &expected.emission_tuples,
+        &actual.emission_tuples,
+    );
+    cmp
 }

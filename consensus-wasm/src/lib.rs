@@ -24,6 +24,8 @@
 //! - [`mechanisms`]: splitting a subnet's emission over mechanisms and aggregating the results.
 //! - [`vector`] / [`compare`]: the `yuma-epoch-vector/v1` file format and field-by-field checks.
 //! - [`whatif`]: variations of one epoch under other hyperparameters (batches, benchmarks).
+//! - [`v103`]: the older epoch of subtensor spec_version 103 (the localnet's runtime), with
+//!   its own wrapping arithmetic and `yuma-epoch-vector/v103` files.
 //! - `gpu` (feature `gpu`): the GPU engine: WGSL kernels on exact fixed point, batches of epochs
 //!   in one submission per stage, on wgpu (Vulkan natively, WebGPU in the browser).
 
@@ -37,7 +39,9 @@ pub mod gpu;
 pub mod input;
 pub mod mechanisms;
 pub mod output;
+pub mod runtime;
 pub mod sparse;
+pub mod v103;
 pub mod vector;
 pub mod whatif;
 
@@ -45,4 +49,4 @@ pub use compare::{Comparison, Mismatch, compare_outputs};
 pub use epoch::run_epoch;
 pub use input::{CommitReveal, EpochInput, InputError, TimelockedCommits, WeightCommits};
 pub use output::EpochOutput;
-pub use vector::{VectorError, VectorFile};
+pub use vector::{AnyVector, VectorError, VectorFile};

@@ -3,6 +3,7 @@
 
 use crate::input::EpochInput;
 use crate::output::EpochOutput;
+use crate::v103::{SCHEMA_V103, VectorFileV103};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -39,7 +40,8 @@ impl fmt::Display for VectorError {
             VectorError::UnknownSchema(s) => {
                 write!(
                     f,
-                    "schema: \"{s}\" is not supported (this engine reads \"{SCHEMA_V1}\")"
+                    "schema: \"{s}\" is not supported (this engine reads \"{SCHEMA_V1}\" and \
+                     \"{SCHEMA_V103}\")"
                 )
             }
         }
@@ -62,6 +64,40 @@ impl VectorFile {
             return Err(VectorError::UnknownSchema(file.schema));
         }
         Ok(file)
+    }
+}
+
+/// A vector file of either schema: today's epoch (`v1`) or the spec-103 epoch (`v103`). The
+/// `schema` field selects.
+#[derive(Clone, Debug)]
+pub enum AnyVector {
+    V1(VectorFile),
+    V103(VectorFileV103),
+}
+
+impl AnyVector {
+    pub fn from_json(text: &str) -> Result<Self, VectorError> {
+        #[derive(Deserialize)]
+        struct Schema {
+            schema: String,
+        }
+        let schema: Schema = serde_json::from_str(text).map_err(|e| VectorError::Json {
+            path: "schema".into(),
+            message: without_position(e.to_string()),
+        })?;
+        match schema.schema.as_str() {
+            SCHEMA_V1 => VectorFile::from_json(text).map(AnyVector::V1),
+            SCHEMA_V103 => {
+                let de = &mut serde_json::Deserializer::from_str(text);
+                serde_path_to_error::deserialize(de)
+                    .map(AnyVector::V103)
+                    .map_err(|e| VectorError::Json {
+                        path: e.path().to_string(),
+                        message: without_position(e.inner().to_string()),
+                    })
+            }
+            _ => Err(VectorError::UnknownSchema(schema.schema)),
+        }
     }
 }
 

@@ -236,3 +236,43 @@ fn bench_options_are_checked() {
     let err = one_line_error(&yuma(&["epoch", &path, "--backend", "both"]));
     assert!(err.contains("only `bench` runs both"), "{err}");
 }
+
+/// `yuma epoch` reads a `v103` file too (the schema selects) and prints that schema's
+/// `expected` object; `check` checks it; the GPU backend says it has no spec-103 epoch.
+#[test]
+fn spec_103_files_are_run_and_checked_by_their_schema() {
+    let path = vector("yuma-v103/public_19_bond_rows_retained.json");
+    let out = yuma(&["epoch", &path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(printed, file["expected"]);
+
+    let out = yuma(&[
+        "check",
+        &path,
+        &vector("yuma/001_pub_small_3uid_two_val_agree.json"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("matches the chain"));
+
+    let err = one_line_error(&yuma(&["epoch", &path, "--backend", "gpu"]));
+    assert!(err.contains("CPU engine only"), "{err}");
+    let unknown = temp_file("v999.json", r#"{"schema": "yuma-epoch-vector/v999"}"#);
+    let err = one_line_error(&yuma(&["epoch", &unknown]));
+    assert!(err.contains("yuma-epoch-vector/v103"), "{err}");
+    let mut broken: serde_json::Value = file.clone();
+    broken["input"]["last_update"] = serde_json::json!([1]);
+    let broken = temp_file("v103-short.json", &broken.to_string());
+    let err = one_line_error(&yuma(&["epoch", &broken]));
+    assert!(err.contains("last_update"), "{err}");
+}

@@ -5,7 +5,8 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly on bad fixtures
 
-use taoscope_consensus::{VectorFile, compare_outputs, run_epoch};
+use taoscope_consensus::compare::compare_outputs_v103;
+use taoscope_consensus::{AnyVector, VectorFile, compare_outputs, run_epoch, v103};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -68,6 +69,41 @@ const LARGE: &[(&str, &str)] = &[
     vector!("yuma-bench/bench_n1024_y2.json"),
 ];
 
+/// Every spec-103 vector (the localnet's runtime), through the same `AnyVector` entry the app
+/// and `yuma` use.
+const V103: &[(&str, &str)] = &[
+    vector!("yuma-v103/public_00_one_validator.json"),
+    vector!("yuma-v103/public_01_two_validators_agree.json"),
+    vector!("yuma-v103/public_02_two_validators_disagree_bonds.json"),
+    vector!("yuma-v103/public_03_zero_stake_validator.json"),
+    vector!("yuma-v103/public_04_all_stake_zero.json"),
+    vector!("yuma-v103/public_05_no_weights.json"),
+    vector!("yuma-v103/public_06_self_weights.json"),
+    vector!("yuma-v103/public_07_outdated_weights.json"),
+    vector!("yuma-v103/public_08_inactive_validator.json"),
+    vector!("yuma-v103/public_09_all_inactive.json"),
+    vector!("yuma-v103/public_10_no_permits.json"),
+    vector!("yuma-v103/public_11_topk_ties.json"),
+    vector!("yuma-v103/public_12_kappa_zero.json"),
+    vector!("yuma-v103/public_13_kappa_max.json"),
+    vector!("yuma-v103/public_14_kappa_0_2.json"),
+    vector!("yuma-v103/public_15_bma_zero.json"),
+    vector!("yuma-v103/public_16_bma_one.json"),
+    vector!("yuma-v103/public_17_bma_half.json"),
+    vector!("yuma-v103/public_18_median_equal_stake.json"),
+    vector!("yuma-v103/public_19_bond_rows_retained.json"),
+    vector!("yuma-v103/public_20_keys_gap.json"),
+    vector!("yuma-v103/public_21_unsorted_rows_zeros.json"),
+    vector!("yuma-v103/public_22_tiny_emission.json"),
+    vector!("yuma-v103/public_23_huge_stake.json"),
+    vector!("yuma-v103/public_24_realistic_n64_v16_s7000.json"),
+    vector!("yuma-v103/public_25_realistic_n64_v32_s7001.json"),
+    vector!("yuma-v103/public_26_realistic_n256_v64_s7002.json"),
+    vector!("yuma-v103/public_27_realistic_n256_v128_s7003.json"),
+    vector!("yuma-v103/public_28_realistic_n1024_v128_s7004.json"),
+    vector!("yuma-v103/public_29_realistic_n1024_v64_s7005.json"),
+];
+
 fn check(cases: &[(&str, &str)]) {
     let mut failures = Vec::new();
     for (name, text) in cases {
@@ -95,4 +131,32 @@ fn every_public_golden_vector_matches_in_the_browser() {
 #[wasm_bindgen_test]
 fn a_1024_uid_epoch_matches_in_the_browser() {
     check(LARGE);
+}
+
+#[wasm_bindgen_test]
+fn every_spec_103_vector_matches_in_the_browser() {
+    let mut failures = Vec::new();
+    for (name, text) in V103 {
+        let AnyVector::V103(vector) =
+            AnyVector::from_json(text).unwrap_or_else(|e| panic!("{name}: {e}"))
+        else {
+            panic!("{name}: not read as a v103 vector");
+        };
+        let expected = vector
+            .expected
+            .clone()
+            .expect("golden vectors carry expected");
+        let actual = v103::run_epoch(&vector.input).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let cmp = compare_outputs_v103(&expected, &actual);
+        if !cmp.is_exact() {
+            failures.push(format!(
+                "{name}: {} of {} differ, first: {}",
+                cmp.mismatches.len(),
+                cmp.checked,
+                cmp.mismatches[0]
+            ));
+        }
+    }
+    assert_eq!(V103.len(), 30);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

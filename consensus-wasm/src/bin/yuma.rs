@@ -1,4 +1,5 @@
-//! `yuma`: run or time Yuma epochs from `yuma-epoch-vector/v1` files.
+//! `yuma`: run or time Yuma epochs from `yuma-epoch-vector/v1` files (and run or check the
+//! spec-103 epoch from `yuma-epoch-vector/v103` files: the `schema` field selects).
 //!
 //! ```text
 //! yuma epoch FILE [--backend B]                        the persisted values, as JSON
@@ -16,7 +17,11 @@
 
 use std::process::ExitCode;
 use std::time::Instant;
-use taoscope_consensus::{EpochInput, EpochOutput, VectorFile, compare_outputs, run_epoch};
+use taoscope_consensus::compare::compare_outputs_v103;
+use taoscope_consensus::v103::{self, EpochOutputV103, VectorFileV103};
+use taoscope_consensus::{
+    AnyVector, EpochInput, EpochOutput, VectorFile, compare_outputs, run_epoch,
+};
 
 const USAGE: &str = "usage: yuma epoch FILE [--backend cpu|gpu|auto]\n       yuma bench FILE [--backend cpu|gpu|auto|both] [--iters N] [--batch N]\n       yuma check FILE... [--backend cpu|gpu|auto]";
 /// Errors stay on one line, so the usage hint is too.
@@ -111,7 +116,16 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     }
     match command.as_str() {
         "epoch" => {
-            let input = load(single(&options)?)?;
+            let file = single(&options)?;
+            if let AnyVector::V103(vector) = load_any(file)? {
+                let output = run_v103(file, &vector, options.backend)?;
+                println!(
+                    "{}",
+                    serde_json::to_string(&output).map_err(|e| e.to_string())?
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let input = load(file)?;
             let mut engine = Engine::new(options.backend)?;
             let output = engine.run(&input)?;
             println!(
@@ -125,14 +139,21 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             let mut engine = Engine::new(options.backend)?;
             let mut failed = 0usize;
             for file in &options.files {
-                let vector = load_vector(file)?;
-                let expected = vector.expected.ok_or_else(|| {
-                    format!("{file}: expected: missing, nothing to check against")
-                })?;
-                let actual = engine
-                    .run(&vector.input)
-                    .map_err(|e| format!("{file}: {e}"))?;
-                let cmp = compare_outputs(&expected, &actual);
+                let missing = || format!("{file}: expected: missing, nothing to check against");
+                let cmp = match load_any(file)? {
+                    AnyVector::V1(vector) => {
+                        let expected = vector.expected.ok_or_else(missing)?;
+                        let actual = engine
+                            .run(&vector.input)
+                            .map_err(|e| format!("{file}: {e}"))?;
+                        compare_outputs(&expected, &actual)
+                    }
+                    AnyVector::V103(vector) => {
+                        let expected = vector.expected.clone().ok_or_else(missing)?;
+                        let actual = run_v103(file, &vector, options.backend)?;
+                        compare_outputs_v103(&expected, &actual)
+                    }
+                };
                 println!(
                     "{file}: matches the chain: {} of {} values",
                     cmp.matched(),
@@ -307,6 +328,25 @@ fn single(options: &Options) -> Result<&str, String> {
         [file] => Ok(file),
         _ => Err(format!("expected exactly one FILE {HINT}")),
     }
+}
+
+fn load_any(path: &str) -> Result<AnyVector, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+    AnyVector::from_json(&text).map_err(|e| format!("{path}: {e}"))
+}
+
+/// The spec-103 epoch has one engine, the CPU's.
+fn run_v103(
+    path: &str,
+    vector: &VectorFileV103,
+    backend: Backend,
+) -> Result<EpochOutputV103, String> {
+    if backend == Backend::Gpu {
+        return Err(format!(
+            "{path}: the spec-103 epoch runs on the CPU engine only (use --backend cpu or auto)"
+        ));
+    }
+    v103::run_epoch(&vector.input).map_err(|e| format!("{path}: input.{e}"))
 }
 
 fn load_vector(path: &str) -> Result<VectorFile, String> {
