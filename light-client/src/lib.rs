@@ -27,6 +27,7 @@
 //! - [`units`]: TAO and rao (1 TAO = 10⁹ rao), exact, with no floats.
 
 pub mod epoch_input;
+pub mod epoch_v103;
 pub mod era;
 pub mod extrinsic;
 pub mod hashing;

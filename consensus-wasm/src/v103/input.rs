@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Stored `(uid, [(uid, u16)])` rows of a `Weights` or `Bonds` double map.
+pub type Rows = Vec<(u16, Vec<(u16, u16)>)>;
+
 /// A hotkey as an opaque id: the vectors number them (1 000 000 + uid); read from a chain they
 /// are account ids (SS58 or hex).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,9 +42,9 @@ pub struct EpochInputV103 {
     pub rho: u16,
     pub bonds_moving_average: u64,
     /// `Weights[netuid][uid]` rows: (uid, [(uid, weight)]), entries in stored order.
-    pub weights: Vec<(u16, Vec<(u16, u16)>)>,
+    pub weights: Rows,
     /// `Bonds[netuid][uid]` rows before the epoch.
-    pub bonds: Vec<(u16, Vec<(u16, u16)>)>,
+    pub bonds: Rows,
 }
 
 /// Input the old runtime would have panicked on (an invalid block), named by field.

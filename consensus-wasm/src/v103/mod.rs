@@ -15,7 +15,7 @@ mod input;
 mod output;
 
 pub use epoch::run_epoch;
-pub use input::{EpochInputV103, HotkeyId, InputErrorV103};
+pub use input::{EpochInputV103, HotkeyId, InputErrorV103, Rows};
 pub use output::EpochOutputV103;
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! What the spec-103 epoch writes (and returns), in the storage types of that runtime.
 
-use super::input::HotkeyId;
+use super::input::{HotkeyId, Rows};
 use serde::{Deserialize, Serialize};
 
 /// `yuma-epoch-vector/v103` `expected`.
@@ -18,7 +18,7 @@ pub struct EpochOutputV103 {
     /// New permits.
     pub validator_permit: Vec<bool>,
     /// The whole `Bonds[netuid]` prefix after the epoch, ascending uid.
-    pub bonds: Vec<(u16, Vec<(u16, u16)>)>,
+    pub bonds: Rows,
     /// Rows the epoch wrote.
     pub bonds_written: Vec<u16>,
     /// `(hotkey, rao)` in `Keys` storage order: what the caller loads for payment.
