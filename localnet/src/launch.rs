@@ -2,6 +2,7 @@
 //! files a client needs, and a clean stop on SIGINT/SIGTERM.
 
 use crate::chain::Chain;
+use crate::demo::DemoSubnet;
 use crate::genesis::{ChainSpec, apply_dev_overrides};
 use crate::node::{self, Node, Pace};
 use crate::store::Store;
@@ -22,6 +23,8 @@ pub struct Options {
     pub backfill: u64,
     /// `None`: the runtime's slot duration.
     pub block_time: Option<Duration>,
+    /// Run the demonstration subnet (`demo.rs`).
+    pub demo_subnet: bool,
 }
 
 impl Options {
@@ -34,6 +37,7 @@ impl Options {
             rpc_port: 9944,
             backfill: 0,
             block_time: None,
+            demo_subnet: false,
         };
         let mut dir = None;
         let mut it = args.iter();
@@ -61,6 +65,7 @@ impl Options {
                     options.rpc_port =
                         u16::try_from(port).map_err(|_| format!("--rpc-port: {port} > 65535"))?;
                 }
+                "--demo-subnet" => options.demo_subnet = true,
                 "--backfill" => options.backfill = number(value("a block count")?, "a count")?,
                 "--block-ms" => {
                     let ms = number(value("milliseconds")?, "a number of milliseconds")?;
@@ -137,23 +142,43 @@ pub fn run(options: Options) -> Result<(), String> {
     let genesis_hash = chain.genesis().hash;
     let fresh = chain.best().number == 0;
     let slot_duration = chain.slot_duration();
-    let node = Node::new(chain, Some(store));
-
-    if fresh && options.backfill > 0 {
-        let started = Instant::now();
-        let first = node::first_slot(slot_duration, pace, options.backfill);
-        for slot in first..first + options.backfill {
-            node.author(slot)?;
+    let mut chain = chain;
+    let demo = if options.demo_subnet {
+        Some(DemoSubnet::new(&mut chain).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let setup = match (&demo, fresh) {
+        (Some(demo), true) => {
+            let genesis = chain.state(0).map_err(|e| e.to_string())?;
+            demo.setup(&genesis).map_err(|e| e.to_string())?.to_vec()
         }
-        eprintln!(
-            "authored {} blocks in {:.1} s",
-            options.backfill,
-            started.elapsed().as_secs_f64()
-        );
-    } else if fresh {
-        // The fast clock starts in the past even without a backfill.
-        let first = node::first_slot(slot_duration, pace, 0);
-        node.author(first)?;
+        _ => Vec::new(),
+    };
+    let node = Node::new(chain, Some(store));
+    node.lock().demo = demo;
+
+    if fresh {
+        // The subnet's setup blocks, then the backfill; the fast clock starts in the past
+        // even without either.
+        let started = Instant::now();
+        let blocks = options.backfill.max(setup.len() as u64).max(1);
+        let mut slot = node::first_slot(slot_duration, pace, blocks);
+        for batch in setup {
+            node.submit_local(batch)?;
+            node.author(slot)?;
+            slot += 1;
+        }
+        while node.lock().chain.best().number < blocks {
+            node.author(slot)?;
+            slot += 1;
+        }
+        if options.backfill > 0 {
+            eprintln!(
+                "authored {blocks} blocks in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
 
     smol::block_on(async {

@@ -12,6 +12,7 @@
 //! libp2p protocols and JSON-RPC.
 
 pub mod chain;
+pub mod demo;
 pub mod genesis;
 pub mod grandpa;
 pub mod launch;

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! taoscope-localnet --dir DIR [--chain-spec FILE] [--rpc-port N] [--host ADDR]
-//!                   [--backfill N] [--block-ms MS]
+//!                   [--backfill N] [--block-ms MS] [--demo-subnet]
 //! taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]
 //! ```
 //! With `--dir`, the node runs: it takes the chain spec (default: the Bittensor testnet genesis
@@ -10,7 +10,9 @@
 //! sudo; the dev accounts hold balances), re-executes the blocks stored in DIR, authors
 //! `--backfill` blocks at once on a fresh chain, then one block per `--block-ms` (default: the
 //! runtime's slot, 12 s; shorter runs the chain's clock fast, from 30 days in the past), and
-//! serves JSON-RPC over WebSocket on `--rpc-port` (default 9944). Once it serves, it writes
+//! serves JSON-RPC over WebSocket on `--rpc-port` (default 9944). `--demo-subnet` sets up
+//! subnet 1 (10-block tempo, four validators, six miners) and keeps its validators setting
+//! weights, so that epochs happen within minutes (see `demo.rs`). Once it serves, it writes
 //! `DIR/chainspec.json` and `DIR/endpoints.json` and prints one JSON line. SIGINT or SIGTERM
 //! stops it after the block in progress.
 //!
@@ -26,7 +28,7 @@ use taoscope_localnet::runtime::Runtime;
 
 const DEFAULT_SPEC: &str = "../shared/chainspecs/bittensor-testnet-genesis.raw.json";
 const USAGE: &str = "usage: taoscope-localnet --dir DIR [--chain-spec FILE] [--rpc-port N] \
-[--host ADDR] [--backfill N] [--block-ms MS]\n       taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]";
+[--host ADDR] [--backfill N] [--block-ms MS] [--demo-subnet]\n       taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

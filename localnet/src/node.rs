@@ -8,6 +8,7 @@
 //! answer.
 
 use crate::chain::Chain;
+use crate::demo::DemoSubnet;
 use crate::pool::{Pool, Status};
 use crate::rpc::{self, RpcError};
 use crate::store::Store;
@@ -51,6 +52,8 @@ impl HeadKind {
 pub struct NodeState {
     pub chain: Chain,
     pub pool: Pool<Watcher>,
+    /// The demonstration subnet's activity, when the node runs one (`--demo-subnet`).
+    pub demo: Option<DemoSubnet>,
     store: Option<Store>,
     /// Head subscriptions: connection outbox, subscription id, kind.
     heads: Vec<(Sender<String>, String, HeadKind)>,
@@ -67,6 +70,7 @@ impl Node {
             state: Mutex::new(NodeState {
                 chain,
                 pool: Pool::default(),
+                demo: None,
                 store,
                 heads: Vec::new(),
             }),
@@ -86,11 +90,35 @@ impl Node {
         format!("{:016x}", self.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
+    /// Queues this node's own transactions (the demonstration subnet's), refused ones with the
+    /// runtime's reason.
+    pub fn submit_local(&self, transactions: Vec<Vec<u8>>) -> Result<(), String> {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        for tx in transactions {
+            state
+                .pool
+                .submit(&mut state.chain, tx, None)
+                .map_err(|e| format!("demo subnet transaction refused: {e}"))?;
+        }
+        Ok(())
+    }
+
     /// Authors the block of `slot` with the pool's transactions, stores it and tells watchers
     /// and subscribers.
     pub fn author(&self, slot: u64) -> Result<u64, String> {
         let mut guard = self.lock();
         let state = &mut *guard;
+        if let Some(demo) = &mut state.demo {
+            let best = state.chain.best().number;
+            let kept = state.chain.state(best).map_err(|e| e.to_string())?;
+            let activity = demo.activity(&kept, best + 1).map_err(|e| e.to_string())?;
+            for tx in activity {
+                if let Err(e) = state.pool.submit(&mut state.chain, tx, None) {
+                    eprintln!("demo subnet transaction refused: {e}");
+                }
+            }
+        }
         let told = state
             .pool
             .author(&mut state.chain, slot)

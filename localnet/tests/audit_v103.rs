@@ -1,50 +1,21 @@
-//! The live audit: a subnet set up on the localnet with real extrinsics (sudo, registrations,
-//! stake, weights from several validators), run through several epochs by the real spec-103
-//! runtime, and every value the runtime stored at each epoch block recomputed by our engine from
+//! The live audit: the demonstration subnet set up on the localnet with real extrinsics (sudo,
+//! registrations, stake, weights from four validators; see `demo.rs`), run through several
+//! epochs by the real spec-103 runtime, and every value the runtime stored at each epoch block recomputed by our engine from
 //! the state of the block before. One differing value fails the test, with its field and uid.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 
-use serde_json::{Value, json};
-use std::collections::HashMap;
 use taoscope_consensus::compare::compare_outputs_v103;
 use taoscope_consensus::v103::run_epoch;
 use taoscope_light_client::epoch_v103::{self, is_epoch_block};
-use taoscope_light_client::extrinsic::{self, Mortality, Signer, Transaction};
-use taoscope_light_client::keys::Sr25519Signer;
-use taoscope_light_client::metadata::{Metadata, to_hex};
-use taoscope_light_client::subnet::State;
+use taoscope_light_client::metadata::Metadata;
 use taoscope_localnet::chain::{Chain, Outcome};
+use taoscope_localnet::demo::{DemoSubnet, Kept, NETUID, TEMPO};
 use taoscope_localnet::genesis::{ChainSpec, apply_dev_overrides};
-use taoscope_localnet::runtime::Storage;
 
-const NETUID: u16 = 1;
-const TEMPO: u16 = 9;
-const TAO: u64 = 1_000_000_000;
-
-/// A block's state as the light client's readers take it.
-struct Kept<'a>(&'a Storage);
-
-impl State for Kept<'_> {
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.0.get(key).map(|v| v.to_vec())
-    }
-}
-
-fn now<T>(future: impl std::future::Future<Output = T>) -> T {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::pin::pin!(future).poll(&mut cx) {
-        std::task::Poll::Ready(value) => value,
-        std::task::Poll::Pending => panic!("a local signer never waits"),
-    }
-}
-
-/// The chain, and what signing on it needs.
+/// The chain, and the metadata its state is read with.
 struct Net {
     chain: Chain,
     metadata: Metadata,
-    spec_version: u32,
-    transaction_version: u32,
-    nonces: HashMap<[u8; 32], u32>,
     slot: u64,
 }
 
@@ -57,52 +28,12 @@ impl Net {
         let mut spec = ChainSpec::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
         apply_dev_overrides(&mut spec).unwrap();
         let metadata = spec.metadata().unwrap();
-        let mut chain = Chain::new(spec).unwrap();
-        let version = chain.runtime().version().unwrap();
+        let chain = Chain::new(spec).unwrap();
         Self {
             chain,
             metadata,
-            spec_version: version.spec_version,
-            transaction_version: version.transaction_version.unwrap(),
-            nonces: HashMap::new(),
             slot: 1_000_000,
         }
-    }
-
-    fn call(&self, pallet: &str, call: &str, args: Value) -> Vec<u8> {
-        extrinsic::encode_call(&self.metadata, pallet, call, args.as_object().unwrap())
-            .unwrap_or_else(|e| panic!("{pallet}.{call}: {e}"))
-    }
-
-    fn sudo(&self, call: &str, args: Value) -> Vec<u8> {
-        let inner = self.call("SubtensorModule", call, args);
-        self.call("Sudo", "sudo", json!({ "call": to_hex(&inner) }))
-    }
-
-    fn sign(&mut self, signer: &Sr25519Signer, call: &[u8]) -> Vec<u8> {
-        let nonce = self.nonces.entry(signer.account()).or_insert(0);
-        let tx = Transaction {
-            spec_version: self.spec_version,
-            transaction_version: self.transaction_version,
-            genesis_hash: self.chain.genesis().hash,
-            mortality: Mortality::Immortal,
-            nonce: *nonce,
-            tip: 0,
-            metadata_hash: None,
-        };
-        *nonce += 1;
-        now(extrinsic::sign(&self.metadata, &tx, call, signer)).unwrap()
-    }
-
-    /// `SubtensorModule.entry[keys]` at block `number`.
-    fn read<T: taoscope_light_client::storage::StorageValue>(
-        &self,
-        number: u64,
-        entry: &str,
-        keys: &[Value],
-    ) -> T {
-        let state = self.chain.state(number).unwrap();
-        taoscope_light_client::subnet::read(&self.metadata, &Kept(&state), entry, keys).unwrap()
     }
 
     /// Authors one block with `transactions`; each must be applied.
@@ -160,145 +91,26 @@ impl Net {
 #[test]
 fn the_runtime_s_epochs_are_reproduced_value_for_value() {
     let mut net = Net::new();
-    let alice = Sr25519Signer::dev("Alice").unwrap();
-    let hotkeys: Vec<Sr25519Signer> = (0..10)
-        .map(|i| Sr25519Signer::dev(&format!("Hotkey{i}")).unwrap())
-        .collect();
-    let coldkeys: Vec<Sr25519Signer> = (0..10)
-        .map(|i| Sr25519Signer::dev(&format!("Coldkey{i}")).unwrap())
-        .collect();
-
-    // The subnet: a 10-block tempo, weights settable every block, 4 validator permits, an
-    // emission of 1 TAO a block.
-    let n1 = json!(NETUID);
-    let setup = [
-        net.sudo(
-            "sudo_add_network",
-            json!({"netuid": n1, "tempo": TEMPO, "modality": 0}),
-        ),
-        net.sudo(
-            "sudo_set_weights_set_rate_limit",
-            json!({"netuid": n1, "weights_set_rate_limit": 0}),
-        ),
-        net.sudo(
-            "sudo_set_min_allowed_weights",
-            json!({"netuid": n1, "min_allowed_weights": 0}),
-        ),
-        net.sudo(
-            "sudo_set_max_weight_limit",
-            json!({"netuid": n1, "max_weight_limit": 65535}),
-        ),
-        net.sudo(
-            "sudo_set_max_allowed_validators",
-            json!({"netuid": n1, "max_allowed_validators": 4}),
-        ),
-        net.sudo(
-            "sudo_set_max_registrations_per_block",
-            json!({"netuid": n1, "max_registrations_per_block": 64}),
-        ),
-    ];
-    // Emission values must name every subnet (the testnet genesis carries subnet 3) and sum to
-    // the block emission.
-    let existing: Vec<u16> = (0..64)
-        .filter(|&netuid| {
-            netuid == NETUID || net.read::<bool>(0, "NetworksAdded", &[json!(netuid)])
-        })
-        .collect();
-    let block_emission: u64 = net.read(0, "BlockEmission", &[]);
-    let emission: Vec<u64> = existing
-        .iter()
-        .map(|&netuid| if netuid == NETUID { block_emission } else { 0 })
-        .collect();
-    let mut setup = setup.to_vec();
-    setup.push(net.sudo(
-        "sudo_set_emission_values",
-        json!({"netuids": existing, "emission": emission}),
-    ));
-    let setup: Vec<Vec<u8>> = setup.iter().map(|c| net.sign(&alice, c)).collect();
-    net.block(&setup);
-    // Ten neurons: four validators with stake (4000, 3000, 2000, 1000 TAO), six miners with
-    // none; the validators' hotkeys get TAO for fees, the coldkeys some to stake with later.
-    let mut registrations = Vec::new();
-    for (i, (hotkey, coldkey)) in hotkeys.iter().zip(&coldkeys).enumerate() {
-        let stake = if i < 4 {
-            (4 - i as u64) * 1000 * TAO
-        } else {
-            0
-        };
-        let call = net.sudo(
-            "sudo_register",
-            json!({
-                "netuid": n1,
-                "hotkey": to_hex(&hotkey.account()),
-                "coldkey": to_hex(&coldkey.account()),
-                "stake": stake,
-                "balance": 100 * TAO,
-            }),
-        );
-        registrations.push(net.sign(&alice, &call));
+    let mut demo = DemoSubnet::new(&mut net.chain).unwrap();
+    let setup = demo.setup(&net.chain.state(0).unwrap()).unwrap();
+    for batch in &setup {
+        net.block(batch);
     }
-    for hotkey in &hotkeys[..4] {
-        let call = net.call(
-            "Balances",
-            "transfer",
-            json!({"dest": to_hex(&hotkey.account()), "value": 10 * TAO}),
-        );
-        registrations.push(net.sign(&alice, &call));
-    }
-    net.block(&registrations);
-
-    // Weights from the four validators on the miners (uids 4..9); validator 3 disagrees.
-    let weights_of = |v: usize, round: u16| -> (Vec<u16>, Vec<u16>) {
-        let dests: Vec<u16> = (4..10).collect();
-        let values: Vec<u16> = dests
-            .iter()
-            .map(|&m| match v {
-                3 => 100 + (9 - m) * 50 + round,
-                _ => 100 + (m - 4) * 40 + u16::try_from(v).unwrap() * 7 + round,
-            })
-            .collect();
-        (dests, values)
-    };
     let mut audited = Vec::new();
     let mut checked = 0;
-    let mut round = 0;
     while audited.len() < 4 {
         let next = net.chain.best().number + 1;
-        let mut txs = Vec::new();
-        // After the first epoch has given permits, validators set weights every few blocks,
-        // and a coldkey adds stake: bonds and stake move between epochs.
-        let permitted = !audited.is_empty();
-        if permitted && next.is_multiple_of(4) {
-            round += 1;
-            for (v, hotkey) in hotkeys.iter().enumerate().take(4) {
-                let (dests, values) = weights_of(v, round);
-                let call = net.call(
-                    "SubtensorModule",
-                    "set_weights",
-                    json!({"netuid": n1, "dests": dests, "weights": values, "version_key": 0}),
-                );
-                txs.push(net.sign(hotkey, &call));
-            }
-        }
-        if permitted && next.is_multiple_of(7) {
-            let call = net.call(
-                "SubtensorModule",
-                "add_stake",
-                json!({"hotkey": to_hex(&hotkeys[2].account()), "amount_staked": 5 * TAO}),
-            );
-            txs.push(net.sign(&coldkeys[2], &call));
-        }
+        let state = net.chain.state(next - 1).unwrap();
+        let txs = demo.activity(&state, next).unwrap();
         let b = net.block(&txs);
-        let stepped =
-            epoch_v103::last_step(&net.metadata, &Kept(&net.chain.state(b).unwrap()), NETUID)
-                .unwrap()
-                == b;
+        let after = net.chain.state(b).unwrap();
+        let stepped = epoch_v103::last_step(&net.metadata, &Kept(&after), NETUID).unwrap() == b;
         assert_eq!(
             stepped,
             is_epoch_block(NETUID, TEMPO, b),
             "block {b}: the epoch rule"
         );
-        if is_epoch_block(NETUID, TEMPO, b) {
+        if stepped {
             let (values, weight_rows) = net.audit(b);
             eprintln!(
                 "epoch at block {b}: {values} stored values reproduced, {weight_rows} weight rows"
