@@ -168,8 +168,17 @@ pub struct CheckReport {
 
 /// Parses one vector file and states what it is, before any engine runs.
 pub fn parse_request(req: &EpochRequest) -> Result<VectorFile, String> {
-    let vector =
-        VectorFile::from_json(&req.file_text).map_err(|e| format!("{}: {e}", req.file_name))?;
+    let vector = match taoscope_consensus::AnyVector::from_json(&req.file_text) {
+        Ok(taoscope_consensus::AnyVector::V1(vector)) => vector,
+        Ok(taoscope_consensus::AnyVector::V103(_)) => {
+            return Err(format!(
+                "{}: a spec-103 epoch vector: this table shows today's epoch; check it with \
+                 `yuma check FILE`, or audit a spec-103 chain's last epoch below",
+                req.file_name
+            ));
+        }
+        Err(e) => return Err(format!("{}: {e}", req.file_name)),
+    };
     vector
         .input
         .validate()

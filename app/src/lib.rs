@@ -5,9 +5,12 @@
 //! - [`webgpu`]: what the browser's WebGPU adapter is, for the System page and (next) the GPU engine.
 //! - [`epoch_protocol`]: the messages between the pages and the epoch worker.
 //! - [`worker`]: the page's side of that worker.
+//! - [`rpc`]: a JSON-RPC client over the browser's WebSocket (fetching only; nothing it returns
+//!   is verified).
 
 pub mod epoch_protocol;
 pub mod pages;
+pub mod rpc;
 pub mod shell;
 pub mod webgpu;
 pub mod worker;

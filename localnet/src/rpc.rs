@@ -76,6 +76,7 @@ pub const METHODS: &[&str] = &[
     "state_getReadProof",
     "state_getRuntimeVersion",
     "state_getStorage",
+    "state_queryStorageAt",
     "system_chain",
     "system_chainType",
     "system_health",
@@ -235,6 +236,31 @@ pub fn answer(chain: &mut Chain, method: &str, params: &Value) -> Option<Result<
             let number = block_at(chain, params, 1)?.number;
             let state = chain.state(number).map_err(RpcError::chain)?;
             Ok(state.get(&key).map_or(Value::Null, |v| json!(to_hex(v))))
+        })(),
+        "state_queryStorageAt" => (|| {
+            let keys = param(params, 0)
+                .and_then(Value::as_array)
+                .ok_or_else(|| RpcError::invalid_params("keys: expected an array of hex keys"))?;
+            if keys.len() > MAX_KEYS_PAGE {
+                return Err(RpcError::invalid_params(format!(
+                    "keys: at most {MAX_KEYS_PAGE} at once"
+                )));
+            }
+            let block = block_at(chain, params, 1)?.clone();
+            let state = chain.state(block.number).map_err(RpcError::chain)?;
+            let changes = keys
+                .iter()
+                .map(|k| {
+                    let text = k
+                        .as_str()
+                        .ok_or_else(|| RpcError::invalid_params("keys: expected hex strings"))?;
+                    let key = from_hex(text)
+                        .map_err(|e| RpcError::invalid_params(format!("key: {e}")))?;
+                    let value = state.get(&key).map_or(Value::Null, |v| json!(to_hex(v)));
+                    Ok(json!([text, value]))
+                })
+                .collect::<Result<Vec<Value>, RpcError>>()?;
+            Ok(json!([{ "block": to_hex(&block.hash), "changes": changes }]))
         })(),
         "state_getKeysPaged" => (|| {
             let prefix = match param(params, 0) {

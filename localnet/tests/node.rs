@@ -120,6 +120,17 @@ fn the_node_serves_verifiable_blocks_and_state_over_json_rpc() {
             direct.as_str().map(String::from)
         );
 
+        // Several values at once, as the app's audit reads them.
+        let at_once = rpc
+            .call(
+                "state_queryStorageAt",
+                json!([[to_hex(&key), "0x00"], head]),
+            )
+            .await;
+        assert_eq!(at_once[0]["block"], head);
+        assert_eq!(at_once[0]["changes"][0][1], direct);
+        assert_eq!(at_once[0]["changes"][1][1], Value::Null);
+
         // Keys, and a runtime call.
         let keys = rpc
             .call("state_getKeysPaged", json!([to_hex(&key[..32]), 3]))

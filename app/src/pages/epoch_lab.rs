@@ -4,6 +4,7 @@
 use crate::epoch_protocol::{
     Backend, EpochRequest, EpochResponse, EpochRun, WorkerRequest, WorkerResponse,
 };
+use crate::pages::chain_audit::ChainAudit;
 use crate::worker;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -174,6 +175,7 @@ pub fn EpochLab() -> impl IntoView {
                     LabState::Done(run) => view! { <RunView run=*run/> }.into_any(),
                 }}
             </div>
+            <ChainAudit/>
         </section>
     }
 }

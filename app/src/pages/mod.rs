@@ -1,3 +1,4 @@
 pub mod bench;
+pub mod chain_audit;
 pub mod epoch_lab;
 pub mod system;
