@@ -17,6 +17,7 @@ pub mod genesis;
 pub mod grandpa;
 pub mod launch;
 pub mod node;
+pub mod p2p;
 pub mod pool;
 pub mod proof;
 pub mod rpc;
