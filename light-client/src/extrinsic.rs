@@ -280,6 +280,23 @@ pub async fn sign<S: Signer>(
     ))
 }
 
+/// [`sign`] for a signer that answers at once (a key held here, not a wallet): no executor
+/// needed. A signer that would make the caller wait is an error, not a hang.
+pub fn sign_ready<S: Signer>(
+    metadata: &Metadata,
+    tx: &Transaction,
+    call: &[u8],
+    signer: &S,
+) -> Result<Vec<u8>, ExtrinsicError> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(sign(metadata, tx, call, signer)).poll(&mut cx) {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => Err(ExtrinsicError::Signing(
+            "this signer answers later (a wallet): await `sign` instead".into(),
+        )),
+    }
+}
+
 /// The extrinsic's hash, as block explorers and `author_submitExtrinsic` show it.
 pub fn extrinsic_hash(extrinsic: &[u8]) -> [u8; 32] {
     blake2_256(extrinsic)

@@ -131,16 +131,8 @@ impl DemoSubnet {
                     tip: 0,
                     metadata_hash: None,
                 };
-                let (explicit, implicit) = extrinsic::extensions(&self.metadata, &tx)
-                    .map_err(|e| ChainError::Build(e.to_string()))?;
-                let payload = extrinsic::signing_payload(call, &explicit, &implicit);
-                Ok(extrinsic::signed_extrinsic(
-                    call,
-                    &explicit,
-                    &signer.account(),
-                    signer.scheme(),
-                    &signer.sign_now(&payload),
-                ))
+                extrinsic::sign_ready(&self.metadata, &tx, call, signer)
+                    .map_err(|e| ChainError::Build(e.to_string()))
             })
             .collect()
     }

@@ -79,15 +79,6 @@ fn empty_blocks_are_authored_and_finalized() {
     }
 }
 
-/// Runs a future that is ready at once (our signers sign synchronously).
-fn now<T>(future: impl std::future::Future<Output = T>) -> T {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::pin::pin!(future).poll(&mut cx) {
-        std::task::Poll::Ready(value) => value,
-        std::task::Poll::Pending => panic!("a local signer never waits"),
-    }
-}
-
 fn free_balance(chain: &Chain, metadata: &Metadata, account: [u8; 32]) -> u64 {
     let best = chain.best().number;
     let state = chain.state(best).unwrap();
@@ -130,9 +121,9 @@ fn a_signed_transfer_is_included_and_a_bad_one_is_refused_with_the_runtime_reaso
             .unwrap(),
     )
     .unwrap();
-    let transfer = now(extrinsic::sign(&metadata, &tx(0), &call, &alice)).unwrap();
+    let transfer = extrinsic::sign_ready(&metadata, &tx(0), &call, &alice).unwrap();
     // The same nonce again: the runtime refuses it as stale once the first is in.
-    let replay = now(extrinsic::sign(&metadata, &tx(0), &call, &alice)).unwrap();
+    let replay = extrinsic::sign_ready(&metadata, &tx(0), &call, &alice).unwrap();
     let bob_before = free_balance(&chain, &metadata, bob.account());
 
     let outcomes = chain

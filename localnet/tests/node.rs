@@ -25,15 +25,6 @@ fn number(header: &Value) -> u64 {
     .unwrap()
 }
 
-/// Runs a future that is ready at once (our signers sign synchronously).
-fn now<T>(future: impl std::future::Future<Output = T>) -> T {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::pin::pin!(future).poll(&mut cx) {
-        std::task::Poll::Ready(value) => value,
-        std::task::Poll::Pending => panic!("a local signer never waits"),
-    }
-}
-
 async fn free_balance(rpc: &mut Rpc, metadata: &Metadata, account: [u8; 32]) -> u64 {
     let key = storage::key(metadata, "System", "Account", &[json!(to_hex(&account))]).unwrap();
     let value = rpc.call("state_getStorage", json!([to_hex(&key)])).await;
@@ -167,7 +158,7 @@ fn the_node_serves_verifiable_blocks_and_state_over_json_rpc() {
                 .unwrap(),
         )
         .unwrap();
-        let signed = now(extrinsic::sign(&metadata, &tx, &call, &alice)).unwrap();
+        let signed = extrinsic::sign_ready(&metadata, &tx, &call, &alice).unwrap();
         let watch = rpc
             .call("author_submitAndWatchExtrinsic", json!([to_hex(&signed)]))
             .await;
