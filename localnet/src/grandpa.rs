@@ -47,28 +47,6 @@ pub fn justification(
     out
 }
 
-/// The authority set in `:grandpa_authorities`: a version byte (1), then
-/// `Vec<(ed25519 public key, weight u64)>`.
-pub fn authorities(raw: &[u8]) -> Option<Vec<([u8; 32], u64)>> {
-    let (&version, rest) = raw.split_first()?;
-    if version != 1 {
-        return None;
-    }
-    let (&len, mut rest) = rest.split_first()?;
-    // Sets larger than 63 need a longer compact length; a local chain never has one.
-    if len & 0b11 != 0 {
-        return None;
-    }
-    let mut set = Vec::new();
-    for _ in 0..(len >> 2) {
-        let (key, tail) = rest.split_first_chunk::<32>()?;
-        let (weight, tail) = tail.split_first_chunk::<8>()?;
-        set.push((*key, u64::from_le_bytes(*weight)));
-        rest = tail;
-    }
-    rest.is_empty().then_some(set)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,15 +71,5 @@ mod tests {
         };
         assert!(check(0).is_ok(), "{:?}", check(0).err());
         assert!(check(1).is_err());
-    }
-
-    #[test]
-    fn authority_sets_decode() {
-        let mut raw = vec![1, 4];
-        raw.extend_from_slice(&[9; 32]);
-        raw.extend_from_slice(&1u64.to_le_bytes());
-        assert_eq!(authorities(&raw), Some(vec![([9; 32], 1)]));
-        assert_eq!(authorities(&raw[..raw.len() - 1]), None);
-        assert_eq!(authorities(&[2, 0]), None);
     }
 }

@@ -5,7 +5,7 @@ use crate::chain::Chain;
 use crate::demo::DemoSubnet;
 use crate::genesis::{ChainSpec, apply_dev_overrides};
 use crate::node::{self, Node, Pace};
-use crate::store::Store;
+use crate::store::{self, Store};
 use serde_json::json;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -155,6 +155,7 @@ pub fn run(options: Options) -> Result<(), String> {
         }
         _ => Vec::new(),
     };
+    let (spec_path, endpoints_path) = (store.chain_spec_path(), store.endpoints_path());
     let node = Node::new(chain, Some(store));
     node.lock().demo = demo;
 
@@ -188,13 +189,10 @@ pub fn run(options: Options) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {address}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         let rpc = format!("ws://{bound}");
-        let store = Store::open(&options.dir).map_err(|e| e.to_string())?;
-        store
-            .write_atomically(&store.chain_spec_path(), &spec_json)
+        store::write_atomically(&spec_path, &spec_json)
             .map_err(|e| format!("cannot write the chain spec: {e}"))?;
         let endpoints = json!({ "p2p": [], "rpc": rpc });
-        store
-            .write_atomically(&store.endpoints_path(), &endpoints.to_string())
+        store::write_atomically(&endpoints_path, &endpoints.to_string())
             .map_err(|e| format!("cannot write endpoints.json: {e}"))?;
 
         let (stop, stopped) = std::sync::mpsc::channel();

@@ -15,7 +15,7 @@ use crate::store::Store;
 use serde_json::{Value, json};
 use smol::channel::{Receiver, Sender, bounded};
 use smol::net::{TcpListener, TcpStream};
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -143,7 +143,6 @@ impl Node {
                     vec![json!("invalid")]
                 }
                 Status::Dropped => vec![json!("dropped")],
-                Status::Ready | Status::Finalized(_) => vec![],
             };
             for update in updates {
                 let _ = outbox.try_send(notification(
@@ -294,7 +293,7 @@ async fn connection(stream: TcpStream, node: Arc<Node>) -> Result<(), String> {
         let _ = sender.close().await;
         inbox.close();
     });
-    let mut watched: HashMap<String, ()> = HashMap::new();
+    let mut watched: HashSet<String> = HashSet::new();
     let mut message = Vec::new();
     let result = loop {
         message.clear();
@@ -321,7 +320,7 @@ async fn connection(stream: TcpStream, node: Arc<Node>) -> Result<(), String> {
 fn handle(
     node: &Node,
     outbox: &Sender<String>,
-    watched: &mut HashMap<String, ()>,
+    watched: &mut HashSet<String>,
     message: &[u8],
 ) -> Vec<String> {
     let request: Value = match serde_json::from_slice(message) {
@@ -353,7 +352,7 @@ fn handle(
 fn dispatch(
     node: &Node,
     outbox: &Sender<String>,
-    watched: &mut HashMap<String, ()>,
+    watched: &mut HashSet<String>,
     method: &str,
     params: &Value,
     follow_ups: &mut Vec<String>,
@@ -408,7 +407,7 @@ fn dispatch(
                     },
                 })?;
             if watch {
-                watched.insert(subscription.clone(), ());
+                watched.insert(subscription.clone());
                 follow_ups.push(notification(
                     "author_extrinsicUpdate",
                     &subscription,
@@ -421,7 +420,7 @@ fn dispatch(
         }
         "author_unwatchExtrinsic" => {
             let id = params.get(0).and_then(Value::as_str).unwrap_or("");
-            Ok(json!(watched.remove(id).is_some()))
+            Ok(json!(watched.remove(id)))
         }
         _ => Err(RpcError::not_found(method)),
     }

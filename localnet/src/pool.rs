@@ -17,13 +17,12 @@ pub const MAX_WAIT_BLOCKS: u64 = 64;
 /// Transactions kept at once; more are refused ("pool full"), not silently dropped.
 pub const MAX_POOL: usize = 4096;
 
-/// What a watcher of a transaction hears, in order: `Ready`, then `InBlock` and `Finalized`
-/// (every block of this chain is final at once), or `Invalid` or `Dropped`.
+/// What becomes of a pending transaction when a block is built (its watcher heard `ready` when
+/// it was accepted).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
-    Ready,
+    /// Included; every block of this chain is final at once.
     InBlock([u8; 32]),
-    Finalized([u8; 32]),
     /// Refused when its block was built, with the runtime's reason.
     Invalid(String),
     /// Waited too long for the transactions before it.

@@ -65,7 +65,7 @@ impl StateTrie {
             let hashed;
             let storage_value = match &data.value {
                 None => trie_node::StorageValue::None,
-                Some(value) if version == TrieEntryVersion::V1 && value.len() >= 33 => {
+                Some(value) if hashed_out(version, value) => {
                     hashed = blake2_256(value);
                     trie_node::StorageValue::Hashed(&hashed)
                 }
@@ -78,7 +78,7 @@ impl StateTrie {
             };
             // Only an invalid partial key length (beyond what a 64 KiB key makes) fails here.
             let encoded = trie_node::encode_to_vec(decoded).unwrap_or_default();
-            let merkle = if is_root || encoded.len() >= 32 {
+            let merkle = if carried(is_root, &encoded) {
                 blake2_256(&encoded).to_vec()
             } else {
                 encoded.clone()
@@ -145,18 +145,14 @@ impl StateTrie {
                 } else {
                     None
                 };
-                let data = node.user_data();
-                if is_root || data.encoded.len() >= 32 {
-                    entries.insert(data.encoded.clone());
-                }
-                if on_path
-                    && rest.len() == partial_key.len()
-                    && let Some(value) = &data.value
-                    && self.version == TrieEntryVersion::V1
-                    && value.len() >= 33
-                {
-                    entries.insert(value.clone());
-                }
+                let at_key = on_path && rest.len() == partial_key.len();
+                add_node(
+                    &mut entries,
+                    node.user_data(),
+                    is_root,
+                    at_key,
+                    self.version,
+                );
                 match next {
                     Some(child) => {
                         consumed += partial_key.len() + 1;
@@ -178,18 +174,40 @@ impl StateTrie {
                 continue;
             };
             let is_root = node.is_root_node();
-            let data = node.user_data();
-            if is_root || data.encoded.len() >= 32 {
-                entries.insert(data.encoded.clone());
-            }
-            if let Some(value) = &data.value
-                && self.version == TrieEntryVersion::V1
-                && value.len() >= 33
-            {
-                entries.insert(value.clone());
-            }
+            add_node(&mut entries, node.user_data(), is_root, true, self.version);
         }
         entries.into_iter().collect()
+    }
+}
+
+/// A value that V1 keeps out of its node (the node holds its hash).
+fn hashed_out(version: TrieEntryVersion, value: &[u8]) -> bool {
+    version == TrieEntryVersion::V1 && value.len() >= 33
+}
+
+/// A node value that a proof carries itself: the root, and nodes of 32 bytes or more (shorter
+/// ones are inlined in their parent).
+fn carried(is_root: bool, encoded: &[u8]) -> bool {
+    is_root || encoded.len() >= 32
+}
+
+/// Adds a node to a proof, and its value beside it when the value is hashed out of the node and
+/// `with_value` (the proof is about that node's own key).
+fn add_node(
+    entries: &mut BTreeSet<Vec<u8>>,
+    node: &Node,
+    is_root: bool,
+    with_value: bool,
+    version: TrieEntryVersion,
+) {
+    if carried(is_root, &node.encoded) {
+        entries.insert(node.encoded.clone());
+    }
+    if let Some(value) = &node.value
+        && with_value
+        && hashed_out(version, value)
+    {
+        entries.insert(value.clone());
     }
 }
 

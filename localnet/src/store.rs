@@ -22,6 +22,13 @@ const MAX_RECORD: usize = 64 * 1024 * 1024;
 /// A stored block: its sealed header and its body.
 pub type StoredBlock = (Vec<u8>, Vec<Vec<u8>>);
 
+/// Writes a file whole or not at all (readers never see half of it).
+pub fn write_atomically(path: &Path, contents: &str) -> io::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, contents)?;
+    std::fs::rename(partial, path)
+}
+
 pub struct Store {
     dir: PathBuf,
     blocks: File,
@@ -56,13 +63,6 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
-    }
-
-    /// Writes a file whole or not at all (readers never see half of it).
-    pub fn write_atomically(&self, path: &Path, contents: &str) -> io::Result<()> {
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, contents)?;
-        std::fs::rename(partial, path)
     }
 
     /// The stored blocks, in order. A torn last record is cut off the file, so that the next
