@@ -276,7 +276,7 @@ impl Runtime {
 /// with a value, or, with `branch_nodes`, also a branch node (a path where keys diverge), which
 /// the state root calculation walks. Only keys with values are stored; smoldot's branch search
 /// infers the branch nodes from them.
-pub(crate) fn next_key(
+fn next_key(
     storage: &Storage,
     key: impl Iterator<Item = trie::Nibble>,
     or_equal: bool,
