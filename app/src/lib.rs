@@ -1,6 +1,8 @@
 //! taoscope's browser app: a Leptos client-side app plus the Web Worker that runs the Yuma engine.
 //!
 //! - [`shell`]: the router and the header (network choice, connection state).
+//! - [`chain`], [`chain_protocol`]: the light client's worker (smoldot-light, `light-worker`), the
+//!   chosen network's chain spec, smoldot's saved database, and the signals pages read.
 //! - [`pages`]: one module per page; a page exists when it does something.
 //! - [`webgpu`]: what the browser's WebGPU adapter is, for the System page and (next) the GPU engine.
 //! - [`epoch_protocol`]: the messages between the pages and the epoch worker.
@@ -8,6 +10,8 @@
 //! - [`rpc`]: a JSON-RPC client over the browser's WebSocket (fetching only; nothing it returns
 //!   is verified).
 
+pub mod chain;
+pub mod chain_protocol;
 pub mod epoch_protocol;
 pub mod pages;
 pub mod rpc;

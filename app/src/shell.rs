@@ -1,12 +1,19 @@
-//! The app shell: the router and the header every page shares.
+//! The app shell: the router, the light client's context, and the header every page shares
+//! (network choice, connection state, peers, finalized and best block, runtime, verified mark).
 
+use crate::chain::{Chain, Network, SpecState};
+use crate::chain_protocol::{ChainStatus, Phase};
+use crate::pages::network::NetworkPage;
+use crate::pages::subnets::{SubnetPage, SubnetsPage};
 use crate::pages::{bench::BenchPage, epoch_lab::EpochLab, system::SystemPage};
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
+use taoscope_light_client::client::BlockRef;
 
 #[component]
 pub fn App() -> impl IntoView {
+    Chain::provide();
     view! {
         <Router>
             <Header/>
@@ -16,74 +23,33 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/epoch-lab") view=EpochLab/>
                     <Route path=path!("/bench") view=BenchPage/>
                     <Route path=path!("/system") view=SystemPage/>
+                    <Route path=path!("/network") view=NetworkPage/>
+                    <Route path=path!("/subnets") view=SubnetsPage/>
+                    <Route path=path!("/subnets/:netuid") view=SubnetPage/>
                 </Routes>
             </main>
         </Router>
     }
 }
 
-/// A network the app can follow. The light client (next issues) connects to the chosen one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Network {
-    /// `taoscope-localnet` on this machine: the real subtensor runtime, no internet needed.
-    Localnet,
-    /// Bittensor mainnet, through verified RPC.
-    Finney,
-}
-
-impl Network {
-    pub const ALL: [Network; 2] = [Network::Localnet, Network::Finney];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Network::Localnet => "localnet",
-            Network::Finney => "finney",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Network::Localnet => "Localnet (this machine)",
-            Network::Finney => "Finney (mainnet)",
-        }
-    }
-
-    fn from_id(id: &str) -> Option<Network> {
-        Network::ALL.into_iter().find(|n| n.id() == id)
-    }
-}
-
-const NETWORK_KEY: &str = "taoscope.network";
-
-fn stored_network() -> Network {
-    web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item(NETWORK_KEY).ok().flatten())
-        .and_then(|id| Network::from_id(&id))
-        .unwrap_or(Network::Localnet)
-}
-
-fn store_network(network: Network) {
-    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.set_item(NETWORK_KEY, network.id());
-    }
-}
-
 #[component]
 fn Header() -> impl IntoView {
-    let network = RwSignal::new(stored_network());
+    let chain = expect_context::<Chain>();
     let on_change = move |ev: leptos::ev::Event| {
         if let Some(n) = Network::from_id(&event_target_value(&ev)) {
-            network.set(n);
-            store_network(n);
+            chain.choose(n);
         }
     };
+    let status = chain.status;
+    let number = |block: Option<&BlockRef>| block.map(|b| b.number.to_string());
     view! {
         <header class="app-header">
             <a class="brand" href="/" aria-label="taoscope home">"τ taoscope"</a>
             <nav aria-label="Pages">
+                <A href="/subnets">"Subnets"</A>
                 <A href="/epoch-lab">"Epoch lab"</A>
                 <A href="/bench">"Benchmark"</A>
+                <A href="/network">"Network"</A>
                 <A href="/system">"System"</A>
             </nav>
             <div class="network">
@@ -91,14 +57,74 @@ fn Header() -> impl IntoView {
                 <select id="network-select" data-testid="network-select" on:change=on_change>
                     {Network::ALL
                         .into_iter()
-                        .map(|n| view! { <option value=n.id() selected=move || network.get() == n>{n.label()}</option> })
+                        .map(|n| view! { <option value=n.id() selected=move || chain.network.get() == n>{n.label()}</option> })
                         .collect_view()}
                 </select>
-                <span class="connection disconnected" data-testid="connection-state" title="Connection state">
-                    "Not connected: this build verifies epochs from files; live chain data arrives with the light client"
+                <a href="/network" class=move || format!("connection {}", phase_class(status.with(|s| s.phase)))
+                    data-testid="connection-state" title="Connection state: details on the Network page">
+                    {move || connection_words(&status.get(), &chain.spec.get())}
+                </a>
+                <span class="chain-facts" aria-live="polite">
+                    <span title="Peers the light client is connected to">
+                        <span data-testid="peer-count">{move || status.with(|s| s.peers)}</span>
+                        {move || {
+                            // Over verified RPC the "peers" are the endpoints answering.
+                            let endpoints = status.with(|s| s.trust.is_some());
+                            match (endpoints, status.with(|s| s.peers) == 1) {
+                                (true, true) => " endpoint",
+                                (true, false) => " endpoints",
+                                (false, true) => " peer",
+                                (false, false) => " peers",
+                            }
+                        }}
+                    </span>
+                    {move || status.with(|s| number(s.finalized.as_ref())).map(|n| view! {
+                        <span title="Finalized block, verified through GRANDPA">"finalized #"<span data-testid="finalized-block">{n}</span></span>
+                    })}
+                    {move || status.with(|s| number(s.best.as_ref())).map(|n| view! {
+                        <span title="Best block (not final)">"best #"<span data-testid="best-block">{n}</span></span>
+                    })}
+                    {move || status.with(|s| s.runtime.as_ref().map(|r| (r.spec_name.clone(), r.spec_version))).map(|(name, version)| view! {
+                        <span title=format!("Runtime {name}")>"runtime "<span data-testid="runtime-version">{version}</span></span>
+                    })}
+                    {move || (status.with(|s| s.phase) == Phase::Live).then(|| view! {
+                        <span class="verified" data-testid="verified-mark"
+                            title=move || format!("Verified in this page by {}: every header through GRANDPA, every value through a storage proof", status.with(|s| s.transport.clone()))>
+                            "✓ verified"
+                        </span>
+                    })}
                 </span>
             </div>
         </header>
+    }
+}
+
+fn phase_class(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Idle => "disconnected",
+        Phase::Syncing => "syncing",
+        Phase::Live => "live",
+        Phase::Failed => "failed",
+    }
+}
+
+/// The connection state in a few words; the Network page has the rest.
+fn connection_words(status: &ChainStatus, spec: &SpecState) -> String {
+    match (status.phase, spec) {
+        (Phase::Idle, SpecState::Fetching(_)) => "Fetching the chain spec…".into(),
+        (Phase::Idle, SpecState::Failed(why)) => format!("Not connected: {why}"),
+        (Phase::Idle, _) => "Not connected".into(),
+        (Phase::Syncing, _) if status.peers == 0 => "Connecting to peers…".into(),
+        (Phase::Syncing, _) => "Syncing…".into(),
+        (Phase::Live, _) if status.peers == 0 => "Live, reconnecting to peers…".into(),
+        (Phase::Live, _) => "Live".into(),
+        (Phase::Failed, _) => format!(
+            "Stopped: {}",
+            status
+                .error
+                .as_deref()
+                .unwrap_or("the light client stopped")
+        ),
     }
 }
 

@@ -2,9 +2,14 @@
 //!
 //! ```text
 //! taoscope metadata FILE                                       JSON summary
+//! taoscope storage --metadata FILE PALLET                    entries, hashers, layouts
 //! taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]   0x key
 //! taoscope call --metadata FILE PALLET CALL ARGS_JSON          0x encoded call
+//! taoscope checkpoint --rpc URL --out FILE [--block N]         a verified-RPC trust anchor
 //! ```
+//! `checkpoint` asks the node at URL (`ws://`) for a finalized block (its head, or block N),
+//! its header and its GRANDPA authority set, and writes the checkpoint file the verified-RPC
+//! transport starts from. The node is trusted for it: use one you run or trust.
 //! FILE holds metadata as hex (with or without `0x`) or as raw bytes: `state_getMetadata` output
 //! or `Metadata_metadata_at_version` output. KEY_JSON is one key part as JSON (`1`, `"0x…"`, an
 //! SS58 address); ARGS_JSON an object keyed by the call's argument names. Output is the hex
@@ -15,7 +20,7 @@ use std::process::ExitCode;
 use taoscope_light_client::metadata::{Metadata, from_hex, to_hex};
 use taoscope_light_client::{extrinsic, storage};
 
-const USAGE: &str = "usage: taoscope metadata FILE\n       taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]\n       taoscope call --metadata FILE PALLET CALL ARGS_JSON";
+const USAGE: &str = "usage: taoscope metadata FILE\n       taoscope storage --metadata FILE PALLET\n       taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]\n       taoscope call --metadata FILE PALLET CALL ARGS_JSON\n       taoscope checkpoint --rpc URL --out FILE [--block N]";
 const HINT: &str = "(see `taoscope --help`)";
 
 fn main() -> ExitCode {
@@ -45,6 +50,13 @@ fn run(args: &[String]) -> Result<String, String> {
             [file] => summary(&load(file)?),
             _ => Err(format!("metadata takes one FILE {HINT}")),
         },
+        "storage" => {
+            let (metadata, rest) = metadata_option(rest)?;
+            let [pallet] = rest.as_slice() else {
+                return Err(format!("storage needs PALLET {HINT}"));
+            };
+            storage_entries(&metadata, pallet)
+        }
         "storage-key" => {
             let (metadata, rest) = metadata_option(rest)?;
             let [pallet, entry, keys @ ..] = rest.as_slice() else {
@@ -71,8 +83,46 @@ fn run(args: &[String]) -> Result<String, String> {
                 extrinsic::encode_call(&metadata, pallet, call, args).map_err(|e| e.to_string())?;
             Ok(to_hex(&encoded))
         }
+        "checkpoint" => checkpoint(rest),
         other => Err(format!("unknown command {other} {HINT}")),
     }
+}
+
+/// `checkpoint --rpc URL --out FILE [--block N]`: writes the file, prints what it holds.
+fn checkpoint(args: &[String]) -> Result<String, String> {
+    let (mut rpc, mut out, mut block) = (None, None, None);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or(format!("{arg}: expected a value {HINT}"));
+        match arg.as_str() {
+            "--rpc" => rpc = Some(value()?.clone()),
+            "--out" => out = Some(value()?.clone()),
+            "--block" => {
+                let text = value()?;
+                block = Some(
+                    text.parse::<u64>()
+                        .map_err(|_| format!("--block: {text} is not a block number"))?,
+                );
+            }
+            other => return Err(format!("checkpoint: unknown argument {other} {HINT}")),
+        }
+    }
+    let rpc = rpc.ok_or(format!("checkpoint needs --rpc URL {HINT}"))?;
+    let out = out.ok_or(format!("checkpoint needs --out FILE {HINT}"))?;
+    let checkpoint =
+        taoscope_light_client::client::verified_rpc::native::make_checkpoint(&rpc, block)
+            .map_err(|e| format!("{rpc}: {e}"))?;
+    let mut text = serde_json::to_string_pretty(&checkpoint.to_json())
+        .map_err(|e| format!("checkpoint: {e}"))?;
+    text.push('\n');
+    std::fs::write(&out, text).map_err(|e| format!("{out}: {e}"))?;
+    Ok(format!(
+        "checkpoint at block #{} ({}), GRANDPA set {} with {} authorities, written to {out}",
+        checkpoint.number,
+        to_hex(&checkpoint.hash),
+        checkpoint.set_id,
+        checkpoint.authorities.len()
+    ))
 }
 
 /// Splits `--metadata FILE` (anywhere in `args`) from the positional arguments.
@@ -111,6 +161,27 @@ fn load(path: &str) -> Result<Metadata, String> {
         _ => bytes,
     };
     Metadata::decode(&bytes).map_err(|e| format!("{path}: {e}"))
+}
+
+/// A pallet's storage entries: name, key hashers and the value's layout, one per line.
+fn storage_entries(metadata: &Metadata, pallet: &str) -> Result<String, String> {
+    let pallet = metadata
+        .pallet(pallet)
+        .ok_or_else(|| format!("the runtime has no pallet {pallet}"))?;
+    let lines = pallet.storage.iter().map(|entry| {
+        let hashers = entry
+            .hashers
+            .iter()
+            .map(|h| format!("{h:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "{} [{hashers}] -> {}",
+            entry.name,
+            storage::layout(&metadata.types, entry.value_ty)
+        )
+    });
+    Ok(lines.collect::<Vec<_>>().join("\n"))
 }
 
 fn summary(metadata: &Metadata) -> Result<String, String> {

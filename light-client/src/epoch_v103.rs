@@ -9,10 +9,10 @@
 
 use crate::metadata::Metadata;
 use crate::storage::{self, StorageError};
-use crate::subnet::{State, read};
+use crate::subnet::{State, read, rows};
 use crate::types::Account;
 use serde_json::{Value, json};
-use taoscope_consensus::v103::{EpochInputV103, EpochOutputV103, HotkeyId, Rows};
+use taoscope_consensus::v103::{EpochInputV103, EpochOutputV103, HotkeyId};
 
 const PALLET: &str = "SubtensorModule";
 
@@ -61,25 +61,6 @@ pub fn hotkeys(
             }
         })
         .collect()
-}
-
-/// Stored `(uid, [(uid, u16)])` rows of a double map for uids 0..n; `only_present` skips absent
-/// rows (bonds: an absent row and a stored empty one differ in what survives an epoch).
-fn rows(
-    metadata: &Metadata,
-    state: &impl State,
-    entry: &str,
-    netuid: u16,
-    n: u16,
-) -> Result<Rows, StorageError> {
-    let mut out = Vec::new();
-    for uid in 0..n {
-        let keys = [json!(netuid), json!(uid)];
-        if present(metadata, state, entry, &keys)? {
-            out.push((uid, read(metadata, state, entry, &keys)?));
-        }
-    }
-    Ok(out)
 }
 
 /// The epoch input of `netuid` for epoch block `current_block`, from the state after

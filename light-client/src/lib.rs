@@ -22,10 +22,25 @@
 //!   the development accounts); [`era`]: transaction mortality;
 //! - [`header`]: block headers and hashes; [`hashing`]: the chain's hash functions.
 //!
+//! The light client, on top of the codec:
+//! - [`metagraph`]: which keys the Subnets and subnet pages need, and what they read as;
+//! - [`client`]: [`client::BittensorClient`], typed reads and the chain's events over any
+//!   [`client::Transport`]; smoldot-light is one (features `native` or `browser`);
+//! - [`platform`] (feature `browser`): smoldot-light's platform in a browser or Web Worker;
+//! - [`verified`] (features `native` or `browser`): the verified-RPC core (checkpoint,
+//!   GRANDPA finality, read proofs, the runtime from proven code), under
+//!   [`client::verified_rpc`], the second transport.
+//!
 //! And what every page needs to show chain values to people:
 //! - [`ss58`]: account addresses (network prefix 42), with checksum verification;
 //! - [`units`]: TAO and rao (1 TAO = 10⁹ rao), exact, with no floats.
 
+#[cfg(all(feature = "native", feature = "browser"))]
+compile_error!(
+    "features `native` and `browser` choose smoldot-light's platform: enable one, not both"
+);
+
+pub mod client;
 pub mod epoch_input;
 pub mod epoch_v103;
 pub mod era;
@@ -34,6 +49,9 @@ pub mod hashing;
 pub mod header;
 pub mod keys;
 pub mod metadata;
+pub mod metagraph;
+#[cfg(feature = "browser")]
+pub mod platform;
 pub mod runtime_api;
 pub mod ss58;
 pub mod storage;
@@ -41,3 +59,4 @@ pub mod subnet;
 pub mod types;
 pub mod units;
 pub mod value;
+pub mod verified;

@@ -10,6 +10,7 @@ use crate::storage::{self, StorageError, StorageValue};
 use crate::types::Account;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use taoscope_consensus::v103::Rows;
 
 /// Verified storage of one block: the value at a key, `None` when absent.
 pub trait State {
@@ -144,4 +145,25 @@ pub fn row(
     uid: u16,
 ) -> Result<Vec<(u16, u16)>, StorageError> {
     read(metadata, state, entry, &[json!(netuid_index), json!(uid)])
+}
+
+/// The stored rows of a `(netuid, uid) → Vec<(u16, u16)>` map (`Weights`, `Bonds`) for uids
+/// `0..n`, in uid order; absent rows are skipped (for bonds, an absent row and a stored empty
+/// one differ in what survives an epoch).
+pub fn rows(
+    metadata: &Metadata,
+    state: &impl State,
+    entry: &str,
+    netuid: u16,
+    n: u16,
+) -> Result<Rows, StorageError> {
+    let mut out = Vec::new();
+    for uid in 0..n {
+        let keys = [json!(netuid), json!(uid)];
+        let key = storage::key(metadata, PALLET, entry, &keys)?;
+        if state.get(&key).is_some() {
+            out.push((uid, read(metadata, state, entry, &keys)?));
+        }
+    }
+    Ok(out)
 }

@@ -5,6 +5,7 @@ use crate::chain::Chain;
 use crate::demo::DemoSubnet;
 use crate::genesis::{ChainSpec, apply_dev_overrides};
 use crate::node::{self, Node, Pace};
+use crate::p2p::network::{self, Listen};
 use crate::store::{self, Store};
 use serde_json::json;
 use std::io::Write;
@@ -20,6 +21,10 @@ pub struct Options {
     pub default_spec: PathBuf,
     pub host: IpAddr,
     pub rpc_port: u16,
+    /// libp2p over TCP.
+    pub p2p_port: u16,
+    /// libp2p over WebSocket (what a browser can dial).
+    pub ws_port: u16,
     pub backfill: u64,
     /// `None`: the runtime's slot duration.
     pub block_time: Option<Duration>,
@@ -35,6 +40,8 @@ impl Options {
             default_spec: PathBuf::from(default_spec),
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             rpc_port: 9944,
+            p2p_port: 30333,
+            ws_port: 30334,
             backfill: 0,
             block_time: None,
             demo_subnet: false,
@@ -66,6 +73,16 @@ impl Options {
                         u16::try_from(port).map_err(|_| format!("--rpc-port: {port} > 65535"))?;
                 }
                 "--demo-subnet" => options.demo_subnet = true,
+                "--p2p-port" => {
+                    let port = number(value("a port")?, "a port")?;
+                    options.p2p_port =
+                        u16::try_from(port).map_err(|_| format!("--p2p-port: {port} > 65535"))?;
+                }
+                "--ws-port" => {
+                    let port = number(value("a port")?, "a port")?;
+                    options.ws_port =
+                        u16::try_from(port).map_err(|_| format!("--ws-port: {port} > 65535"))?;
+                }
                 "--backfill" => options.backfill = number(value("a block count")?, "a count")?,
                 "--block-ms" => {
                     let ms = number(value("milliseconds")?, "a number of milliseconds")?;
@@ -131,6 +148,16 @@ fn open_chain(options: &Options, store: &mut Store) -> Result<Chain, String> {
     Ok(chain)
 }
 
+/// The spec with `bootNodes` set: what a light client loads to find this node.
+fn with_bootnodes(spec_json: &str, bootnodes: &[String]) -> Result<String, String> {
+    let mut spec: serde_json::Value =
+        serde_json::from_str(spec_json).map_err(|e| format!("chain spec: {e}"))?;
+    if let Some(object) = spec.as_object_mut() {
+        object.insert("bootNodes".into(), json!(bootnodes));
+    }
+    Ok(spec.to_string())
+}
+
 pub fn run(options: Options) -> Result<(), String> {
     let mut store = Store::open(&options.dir)
         .map_err(|e| format!("{}: cannot open: {e}", options.dir.display()))?;
@@ -189,9 +216,19 @@ pub fn run(options: Options) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {address}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         let rpc = format!("ws://{bound}");
+        let (blocks_out, blocks_in) = smol::channel::bounded(16);
+        node.lock().new_block = Some(blocks_out);
+        let listen = Listen {
+            host: options.host,
+            tcp_port: options.p2p_port,
+            ws_port: options.ws_port,
+        };
+        let bootnodes = network::start(node.clone(), listen, blocks_in)?;
+        let spec_json = with_bootnodes(&spec_json, &bootnodes)?;
         store::write_atomically(&spec_path, &spec_json)
             .map_err(|e| format!("cannot write the chain spec: {e}"))?;
-        let endpoints = json!({ "p2p": [], "rpc": rpc });
+        node.lock().light_client_spec = serde_json::from_str(&spec_json).ok();
+        let endpoints = json!({ "p2p": bootnodes, "rpc": rpc });
         store::write_atomically(&endpoints_path, &endpoints.to_string())
             .map_err(|e| format!("cannot write endpoints.json: {e}"))?;
 
@@ -203,6 +240,7 @@ pub fn run(options: Options) -> Result<(), String> {
             "genesis_hash": to_hex(&genesis_hash),
             "best": best,
             "rpc": rpc,
+            "p2p": endpoints["p2p"],
             "dir": options.dir,
         });
         println!("{ready}");

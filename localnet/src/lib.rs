@@ -1,17 +1,18 @@
 //! `taoscope-localnet`: a local Bittensor chain that runs the real subtensor runtime, for light
 //! clients to sync from and for the app to work offline.
 //!
-//! Built in steps (see the localnet issue). Here now:
 //! - [`genesis`]: a raw chain spec's genesis storage, with development overrides (Aura and
 //!   GRANDPA authorities, sudo key and balances set to `//Alice`, `//Bob`, …);
-//! - [`runtime`]: the runtime of a state, executed by smoldot's executor (calls with storage
-//!   access, unresolved benchmark imports allowed);
-//! - the genesis block and its hash, computed by smoldot as a light client computes them.
-//!
-//! Next: block authoring (Aura, timestamp inherent, transaction pool), GRANDPA finality, the
-//! libp2p protocols and JSON-RPC.
+//! - [`runtime`]: the runtime of a state, executed by smoldot's executor;
+//! - [`chain`]: blocks authored with the runtime's block builder, sealed (Aura) and finalized
+//!   (GRANDPA, [`grandpa`]), their states kept; [`pool`] for transactions; [`proof`] for state
+//!   roots and proofs; [`checkpoint`] for a client's starting point;
+//! - [`p2p`]: the peer-to-peer protocols (answers in `protocols`, litep2p in `network`);
+//! - [`rpc`] and [`node`]: JSON-RPC over WebSocket; [`store`] keeps the blocks in a directory;
+//!   [`launch`] puts it together; [`demo`] runs a demonstration subnet.
 
 pub mod chain;
+pub mod checkpoint;
 pub mod demo;
 pub mod genesis;
 pub mod grandpa;

@@ -28,7 +28,7 @@ use taoscope_localnet::runtime::Runtime;
 
 const DEFAULT_SPEC: &str = "../shared/chainspecs/bittensor-testnet-genesis.raw.json";
 const USAGE: &str = "usage: taoscope-localnet --dir DIR [--chain-spec FILE] [--rpc-port N] \
-[--host ADDR] [--backfill N] [--block-ms MS] [--demo-subnet]\n       taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]";
+[--p2p-port N] [--ws-port N] [--host ADDR] [--backfill N] [--block-ms MS] [--demo-subnet]\n       taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -54,6 +54,11 @@ pub struct NodeState {
     pub pool: Pool<Watcher>,
     /// The demonstration subnet's activity, when the node runs one (`--demo-subnet`).
     pub demo: Option<DemoSubnet>,
+    /// Told of each new block (the peer-to-peer side announces it).
+    pub new_block: Option<Sender<()>>,
+    /// The chain spec with this node's bootnodes (what `DIR/chainspec.json` holds), answered by
+    /// `sync_state_genSyncSpec` so that a browser can fetch it from the node it connects to.
+    pub light_client_spec: Option<Value>,
     store: Option<Store>,
     /// Head subscriptions: connection outbox, subscription id, kind.
     heads: Vec<(Sender<String>, String, HeadKind)>,
@@ -71,6 +76,8 @@ impl Node {
                 chain,
                 pool: Pool::default(),
                 demo: None,
+                new_block: None,
+                light_client_spec: None,
                 store,
                 heads: Vec::new(),
             }),
@@ -151,6 +158,9 @@ impl Node {
                     update,
                 ));
             }
+        }
+        if let Some(new_block) = &state.new_block {
+            let _ = new_block.try_send(());
         }
         let header = rpc::header_json(&best);
         state.heads.retain(|(outbox, subscription, kind)| {
@@ -267,6 +277,8 @@ pub async fn serve(listener: TcpListener, node: Arc<Node>) {
 }
 
 async fn connection(stream: TcpStream, node: Arc<Node>) -> Result<(), String> {
+    // Request and answer, one at a time: without this each small reply waits for an ACK.
+    let _ = stream.set_nodelay(true);
     let mut server = soketto::handshake::Server::new(stream);
     let request = server
         .receive_request()
@@ -360,6 +372,14 @@ fn dispatch(
     let mut state = node.lock();
     if let Some(answer) = rpc::answer(&mut state.chain, method, params) {
         return answer;
+    }
+    if method == "sync_state_genSyncSpec" {
+        // Substrate's answer carries a BABE `lightSyncState`; this Aura chain has none, and
+        // smoldot-light starts from genesis and warp-syncs (a checkpoint is `taoscope_checkpoint`).
+        return state.light_client_spec.clone().ok_or(RpcError {
+            code: 4003,
+            message: "the node is not serving peers yet".into(),
+        });
     }
     let kind = match method {
         "chain_subscribeNewHeads" => Some(HeadKind::New),

@@ -158,7 +158,32 @@ impl StateTrie {
                         consumed += partial_key.len() + 1;
                         current = child;
                     }
-                    None => break,
+                    None => {
+                        // The key ends at or above this node without a value of its own: add
+                        // the node's children too. smoldot-light, resuming from a saved
+                        // database, asks for the key of the branch above `:code` cut to whole
+                        // bytes (`[3, a, 6]` is asked as `0x3a`) and then walks one node past
+                        // that branch to read `:code`'s Merkle value; without the children it
+                        // rejects the proof and downloads the whole runtime again.
+                        if partial_key.starts_with(rest) && !at_key {
+                            let children: Vec<NodeIndex> = (0..16u8)
+                                .filter_map(|n| Nibble::try_from(n).ok())
+                                .filter_map(|n| node.child(n).map(|c| c.node_index()))
+                                .collect();
+                            for child in children {
+                                if let Some(mut child) = self.structure.node_by_index(child) {
+                                    add_node(
+                                        &mut entries,
+                                        child.user_data(),
+                                        false,
+                                        false,
+                                        self.version,
+                                    );
+                                }
+                            }
+                        }
+                        break;
+                    }
                 }
             }
         }

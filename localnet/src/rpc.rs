@@ -1,7 +1,8 @@
 //! Substrate's JSON-RPC methods, answered from the chain this node keeps.
 //!
 //! The legacy API that tools and the app's trusted-RPC mode use: `chain_*`, `state_*`,
-//! `author_*`, `system_*`, `grandpa_proveFinality`. Every request is answered, malformed ones
+//! `author_*`, `system_*`, `grandpa_proveFinality`, and `taoscope_checkpoint` (see
+//! `checkpoint.rs`). Every request is answered, malformed ones
 //! with a JSON-RPC error that says what was wrong; nothing here trusts the caller's bytes.
 //! Subscriptions are kept by the connection (see `node.rs`); this module says what they send.
 
@@ -77,12 +78,14 @@ pub const METHODS: &[&str] = &[
     "state_getRuntimeVersion",
     "state_getStorage",
     "state_queryStorageAt",
+    "sync_state_genSyncSpec",
     "system_chain",
     "system_chainType",
     "system_health",
     "system_name",
     "system_properties",
     "system_version",
+    "taoscope_checkpoint",
 ];
 
 /// Positional parameter `index`, absent or null as `None`.
@@ -229,6 +232,7 @@ pub fn answer(chain: &mut Chain, method: &str, params: &Value) -> Option<Result<
             },
         },
         "chain_getFinalizedHead" => Ok(json!(to_hex(&chain.best().hash))),
+        "taoscope_checkpoint" => crate::checkpoint::checkpoint(chain).map_err(RpcError::chain),
         "chain_getHeader" => block_at(chain, params, 0).map(header_json),
         "chain_getBlock" => block_at(chain, params, 0).map(block_json),
         "state_getStorage" => (|| {

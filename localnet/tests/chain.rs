@@ -231,3 +231,66 @@ fn read_proofs_prove_values_and_absences_against_the_state_root() {
     let whole = encode_proof(&trie.whole_proof());
     assert!(whole.len() >= small.len());
 }
+
+/// What smoldot-light asks when it starts from a saved database: a proof of the key of the
+/// closest trie node above `:code` (its nibbles cut to whole bytes) and of `:heappages`, from
+/// which it reads `:code`'s Merkle value to compare with the runtime it kept, instead of
+/// downloading the runtime again.
+#[test]
+fn proofs_answer_smoldots_runtime_code_hint_request() {
+    use smoldot::trie::{self, proof_decode};
+    use taoscope_localnet::proof::{StateTrie, encode_proof};
+    let mut chain = dev_chain();
+    chain.author(1_000_000, &[]).unwrap();
+    let version = chain.runtime().state_version();
+    let state = chain.state(1).unwrap();
+    let mut trie = StateTrie::new(&state, version);
+    let header = header::decode(&chain.block(1).unwrap().header, BLOCK_NUMBER_BYTES).unwrap();
+
+    // The closest ancestor of `:code`, from a whole proof (as smoldot learns it when it saves).
+    let whole = encode_proof(&trie.whole_proof());
+    let whole =
+        proof_decode::decode_and_verify_proof(proof_decode::Config { proof: &whole[..] }).unwrap();
+    let code: Vec<_> = trie::bytes_to_nibbles(b":code".iter().copied()).collect();
+    let ancestor: Vec<_> = whole
+        .closest_ancestor_in_proof(header.state_root, code[..code.len() - 1].iter().copied())
+        .unwrap()
+        .unwrap()
+        .collect();
+    let expected = whole
+        .trie_node_info(header.state_root, ancestor.iter().copied())
+        .unwrap()
+        .children
+        .child(code[ancestor.len()])
+        .merkle_value()
+        .unwrap()
+        .to_vec();
+
+    let key: Vec<u8> = trie::nibbles_to_bytes_truncate(ancestor.iter().copied()).collect();
+    let proof = encode_proof(&trie.read_proof([key.as_slice(), b":heappages".as_slice()]));
+    let decoded =
+        proof_decode::decode_and_verify_proof(proof_decode::Config { proof: &proof[..] }).unwrap();
+    let found: Vec<_> = decoded
+        .closest_ancestor_in_proof(header.state_root, code[..code.len() - 1].iter().copied())
+        .unwrap()
+        .unwrap()
+        .collect();
+    assert_eq!(
+        found,
+        ancestor,
+        "ancestor nibbles {ancestor:?}, key {}",
+        to_hex(&key)
+    );
+    let merkle = decoded
+        .trie_node_info(header.state_root, found.iter().copied())
+        .unwrap()
+        .children
+        .child(code[found.len()])
+        .merkle_value()
+        .unwrap()
+        .to_vec();
+    assert_eq!(merkle, expected);
+    decoded
+        .storage_value(header.state_root, b":heappages")
+        .unwrap();
+}

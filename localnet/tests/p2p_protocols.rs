@@ -197,3 +197,61 @@ fn protocol_names_and_the_handshake() {
     let decoded = codec::decode_block_announce(&announce, BLOCK_NUMBER_BYTES).unwrap();
     assert_eq!(decoded.scale_encoded_header, &chain.best().header[..]);
 }
+
+/// The commit gossiped for a final block passes smoldot's commit verification for the chain's
+/// set id (Alice the only authority) and fails for another set id.
+#[test]
+fn grandpa_commit_messages_verify_for_the_set() {
+    let chain = chain_with_blocks(2);
+    let best = chain.best();
+    let justification = best.justification.as_ref().unwrap();
+    let commit = protocols::grandpa_commit(justification, 0).unwrap();
+    match codec::decode_grandpa_notification(&commit, BLOCK_NUMBER_BYTES).unwrap() {
+        codec::GrandpaNotificationRef::Commit(c) => {
+            assert_eq!(c.target_hash, &best.hash);
+            assert_eq!(c.target_number, best.number);
+        }
+        other => panic!("not a commit: {other:?}"),
+    }
+    let alice = Ed25519Signer::dev("Alice").account();
+    let verify = |set_id: u64| {
+        let mut state = verify::verify_commit(verify::CommitVerifyConfig {
+            commit: &commit[1..],
+            block_number_bytes: BLOCK_NUMBER_BYTES,
+            expected_authorities_set_id: set_id,
+            num_authorities: 1,
+            randomness_seed: [0; 32],
+        });
+        loop {
+            state = match state {
+                verify::CommitVerify::Finished(result) => return result.map_err(|e| e.to_string()),
+                verify::CommitVerify::FinishedUnknown => return Err("unknown".to_string()),
+                verify::CommitVerify::IsAuthority(next) => {
+                    let is_alice = next.authority_public_key() == &alice;
+                    next.resume(is_alice)
+                }
+                verify::CommitVerify::IsParent(next) => {
+                    let same = next.block_hash() == next.target_block_hash();
+                    next.resume(Some(same))
+                }
+            };
+        }
+    };
+    verify(0).unwrap();
+    assert!(verify(1).is_err());
+    assert!(protocols::grandpa_commit(b"not a justification", 0).is_err());
+}
+
+#[test]
+fn grandpa_neighbor_packets_decode() {
+    let packet = protocols::grandpa_neighbor_packet(7, 0, 42);
+    match codec::decode_grandpa_notification(&packet, BLOCK_NUMBER_BYTES).unwrap() {
+        codec::GrandpaNotificationRef::Neighbor(n) => {
+            assert_eq!(
+                (n.round_number, n.set_id, n.commit_finalized_height),
+                (7, 0, 42)
+            );
+        }
+        other => panic!("not a neighbor packet: {other:?}"),
+    }
+}

@@ -3,42 +3,22 @@
 // JSON-RPC, recomputes it with the spec-103 engine in wasm, and every stored value matches.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { serveDist, launchBrowser, openPage, screenshot, ROOT, SHARED } from './harness.mjs';
+import { rmSync } from 'node:fs';
+import { serveDist, launchBrowser, openPage, screenshot, startLocalnet } from './harness.mjs';
 
-let server, browser, node, dir, rpc;
-
-/** Starts `taoscope-localnet` (built by the cargo test run before this) and waits until it serves. */
-async function startLocalnet() {
-  const bin = join(ROOT, 'target', 'debug', 'taoscope-localnet');
-  assert.ok(existsSync(bin), `${bin} is missing: build it with cargo build -p taoscope-localnet`);
-  dir = mkdtempSync(join(tmpdir(), 'taoscope-localnet-'));
-  node = spawn(bin, [
-    '--dir', dir, '--rpc-port', '0', '--backfill', '40', '--block-ms', '400', '--demo-subnet',
-    '--chain-spec', join(SHARED, 'chainspecs', 'bittensor-testnet-genesis.raw.json'),
-  ], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: node.stdout });
-  const ready = await new Promise((resolve, reject) => {
-    node.once('exit', (code) => reject(new Error(`taoscope-localnet exited with ${code}`)));
-    lines.once('line', (line) => resolve(JSON.parse(line)));
-  });
-  return ready.rpc;
-}
+let server, browser, localnet, rpc;
 
 before(async () => {
   server = await serveDist();
   browser = await launchBrowser({ webgpu: false });
-  rpc = await startLocalnet();
+  localnet = await startLocalnet({ args: ['--backfill', '40', '--block-ms', '400', '--demo-subnet'] });
+  rpc = localnet.rpc;
 });
 after(async () => {
   await browser?.close();
   await server?.close();
-  node?.kill('SIGTERM');
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await localnet?.stop();
+  if (localnet) rmSync(localnet.dir, { recursive: true, force: true });
 });
 
 test('the last epoch of the demo subnet, read from the localnet, matches the chain value for value', async () => {

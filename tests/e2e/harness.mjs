@@ -2,6 +2,11 @@
 // A page fails its test on any uncaught exception or console error; screenshots go to
 // target/e2e/ for a person to look at.
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { readFile, stat, mkdir } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -57,10 +62,17 @@ export async function launchBrowser({ webgpu = true } = {}) {
 }
 
 /** A page that records console errors and uncaught exceptions; `assertClean()` fails on any. */
-export async function openPage(browser) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+export async function openPage(browser, { context } = {}) {
+  // A page of its own context, or one in `context` (pages of one context share localStorage).
+  const page = context ? await context.newPage() : await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems = [];
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
+  page.on('console', (msg) => {
+    // Chromium logs every socket it could not open (the light client trying a node that is not
+    // running, or restarting); the app says why in its own words, which the tests check.
+    if (msg.type() === 'error' && !/^WebSocket connection to '.*' failed/.test(msg.text())) {
+      problems.push(`console error: ${msg.text()}`);
+    }
+  });
   page.on('pageerror', (err) => problems.push(`uncaught exception: ${err.message}`));
   page.assertClean = () => {
     if (problems.length) throw new Error(`the page reported errors:\n${problems.join('\n')}`);
@@ -79,4 +91,36 @@ export async function screenshot(page, name) {
 export async function textNow(page, testId) {
   const found = page.getByTestId(testId);
   return (await found.count()) > 0 ? found.first().textContent() : null;
+}
+
+/** A TCP port nothing listens on right now (for a node that must keep its ports across restarts). */
+export async function freePort() {
+  const probe = createTcpServer();
+  await new Promise((ok) => probe.listen(0, '127.0.0.1', ok));
+  const { port } = probe.address();
+  await new Promise((ok) => probe.close(ok));
+  return port;
+}
+
+/**
+ * Starts `taoscope-localnet` (built by scripts/test before the e2e tests) and waits for its ready
+ * line. `dir` defaults to a fresh temporary directory; pass the same `dir` and ports to restart
+ * the same chain. Returns the ready line, the directory, and `stop()` (SIGTERM, then exit).
+ */
+export async function startLocalnet({ dir, ports = {}, args = [] } = {}) {
+  const bin = join(ROOT, 'target', 'debug', 'taoscope-localnet');
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: build it with cargo build -p taoscope-localnet`);
+  dir ??= mkdtempSync(join(tmpdir(), 'taoscope-localnet-'));
+  const node = spawn(bin, [
+    '--dir', dir, '--rpc-port', String(ports.rpc ?? 0), '--p2p-port', String(ports.p2p ?? 0),
+    '--ws-port', String(ports.ws ?? 0), ...args,
+    '--chain-spec', join(SHARED, 'chainspecs', 'bittensor-testnet-genesis.raw.json'),
+  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: node.stdout });
+  const ready = await new Promise((resolve, reject) => {
+    node.once('exit', (code) => reject(new Error(`taoscope-localnet exited with ${code}`)));
+    lines.once('line', (line) => resolve(JSON.parse(line)));
+  });
+  const exited = new Promise((ok) => node.once('exit', ok));
+  return { ready, dir, rpc: ready.rpc, stop: async () => { node.kill('SIGTERM'); await exited; } };
 }

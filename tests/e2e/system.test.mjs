@@ -24,15 +24,23 @@ test('System page shows the build and the SwiftShader WebGPU adapter', async () 
   page.assertClean();
 });
 
-test('the header offers the networks and says it is not connected', async () => {
+test('the header offers the networks; Finney waits for a checkpoint, and a bad one is refused in words', async () => {
   const page = await openPage(browser);
   await page.goto(`${server.url}/system`);
   const options = await page.getByTestId('network-select').locator('option').allTextContents();
-  assert.deepEqual(options, ['Localnet (this machine)', 'Finney (mainnet)']);
+  assert.deepEqual(options, ['Localnet (this machine)', 'Localnet over verified RPC', 'Imported chain spec', 'Finney (mainnet, verified RPC)']);
   await page.getByTestId('network-select').selectOption('finney');
   await page.reload();
   assert.equal(await page.getByTestId('network-select').inputValue(), 'finney', 'the choice survives a reload');
-  assert.match(await page.getByTestId('connection-state').textContent(), /Not connected/);
+  assert.match(await page.getByTestId('connection-state').textContent(), /Not connected: no checkpoint yet/);
+  await page.goto(`${server.url}/network`);
+  assert.equal(await page.getByTestId('endpoints').inputValue(), 'wss://entrypoint-finney.opentensor.ai:443');
+  await page.getByTestId('checkpoint-text').fill('{"version": 2}');
+  await page.getByTestId('checkpoint-import').click();
+  assert.match(await page.getByTestId('checkpoint-error').textContent(), /format version 2/);
+  await page.getByTestId('checkpoint-text').fill('not json');
+  await page.getByTestId('checkpoint-import').click();
+  assert.match(await page.getByTestId('checkpoint-error').textContent(), /not JSON/);
   page.assertClean();
 });
 

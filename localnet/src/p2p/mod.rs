@@ -3,4 +3,5 @@
 //! connection loop that carries them is on branch `wip/localnet-p2p` (see ARCHITECTURE.md:
 //! smoldot 5.0.0's listener-side responses of 128 bytes or more do not arrive).
 
+pub mod network;
 pub mod protocols;

@@ -104,6 +104,56 @@ pub fn block_announce(block: &Block) -> Vec<u8> {
     }))
 }
 
+/// The GRANDPA gossip message that tells peers a block is final: a compact commit (targets
+/// apart from signatures) rebuilt from the block's justification, for the authority set
+/// `set_id`. Light clients follow finality from these between warp syncs.
+pub fn grandpa_commit(justification: &[u8], set_id: u64) -> Result<Vec<u8>, ProtocolError> {
+    let decoded =
+        smoldot::finality::decode::decode_grandpa_justification(justification, BLOCK_NUMBER_BYTES)
+            .map_err(|e| ProtocolError::Malformed("justification", e.to_string()))?;
+    let number = |n: u64| {
+        u32::try_from(n)
+            .map_err(|_| ProtocolError::Malformed("justification", format!("block number {n}")))
+    };
+    let precommits: Vec<_> = decoded.precommits.iter().collect();
+    let mut out = vec![1u8]; // GRANDPA message kind 1: commit
+    out.extend_from_slice(&decoded.round.to_le_bytes());
+    out.extend_from_slice(&set_id.to_le_bytes());
+    out.extend_from_slice(decoded.target_hash);
+    out.extend_from_slice(&number(decoded.target_number)?.to_le_bytes());
+    let count = compact(precommits.len());
+    out.extend_from_slice(&count);
+    for precommit in &precommits {
+        out.extend_from_slice(precommit.target_hash);
+        out.extend_from_slice(&number(precommit.target_number)?.to_le_bytes());
+    }
+    out.extend_from_slice(&count);
+    for precommit in &precommits {
+        out.extend_from_slice(precommit.signature);
+        out.extend_from_slice(precommit.authority_public_key);
+    }
+    Ok(out)
+}
+
+/// The GRANDPA neighbor packet: the voting round, the authority set and the height of the last
+/// commit. smoldot-light waits for one (up to 30 s) before it chooses warp sync over
+/// downloading every block; Substrate nodes send it when the substream opens and as it changes.
+pub fn grandpa_neighbor_packet(round: u64, set_id: u64, commit_finalized_height: u64) -> Vec<u8> {
+    concat(
+        codec::GrandpaNotificationRef::Neighbor(codec::NeighborPacket {
+            round_number: round,
+            set_id,
+            commit_finalized_height,
+        })
+        .scale_encoding(BLOCK_NUMBER_BYTES),
+    )
+}
+
+fn compact(n: usize) -> Vec<u8> {
+    use parity_scale_codec::{Compact, Encode};
+    Compact(n as u64).encode()
+}
+
 /// `/sync/2`: headers, bodies and justifications of a run of blocks.
 pub fn answer_block_request(chain: &Chain, request: &[u8]) -> Result<Vec<u8>, ProtocolError> {
     let config = codec::decode_block_request(BLOCK_NUMBER_BYTES, request)

@@ -6,7 +6,8 @@ use smol::net::TcpStream;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use taoscope_light_client::client::{BittensorClient, ChainEvent, Transport};
 
 pub fn spec_path() -> String {
     concat!(
@@ -26,7 +27,16 @@ pub struct Localnet {
 impl Localnet {
     pub fn start(dir: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_taoscope-localnet"))
-            .args(["--dir", dir.to_str().unwrap(), "--rpc-port", "0"])
+            .args([
+                "--dir",
+                dir.to_str().unwrap(),
+                "--rpc-port",
+                "0",
+                "--p2p-port",
+                "0",
+                "--ws-port",
+                "0",
+            ])
             .args(["--chain-spec", &spec_path()])
             .args(extra)
             .stdout(Stdio::piped())
@@ -82,6 +92,7 @@ impl Rpc {
     pub async fn connect(url: &str) -> Self {
         let address = url.trim_start_matches("ws://");
         let stream = TcpStream::connect(address).await.unwrap();
+        stream.set_nodelay(true).unwrap();
         let mut client = soketto::handshake::Client::new(stream, address, "/");
         match client.handshake().await.unwrap() {
             soketto::handshake::ServerResponse::Accepted { .. } => {}
@@ -116,6 +127,18 @@ impl Rpc {
         serde_json::from_slice(&message).unwrap()
     }
 
+    /// The next message that is not a subscription notification (those are kept for
+    /// [`Rpc::notification`]): the reply to something sent with [`Rpc::send_text`].
+    pub async fn reply(&mut self) -> Value {
+        loop {
+            let message = self.receive().await;
+            if message.get("method").is_none() {
+                return message;
+            }
+            self.notifications.push(message);
+        }
+    }
+
     /// The whole reply object (`result` or `error`).
     pub async fn request(&mut self, method: &str, params: Value) -> Value {
         let id = self.next_id;
@@ -132,6 +155,15 @@ impl Rpc {
     }
 
     /// The `result` of a request that must succeed.
+    /// The runtime's metadata at the best block (`state_getMetadata`), decoded.
+    pub async fn metadata(&mut self) -> taoscope_light_client::metadata::Metadata {
+        let hex = self.call("state_getMetadata", json!([])).await;
+        taoscope_light_client::metadata::Metadata::decode(
+            &taoscope_light_client::metadata::from_hex(hex.as_str().unwrap()).unwrap(),
+        )
+        .unwrap()
+    }
+
     pub async fn call(&mut self, method: &str, params: Value) -> Value {
         let reply = self.request(method, params.clone()).await;
         assert!(
@@ -158,5 +190,90 @@ impl Rpc {
             }
             self.notifications.push(message);
         }
+    }
+}
+
+/// smoldot-light's logs (warnings and up; everything with `SMOLDOT_LOG=debug`), on stderr.
+struct StderrLog;
+
+impl log::Log for StderrLog {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::max_level()
+    }
+    fn log(&self, record: &log::Record) {
+        // smoldot-light's platform logs through `log::logger()` directly, past the level check.
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let elapsed = START.get_or_init(Instant::now).elapsed().as_secs_f64();
+        eprintln!(
+            "[{elapsed:7.3}] smoldot-light {} {}: {}",
+            record.level(),
+            record.target(),
+            record.args()
+        );
+    }
+    fn flush(&self) {}
+}
+
+static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// Sends smoldot-light's logs to stderr: warnings and up, everything with `SMOLDOT_LOG=debug`
+/// (or `trace`).
+pub fn smoldot_logs() {
+    let _ = log::set_logger(&StderrLog);
+    log::set_max_level(match std::env::var("SMOLDOT_LOG").as_deref() {
+        Ok("debug") => log::LevelFilter::Debug,
+        Ok("trace") => log::LevelFilter::Trace,
+        _ => log::LevelFilter::Warn,
+    });
+}
+
+/// The chain spec the node wrote, with only the bootnodes whose address contains `transport`.
+pub fn spec_over(dir: &Path, transport: &str) -> String {
+    let mut spec: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("chainspec.json")).unwrap())
+            .unwrap();
+    let bootnodes: Vec<Value> = spec["bootNodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            let a = a.as_str().unwrap();
+            a.contains(transport) && (transport == "/ws" || !a.contains("/ws"))
+        })
+        .cloned()
+        .collect();
+    assert_eq!(
+        bootnodes.len(),
+        1,
+        "one {transport} bootnode in {}",
+        spec["bootNodes"]
+    );
+    spec["bootNodes"] = json!(bootnodes);
+    spec.to_string()
+}
+
+/// How long a light client may take to reach a finalized block.
+pub const FOLLOW_WAIT: Duration = Duration::from_secs(120);
+/// Drives the client until its finalized block is at least `number`.
+pub async fn follow_until<T: Transport>(client: &mut BittensorClient<T>, number: u64) -> Duration {
+    let started = Instant::now();
+    loop {
+        for event in client.events().await.unwrap() {
+            if let ChainEvent::Finalized(block) = event
+                && block.number >= number
+            {
+                return started.elapsed();
+            }
+        }
+        let pumped = smol::future::or(async { Some(client.pump().await) }, async {
+            smol::Timer::after(FOLLOW_WAIT.saturating_sub(started.elapsed())).await;
+            None
+        })
+        .await;
+        pumped
+            .unwrap_or_else(|| panic!("no finalized block #{number} within {FOLLOW_WAIT:?}"))
+            .unwrap();
     }
 }

@@ -1,0 +1,458 @@
+//! The light-client worker: smoldot-light and the typed Bittensor client, off the page's thread
+//! so that syncing (warp-sync proofs, runtime compilation, storage proofs) never freezes it.
+//!
+//! It receives [`ChainRequest`]s as JSON strings and posts [`ChainResponse`]s: a status whenever
+//! the chain moves, and one answer per read. Reads run one at a time between the chain's events,
+//! so that the block they read at stays pinned under them.
+
+use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures_util::StreamExt as _;
+use futures_util::future::{self, Either};
+use std::collections::VecDeque;
+use std::pin::pin;
+use std::time::Duration;
+use taoscope_app::chain_protocol::{
+    ChainRequest, ChainResponse, ChainStatus, Phase, RuntimeMetadata, TransportChoice, Verified,
+    WORKER_READY,
+};
+use taoscope_light_client::client::light::LightTransport;
+use taoscope_light_client::client::verified_rpc;
+use taoscope_light_client::client::{
+    AnyTransport, BittensorClient, ChainEvent, ClientError, Transport,
+};
+use taoscope_light_client::metadata::{from_hex, to_hex};
+use taoscope_light_client::metagraph::SubnetSummary;
+use taoscope_light_client::platform::browser::{BrowserPlatform, now_ms, sleep};
+use taoscope_light_client::verified::checkpoint::Checkpoint;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+type Client = BittensorClient<AnyTransport<BrowserPlatform>>;
+
+/// How often verified RPC asks its endpoints for a newer finalized block (Bittensor: 12 s
+/// blocks; the localnet's are shorter).
+const VERIFIED_POLL_MS: u64 = 1000;
+
+/// How often the peer count is asked for.
+const HEALTH_EVERY: Duration = Duration::from_secs(2);
+/// Room for smoldot's database with the runtime in it (spec 103's is about 0.4 MiB).
+const DATABASE_BYTES: u64 = 4 << 20;
+/// A read that takes longer is given up (its operations stopped), so that the status keeps
+/// moving when the peers are gone; the page asks again at the next finalized block.
+const READ_TIMEOUT: Duration = Duration::from_secs(15);
+/// Reads that meet a restarted follow or an unpinned block try once more at once.
+const ATTEMPTS: usize = 2;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    let Ok(scope) = js_sys::global().dyn_into::<DedicatedWorkerGlobalScope>() else {
+        return;
+    };
+    let (inbox_in, inbox): (
+        UnboundedSender<ChainRequest>,
+        UnboundedReceiver<ChainRequest>,
+    ) = unbounded();
+    let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+        let request = event
+            .data()
+            .as_string()
+            .and_then(|text| serde_json::from_str::<ChainRequest>(&text).ok());
+        if let Some(request) = request {
+            let _ = inbox_in.unbounded_send(request);
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget(); // lives as long as the worker
+    let outbox = scope.clone();
+    wasm_bindgen_futures::spawn_local(serve(outbox, inbox));
+    let _ = scope.post_message(&JsValue::from_str(WORKER_READY));
+}
+
+fn post(scope: &DedicatedWorkerGlobalScope, response: &ChainResponse) {
+    if let Ok(text) = serde_json::to_string(response) {
+        let _ = scope.post_message(&JsValue::from_str(&text));
+    }
+}
+
+struct Start {
+    chain_spec: String,
+    database: String,
+    secure_page: bool,
+    metadata: Option<RuntimeMetadata>,
+    verbose: bool,
+    transport: TransportChoice,
+}
+
+impl Start {
+    /// The start `request` asks for, or the request back when it is a read.
+    fn from_request(request: ChainRequest) -> Result<Start, ChainRequest> {
+        match request {
+            ChainRequest::Start {
+                chain_spec,
+                database,
+                secure_page,
+                metadata,
+                verbose,
+                transport,
+            } => Ok(Start {
+                chain_spec,
+                database,
+                secure_page,
+                metadata,
+                verbose,
+                transport,
+            }),
+            other => Err(other),
+        }
+    }
+}
+
+/// The answer to `request` when it fails with `why` (`None` for requests without one).
+fn failure(request: &ChainRequest, why: String) -> Option<ChainResponse> {
+    match request {
+        ChainRequest::Subnets { id } => Some(ChainResponse::Subnets {
+            id: *id,
+            result: Err(why),
+        }),
+        ChainRequest::Metagraph { id, .. } => Some(ChainResponse::Metagraph {
+            id: *id,
+            result: Err(why),
+        }),
+        ChainRequest::Start { .. } | ChainRequest::Database => None,
+    }
+}
+
+/// Answers reads that arrive while no chain is followed.
+fn not_following(scope: &DedicatedWorkerGlobalScope, request: ChainRequest) {
+    let why = "no chain is followed yet: choose a network first".to_string();
+    if let Some(response) = failure(&request, why) {
+        post(scope, &response);
+    }
+}
+
+async fn serve(scope: DedicatedWorkerGlobalScope, mut inbox: UnboundedReceiver<ChainRequest>) {
+    let mut next = None;
+    loop {
+        let start = match next.take() {
+            Some(start) => start,
+            None => match wait_for_start(&scope, &mut inbox).await {
+                Some(start) => start,
+                None => return,
+            },
+        };
+        next = follow(&scope, start, &mut inbox).await;
+        if next.is_none() {
+            return;
+        }
+    }
+}
+
+/// The chain's name from its spec, for the header.
+fn chain_name(chain_spec: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(chain_spec)
+        .ok()
+        .and_then(|spec| spec["name"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Follows one chain until the page asks for another (returned) or goes away (`None`).
+async fn follow(
+    scope: &DedicatedWorkerGlobalScope,
+    start: Start,
+    inbox: &mut UnboundedReceiver<ChainRequest>,
+) -> Option<Start> {
+    let started = now_ms();
+    let mut status = ChainStatus {
+        phase: Phase::Syncing,
+        chain_name: chain_name(&start.chain_spec),
+        from_database: !start.database.is_empty(),
+        ..ChainStatus::default()
+    };
+    let transport = match &start.transport {
+        TransportChoice::P2p => {
+            let platform = BrowserPlatform::new(start.secure_page, start.verbose);
+            LightTransport::start(platform, &start.chain_spec, &start.database)
+                .map(AnyTransport::P2p)
+        }
+        TransportChoice::VerifiedRpc {
+            checkpoint,
+            endpoints,
+        } => Checkpoint::from_json(checkpoint)
+            .map_err(|e| ClientError::Runtime(e.to_string()))
+            .map(|checkpoint| {
+                AnyTransport::VerifiedRpc(verified_rpc::browser::start(
+                    checkpoint,
+                    endpoints.clone(),
+                    VERIFIED_POLL_MS,
+                ))
+            }),
+    };
+    let client = transport.and_then(BittensorClient::new);
+    let mut client = match client {
+        Ok(client) => client,
+        Err(error) => {
+            status.phase = Phase::Failed;
+            status.error = Some(error.to_string());
+            post(scope, &ChainResponse::Status(status));
+            return wait_for_start(scope, inbox).await;
+        }
+    };
+    status.transport = client.transport().name().to_string();
+    // Metadata kept from an earlier visit; unreadable bytes are simply read again.
+    if let Some(kept) = &start.metadata
+        && let Ok(bytes) = from_hex(&kept.hex)
+    {
+        let _ = client.remember_metadata(&kept.spec_name, kept.spec_version, bytes);
+    }
+    let mut metadata_sent = start
+        .metadata
+        .as_ref()
+        .map(|m| (m.spec_name.clone(), m.spec_version));
+    post(scope, &ChainResponse::Status(status.clone()));
+    let mut posted = status.clone();
+    let mut queue: VecDeque<ChainRequest> = VecDeque::new();
+    let mut next_health = now_ms();
+    loop {
+        match client.events().await {
+            Ok(events) => apply(&mut status, events, started),
+            Err(error) => status.error = Some(error.to_string()),
+        }
+        if let AnyTransport::VerifiedRpc(transport) = client.transport() {
+            let report = transport.report();
+            // No finalized block yet and every endpoint failed: say why.
+            if status.finalized.is_none() {
+                status.error.clone_from(&report.last_error);
+            }
+            status.trust = Some(Box::new(report));
+        }
+        // The first value read through proofs, as soon as there is a finalized block.
+        if status.phase == Phase::Live && status.first_value_ms.is_none() {
+            match read_subnets(&mut client, &mut status, started).await {
+                Ok(_) => status.first_value_ms = Some(now_ms() - started),
+                Err(error) => status.error = Some(error),
+            }
+        }
+        // The runtime's metadata, once read, for the page to keep.
+        if let Some(runtime) = &status.runtime {
+            let key = (runtime.spec_name.clone(), runtime.spec_version);
+            if metadata_sent.as_ref() != Some(&key)
+                && let Some(bytes) = client.metadata_bytes(&key.0, key.1)
+            {
+                post(
+                    scope,
+                    &ChainResponse::Metadata(RuntimeMetadata {
+                        spec_name: key.0.clone(),
+                        spec_version: key.1,
+                        hex: to_hex(&bytes),
+                    }),
+                );
+                metadata_sent = Some(key);
+            }
+        }
+        if now_ms() >= next_health {
+            next_health = now_ms() + HEALTH_EVERY.as_secs_f64() * 1000.0;
+            let peers = {
+                let asked = pin!(client.peers());
+                match future::select(asked, sleep(HEALTH_EVERY)).await {
+                    Either::Left((answer, _)) => Some(answer),
+                    Either::Right(_) => None,
+                }
+            };
+            match peers {
+                Some(Ok(peers)) => status.peers = peers,
+                Some(Err(error)) => status.error = Some(error.to_string()),
+                // smoldot is busy with its sync: ask again next time.
+                None => client.abandon(),
+            }
+        }
+        if status != posted {
+            post(scope, &ChainResponse::Status(status.clone()));
+            posted = status.clone();
+        }
+        // One read per turn, so that the status (peers, blocks) keeps moving between reads.
+        if let Some(request) = queue.pop_front() {
+            let too_slow = failure(
+                &request,
+                format!(
+                    "no answer within {} s: the peers may be gone or slow",
+                    READ_TIMEOUT.as_secs()
+                ),
+            );
+            let response = {
+                let read = pin!(answer(&mut client, &mut status, started, request));
+                match future::select(read, sleep(READ_TIMEOUT)).await {
+                    Either::Left((response, _)) => response,
+                    Either::Right(_) => None,
+                }
+            };
+            match response {
+                Some(response) => post(scope, &response),
+                None => {
+                    client.abandon();
+                    if let Some(response) = too_slow {
+                        post(scope, &response);
+                    }
+                }
+            }
+            continue;
+        }
+
+        let wait = Duration::from_secs_f64(((next_health - now_ms()) / 1000.0).max(0.0));
+        let woke = {
+            let message = pin!(inbox.next());
+            let pumped = pin!(client.pump());
+            match future::select(message, future::select(pumped, sleep(wait))).await {
+                Either::Left((message, _)) => Woke::Page(message),
+                Either::Right((Either::Left((Err(error), _)), _)) => Woke::Stopped(error),
+                Either::Right(_) => Woke::Chain,
+            }
+        };
+        match woke {
+            Woke::Page(Some(request)) => match Start::from_request(request) {
+                Ok(start) => return Some(start),
+                Err(request) => queue.push_back(request),
+            },
+            Woke::Page(None) => return None,
+            Woke::Stopped(error) => {
+                status.phase = Phase::Failed;
+                status.error = Some(error.to_string());
+                post(scope, &ChainResponse::Status(status));
+                return wait_for_start(scope, inbox).await;
+            }
+            Woke::Chain => {}
+        }
+    }
+}
+
+/// What ended a wait of the follow loop.
+enum Woke {
+    Page(Option<ChainRequest>),
+    Stopped(ClientError),
+    Chain,
+}
+
+async fn wait_for_start(
+    scope: &DedicatedWorkerGlobalScope,
+    inbox: &mut UnboundedReceiver<ChainRequest>,
+) -> Option<Start> {
+    loop {
+        match Start::from_request(inbox.next().await?) {
+            Ok(start) => return Some(start),
+            Err(other) => not_following(scope, other),
+        }
+    }
+}
+
+/// Folds the chain's events into the status.
+fn apply(status: &mut ChainStatus, events: Vec<ChainEvent>, started: f64) {
+    for event in events {
+        match event {
+            ChainEvent::Finalized(block) => {
+                if status.first_finalized_ms.is_none() {
+                    status.first_finalized_ms = Some(now_ms() - started);
+                }
+                if status.best.as_ref().is_none_or(|b| b.number < block.number) {
+                    status.best = Some(block.clone());
+                }
+                status.finalized = Some(block);
+                status.phase = Phase::Live;
+                status.error = None;
+            }
+            ChainEvent::Best(block) => status.best = Some(block),
+            ChainEvent::Runtime(spec) => status.runtime = Some(spec),
+            ChainEvent::Restarted => {
+                // smoldot re-follows after a gap (a peer lost and found again): the numbers
+                // shown stay until the new subscription reports.
+            }
+        }
+    }
+}
+
+/// Whether a read should be tried again at the next finalized block.
+fn retriable(error: &ClientError) -> bool {
+    matches!(
+        error,
+        ClientError::Restarted | ClientError::Inaccessible { .. } | ClientError::NotSynced
+    )
+}
+
+/// One read at the newest finalized block, `read(client, block hash)`, with the block it was
+/// proven at.
+async fn read_verified<T>(
+    client: &mut Client,
+    status: &mut ChainStatus,
+    started: f64,
+    read: impl AsyncFn(&mut Client, &str) -> Result<T, ClientError>,
+) -> Result<Verified<T>, String> {
+    let mut last = String::new();
+    for _ in 0..ATTEMPTS {
+        let at = client.read_block().map_err(|e| e.to_string())?;
+        match read(client, &at.hash).await {
+            Ok(value) => return Ok(Verified { at, value }),
+            Err(error) if retriable(&error) => {
+                // Read again at whatever the chain reports now (a new follow subscription, a
+                // newer finalized block); a chain that is not moving fails fast instead, and the
+                // page keeps what it showed and asks again at the next finalized block.
+                last = error.to_string();
+                if let Ok(events) = client.events().await {
+                    apply(status, events, started);
+                }
+            }
+            Err(error) => return Err(error.to_string()),
+        }
+    }
+    Err(last)
+}
+
+async fn read_subnets(
+    client: &mut Client,
+    status: &mut ChainStatus,
+    started: f64,
+) -> Result<Verified<Vec<SubnetSummary>>, String> {
+    read_verified(
+        client,
+        status,
+        started,
+        async |client: &mut Client, at: &str| client.subnets(at).await,
+    )
+    .await
+}
+
+async fn answer(
+    client: &mut Client,
+    status: &mut ChainStatus,
+    started: f64,
+    request: ChainRequest,
+) -> Option<ChainResponse> {
+    Some(match request {
+        ChainRequest::Subnets { id } => ChainResponse::Subnets {
+            id,
+            result: read_subnets(client, status, started).await,
+        },
+        ChainRequest::Metagraph { id, netuid } => ChainResponse::Metagraph {
+            id,
+            result: read_verified(
+                client,
+                status,
+                started,
+                async |client: &mut Client, at: &str| client.metagraph(at, netuid).await,
+            )
+            .await,
+        },
+        ChainRequest::Database => {
+            let content = client.database(DATABASE_BYTES).await.ok()?;
+            let genesis_hash = client
+                .request("chainSpec_v1_genesisHash", serde_json::json!([]))
+                .await
+                .ok()
+                .and_then(|h| h.as_str().map(str::to_string))
+                .unwrap_or_default();
+            ChainResponse::Database {
+                genesis_hash,
+                content,
+            }
+        }
+        ChainRequest::Start { .. } => return None,
+    })
+}

@@ -1,0 +1,630 @@
+//! The page's side of the light client: one worker for the app's lifetime, the chain spec of the
+//! chosen network, smoldot's saved database, and the signals every page reads.
+//!
+//! Trust: over p2p the page trusts only the chain spec (its genesis). For the localnet the spec
+//! is fetched from the node on this machine (`sync_state_genSyncSpec`) or imported by the user;
+//! from there the light client verifies every header and value itself. Over verified RPC it
+//! trusts only a checkpoint (shipped for the localnet, imported for Finney) and proves every
+//! endpoint answer from there. Nothing shown as verified comes from a node's word.
+
+use crate::chain_protocol::{
+    ChainRequest, ChainResponse, ChainStatus, Phase, TransportChoice, Verified, WORKER_READY,
+};
+use crate::rpc::RpcClient;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::json;
+use taoscope_light_client::metagraph::{Metagraph, SubnetSummary};
+use taoscope_light_client::verified::checkpoint::Checkpoint;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+
+/// Where Trunk puts the worker's loader (see `app/index.html`).
+const WORKER_URL: &str = "./light-worker_loader.js";
+
+/// A network the app can follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Network {
+    /// `taoscope-localnet` on this machine: the real subtensor runtime, no internet needed.
+    Localnet,
+    /// The same localnet through verified RPC: its JSON-RPC, every answer proven from the
+    /// shipped checkpoint (its genesis).
+    LocalnetVerified,
+    /// A chain spec the user imported (file or URL).
+    Imported,
+    /// Bittensor mainnet, through verified RPC.
+    Finney,
+}
+
+impl Network {
+    pub const ALL: [Network; 4] = [
+        Network::Localnet,
+        Network::LocalnetVerified,
+        Network::Imported,
+        Network::Finney,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Network::Localnet => "localnet",
+            Network::LocalnetVerified => "localnet-verified",
+            Network::Imported => "imported",
+            Network::Finney => "finney",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Network::Localnet => "Localnet (this machine)",
+            Network::LocalnetVerified => "Localnet over verified RPC",
+            Network::Imported => "Imported chain spec",
+            Network::Finney => "Finney (mainnet, verified RPC)",
+        }
+    }
+
+    /// Followed through verified RPC (from a checkpoint) rather than smoldot-light (p2p).
+    pub fn verified(self) -> bool {
+        matches!(self, Network::LocalnetVerified | Network::Finney)
+    }
+
+    pub fn from_id(id: &str) -> Option<Network> {
+        Network::ALL.into_iter().find(|n| n.id() == id)
+    }
+}
+
+pub const DEFAULT_LOCALNET_RPC: &str = "ws://127.0.0.1:9944";
+
+/// Finney's public JSON-RPC endpoint (untrusted: every answer is proven).
+pub const FINNEY_RPC: &str = "wss://entrypoint-finney.opentensor.ai:443";
+
+/// The localnet's checkpoint: its genesis, made by `taoscope checkpoint --block 0` (the
+/// localnet's genesis is fixed by the testnet spec and the development keys).
+const LOCALNET_CHECKPOINT: &str = include_str!("../../public/checkpoints/localnet.json");
+
+mod keys {
+    pub const NETWORK: &str = "taoscope.network";
+    pub const LOCALNET_RPC: &str = "taoscope.localnet.rpc";
+    pub const IMPORTED_SPEC: &str = "taoscope.chainspec.imported";
+
+    pub fn spec(network: &str) -> String {
+        format!("taoscope.chainspec.{network}")
+    }
+
+    pub fn database(network: &str) -> String {
+        format!("taoscope.smoldot-db.{network}")
+    }
+
+    pub fn metadata(network: &str) -> String {
+        format!("taoscope.metadata.{network}")
+    }
+
+    pub fn checkpoint(network: &str) -> String {
+        format!("taoscope.checkpoint.{network}")
+    }
+
+    pub fn endpoints(network: &str) -> String {
+        format!("taoscope.endpoints.{network}")
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+pub fn load(key: &str) -> Option<String> {
+    storage().and_then(|s| s.get_item(key).ok().flatten())
+}
+
+/// Stores `value`; the browser's quota (a few MiB) is the only way this fails, and then the next
+/// visit simply starts without it.
+pub fn save(key: &str, value: &str) -> bool {
+    storage().is_some_and(|s| s.set_item(key, value).is_ok())
+}
+
+fn forget(key: &str) {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(key);
+    }
+}
+
+/// Whether the page came over https (then the browser allows only `wss://`, and `ws://` to
+/// this machine).
+fn secure_page() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().protocol().ok())
+        .is_some_and(|p| p == "https:")
+}
+
+/// `?log=debug` in the page's address: smoldot's debug logs on the console, for a person
+/// diagnosing a connection.
+fn verbose() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_some_and(|q| q.contains("log=debug"))
+}
+
+/// Plain `ws://` bootnodes of `spec` that an https page may not open (not this machine).
+pub fn blocked_bootnodes(spec: &str) -> Vec<String> {
+    if !secure_page() {
+        return Vec::new();
+    }
+    let Ok(spec) = serde_json::from_str::<serde_json::Value>(spec) else {
+        return Vec::new();
+    };
+    spec["bootNodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.as_str())
+        .filter(|b| b.contains("/ws/") && !b.contains("/wss/"))
+        .filter(|b| !(b.starts_with("/ip4/127.") || b.starts_with("/dns/localhost/")))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Checks a chain spec a user gave before the worker sees it: JSON with a genesis or a
+/// checkpoint, and at least one bootnode a browser can reach (WebSocket).
+pub fn check_spec(text: &str) -> Result<(), String> {
+    let spec: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON chain spec: {e}"))?;
+    if spec.get("genesis").is_none() {
+        return Err("the chain spec has no `genesis`: export a raw spec (`--raw`)".into());
+    }
+    let bootnodes = spec["bootNodes"].as_array().cloned().unwrap_or_default();
+    if !bootnodes
+        .iter()
+        .filter_map(|b| b.as_str())
+        .any(|b| b.contains("/ws"))
+    {
+        return Err(
+            "the chain spec has no WebSocket bootnode (`…/ws/p2p/…` or `…/wss/p2p/…`); a browser \
+             cannot open plain TCP connections"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Where the chain spec of the chosen network comes from, and how that went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpecState {
+    /// Not asked for yet.
+    None,
+    Fetching(String),
+    /// In use; the words say where it came from.
+    Ready(String),
+    Failed(String),
+}
+
+/// smoldot's database kept for the next visit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedDatabase {
+    pub bytes: usize,
+}
+
+type Answer<T> = Option<Result<Verified<T>, String>>;
+/// A metagraph answer and the netuid it is for.
+type MetagraphAnswer = Option<(u16, Result<Verified<Metagraph>, String>)>;
+
+/// Everything the pages read about the chain. Cheap to copy (signals).
+#[derive(Clone, Copy)]
+pub struct Chain {
+    pub network: RwSignal<Network>,
+    pub status: RwSignal<ChainStatus>,
+    pub spec: RwSignal<SpecState>,
+    pub saved: RwSignal<Option<SavedDatabase>>,
+    pub subnets: RwSignal<Answer<Vec<SubnetSummary>>>,
+    /// The metagraph last asked for, with its netuid.
+    pub metagraph: RwSignal<MetagraphAnswer>,
+    /// Why the last refresh failed while an older verified answer is still shown (a peer
+    /// restarting, a block no peer can prove any more); cleared by the next good answer.
+    pub refresh_error: RwSignal<Option<String>>,
+    /// Request ids of the latest reads (only their answers are shown), and whether each is
+    /// still in flight (a new finalized block does not queue another read behind it).
+    subnets_id: StoredValue<u32>,
+    metagraph_id: StoredValue<(u32, u16)>,
+    subnets_busy: StoredValue<bool>,
+    metagraph_busy: StoredValue<Option<u16>>,
+    worker: StoredValue<Option<LightWorker>, LocalStorage>,
+}
+
+struct LightWorker {
+    worker: Worker,
+    ready: bool,
+    waiting: Vec<String>,
+}
+
+impl LightWorker {
+    fn send(&mut self, message: String) {
+        if self.ready {
+            let _ = self.worker.post_message(&JsValue::from_str(&message));
+        } else {
+            self.waiting.push(message);
+        }
+    }
+
+    fn on_ready(&mut self) {
+        self.ready = true;
+        for message in std::mem::take(&mut self.waiting) {
+            let _ = self.worker.post_message(&JsValue::from_str(&message));
+        }
+    }
+}
+
+pub fn stored_network() -> Network {
+    load(keys::NETWORK)
+        .and_then(|id| Network::from_id(&id))
+        .unwrap_or(Network::Localnet)
+}
+
+/// The chain spec last used for `network`, if any.
+pub fn stored_spec(network: Network) -> Option<String> {
+    match network {
+        Network::Imported => load(keys::IMPORTED_SPEC),
+        other => load(&keys::spec(other.id())),
+    }
+}
+
+pub fn localnet_rpc() -> String {
+    load(keys::LOCALNET_RPC).unwrap_or_else(|| DEFAULT_LOCALNET_RPC.to_string())
+}
+
+/// The checkpoint `network` starts from (JSON) and whether it is the one shipped with the app.
+pub fn checkpoint_for(network: Network) -> Option<(String, bool)> {
+    match load(&keys::checkpoint(network.id())) {
+        Some(text) => Some((text, false)),
+        None => (network == Network::LocalnetVerified).then(|| (LOCALNET_CHECKPOINT.into(), true)),
+    }
+}
+
+/// The JSON-RPC endpoints `network` asks, in the user's order.
+pub fn endpoints_for(network: Network) -> Vec<String> {
+    let stored: Vec<String> = load(&keys::endpoints(network.id()))
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    if !stored.is_empty() {
+        return stored;
+    }
+    match network {
+        Network::Finney => vec![FINNEY_RPC.to_string()],
+        _ => vec![localnet_rpc()],
+    }
+}
+
+impl Chain {
+    /// Starts the worker and follows the stored network. Call once, in the app's root.
+    pub fn provide() -> Chain {
+        let chain = Chain {
+            network: RwSignal::new(stored_network()),
+            status: RwSignal::new(ChainStatus::default()),
+            spec: RwSignal::new(SpecState::None),
+            saved: RwSignal::new(None),
+            subnets: RwSignal::new(None),
+            metagraph: RwSignal::new(None),
+            refresh_error: RwSignal::new(None),
+            subnets_id: StoredValue::new(0),
+            metagraph_id: StoredValue::new((0, 0)),
+            subnets_busy: StoredValue::new(false),
+            metagraph_busy: StoredValue::new(None),
+            worker: StoredValue::new_local(None),
+        };
+        chain.spawn();
+        provide_context(chain);
+        chain.connect();
+        chain
+    }
+
+    fn spawn(self) {
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Classic);
+        let Ok(worker) = Worker::new_with_options(WORKER_URL, &options) else {
+            self.status.update(|s| {
+                s.phase = Phase::Failed;
+                s.error =
+                    Some("this browser refused to start a Web Worker for the light client".into());
+            });
+            return;
+        };
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            let text = event.data().as_string();
+            if text.as_deref() == Some(WORKER_READY) {
+                self.worker.update_value(|w| {
+                    if let Some(w) = w.as_mut() {
+                        w.on_ready();
+                    }
+                });
+                return;
+            }
+            if let Some(response) = text.and_then(|t| serde_json::from_str(&t).ok()) {
+                self.on_response(response);
+            }
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
+            self.status.update(|s| {
+                s.phase = Phase::Failed;
+                s.error = Some(
+                    "the light client stopped with an error; reload the page to start it again"
+                        .into(),
+                );
+            });
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        self.worker.set_value(Some(LightWorker {
+            worker,
+            ready: false,
+            waiting: Vec::new(),
+        }));
+    }
+
+    fn send(self, request: &ChainRequest) {
+        if let Ok(text) = serde_json::to_string(request) {
+            self.worker.update_value(|w| {
+                if let Some(w) = w.as_mut() {
+                    w.send(text);
+                }
+            });
+        }
+    }
+
+    fn on_response(self, response: ChainResponse) {
+        match response {
+            ChainResponse::Status(status) => {
+                let first_value = status.first_value_ms.is_some()
+                    && self.status.with_untracked(|s| s.first_value_ms.is_none());
+                self.status.set(status);
+                // Keep the database once the client has proven something: the next visit
+                // starts from it.
+                if first_value {
+                    self.send(&ChainRequest::Database);
+                }
+            }
+            ChainResponse::Subnets { id, result } => {
+                if id == self.subnets_id.get_value() {
+                    self.subnets_busy.set_value(false);
+                    let shown = self.subnets.with_untracked(|s| matches!(s, Some(Ok(_))));
+                    match result {
+                        Err(why) if shown => self.refresh_error.set(Some(why)),
+                        result => {
+                            self.refresh_error.set(None);
+                            self.subnets.set(Some(result));
+                        }
+                    }
+                }
+            }
+            ChainResponse::Metagraph { id, result } => {
+                let (wanted, netuid) = self.metagraph_id.get_value();
+                if id == wanted {
+                    self.metagraph_busy.set_value(None);
+                    let shown = self
+                        .metagraph
+                        .with_untracked(|m| matches!(m, Some((n, Ok(_))) if *n == netuid));
+                    match result {
+                        Err(why) if shown => self.refresh_error.set(Some(why)),
+                        result => {
+                            self.refresh_error.set(None);
+                            self.metagraph.set(Some((netuid, result)));
+                        }
+                    }
+                }
+            }
+            ChainResponse::Metadata(metadata) => {
+                if let Ok(text) = serde_json::to_string(&metadata) {
+                    save(&keys::metadata(self.network.get_untracked().id()), &text);
+                }
+            }
+            ChainResponse::Database { content, .. } => {
+                let network = self.network.get_untracked().id();
+                let bytes = content.len();
+                if save(&keys::database(network), &content) {
+                    self.saved.set(Some(SavedDatabase { bytes }));
+                }
+            }
+        }
+    }
+
+    /// Switches to `network` and follows it.
+    pub fn choose(self, network: Network) {
+        save(keys::NETWORK, network.id());
+        self.network.set(network);
+        self.connect();
+    }
+
+    /// (Re)starts following the chosen network: its chain spec, then the worker.
+    pub fn connect(self) {
+        self.subnets.set(None);
+        self.metagraph.set(None);
+        self.subnets_busy.set_value(false);
+        self.metagraph_busy.set_value(None);
+        let network = self.network.get_untracked();
+        match network {
+            Network::LocalnetVerified | Network::Finney => match checkpoint_for(network) {
+                Some((checkpoint, shipped)) => {
+                    self.spec.set(SpecState::Ready(if shipped {
+                        "the checkpoint shipped with taoscope (the localnet's genesis)".into()
+                    } else {
+                        "the checkpoint you imported".into()
+                    }));
+                    self.start_verified(network, checkpoint);
+                }
+                None => {
+                    self.spec.set(SpecState::Failed(
+                        "no checkpoint yet: import one below. Make it with `taoscope checkpoint \
+                         --rpc URL --out FILE` against a node you trust (smoldot-light 3 cannot \
+                         follow Finney's runtime, so Finney is followed through verified RPC)."
+                            .into(),
+                    ));
+                    self.status.set(ChainStatus::default());
+                }
+            },
+            Network::Imported => match load(keys::IMPORTED_SPEC) {
+                Some(spec) => {
+                    self.spec
+                        .set(SpecState::Ready("the chain spec you imported".into()));
+                    self.start(network, spec);
+                }
+                None => {
+                    self.spec.set(SpecState::Failed(
+                        "no chain spec imported yet: import one on the Network page".into(),
+                    ));
+                    self.status.set(ChainStatus::default());
+                }
+            },
+            Network::Localnet => {
+                let url = localnet_rpc();
+                self.spec.set(SpecState::Fetching(format!(
+                    "asking {url} for its chain spec…"
+                )));
+                spawn_local(async move {
+                    match fetch_localnet_spec(&url).await {
+                        Ok(spec) => {
+                            save(&keys::spec(network.id()), &spec);
+                            self.spec.set(SpecState::Ready(format!(
+                                "from the localnet at {url} (its genesis is what you trust)"
+                            )));
+                            self.start(network, spec);
+                        }
+                        // The node may be restarting: its last spec still names its peers.
+                        Err(why) => match load(&keys::spec(network.id())) {
+                            Some(spec) => {
+                                self.spec.set(SpecState::Ready(format!(
+                                    "saved from an earlier visit ({why})"
+                                )));
+                                self.start(network, spec);
+                            }
+                            None => self.spec.set(SpecState::Failed(why)),
+                        },
+                    }
+                });
+            }
+        }
+    }
+
+    /// Follows `network` over p2p from `chain_spec`, with smoldot's saved database.
+    fn start(self, network: Network, chain_spec: String) {
+        let database = load(&keys::database(network.id())).unwrap_or_default();
+        self.saved
+            .set((!database.is_empty()).then_some(SavedDatabase {
+                bytes: database.len(),
+            }));
+        self.send_start(network, chain_spec, database, TransportChoice::P2p);
+    }
+
+    /// Follows `network` over verified RPC from `checkpoint` (nothing is saved between visits
+    /// but the metadata).
+    fn start_verified(self, network: Network, checkpoint: String) {
+        self.saved.set(None);
+        let chain_spec = json!({ "name": network.label() }).to_string();
+        let transport = TransportChoice::VerifiedRpc {
+            checkpoint,
+            endpoints: endpoints_for(network),
+        };
+        self.send_start(network, chain_spec, String::new(), transport);
+    }
+
+    /// Asks the worker to follow `network`, with the metadata kept from an earlier visit.
+    fn send_start(
+        self,
+        network: Network,
+        chain_spec: String,
+        database: String,
+        transport: TransportChoice,
+    ) {
+        self.status.set(ChainStatus {
+            phase: Phase::Syncing,
+            ..ChainStatus::default()
+        });
+        let metadata =
+            load(&keys::metadata(network.id())).and_then(|text| serde_json::from_str(&text).ok());
+        self.send(&ChainRequest::Start {
+            chain_spec,
+            database,
+            secure_page: secure_page(),
+            metadata,
+            verbose: verbose(),
+            transport,
+        });
+    }
+
+    /// Uses `text` as the chosen network's checkpoint, once it reads as one.
+    pub fn import_checkpoint(self, text: &str) -> Result<(), String> {
+        Checkpoint::from_json(text).map_err(|e| e.to_string())?;
+        let network = self.network.get_untracked();
+        save(&keys::checkpoint(network.id()), text);
+        self.connect();
+        Ok(())
+    }
+
+    /// Sets the chosen network's endpoints (one per line) and reconnects.
+    pub fn set_endpoints(self, text: &str) {
+        let network = self.network.get_untracked();
+        save(&keys::endpoints(network.id()), text);
+        self.connect();
+    }
+
+    /// Imports a chain spec (already checked) and follows it.
+    pub fn import(self, spec: String) {
+        save(keys::IMPORTED_SPEC, &spec);
+        forget(&keys::database(Network::Imported.id()));
+        forget(&keys::metadata(Network::Imported.id()));
+        self.choose(Network::Imported);
+    }
+
+    /// Sets the localnet's JSON-RPC address (where its chain spec comes from) and reconnects.
+    pub fn set_localnet_rpc(self, url: &str) {
+        save(keys::LOCALNET_RPC, url);
+        if matches!(
+            self.network.get_untracked(),
+            Network::Localnet | Network::LocalnetVerified
+        ) {
+            self.connect();
+        }
+    }
+
+    /// Forgets the saved database of the chosen network (the next start warp-syncs from genesis).
+    pub fn forget_database(self) {
+        let network = self.network.get_untracked().id();
+        forget(&keys::database(network));
+        forget(&keys::metadata(network));
+        self.saved.set(None);
+    }
+
+    pub fn request_subnets(self) {
+        if self.subnets_busy.get_value() {
+            return;
+        }
+        self.subnets_busy.set_value(true);
+        let id = self.subnets_id.get_value() + 1;
+        self.subnets_id.set_value(id);
+        self.send(&ChainRequest::Subnets { id });
+    }
+
+    pub fn request_metagraph(self, netuid: u16) {
+        if self.metagraph_busy.get_value() == Some(netuid) {
+            return;
+        }
+        self.metagraph_busy.set_value(Some(netuid));
+        let id = self.metagraph_id.get_value().0 + 1;
+        self.metagraph_id.set_value((id, netuid));
+        self.send(&ChainRequest::Metagraph { id, netuid });
+    }
+}
+
+/// The localnet's chain spec (with its bootnodes), from its JSON-RPC.
+async fn fetch_localnet_spec(url: &str) -> Result<String, String> {
+    let rpc = RpcClient::connect(url).await?;
+    let spec = rpc.call("sync_state_genSyncSpec", json!([true])).await?;
+    if !spec.is_object() {
+        return Err(format!(
+            "{url} answered sync_state_genSyncSpec with no chain spec"
+        ));
+    }
+    Ok(spec.to_string())
+}

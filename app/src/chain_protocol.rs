@@ -1,0 +1,130 @@
+//! Messages between the page and the light-client worker, as JSON strings.
+//!
+//! The worker runs smoldot-light and the typed client; the page only shows what the worker
+//! says, and everything the worker says about the chain it has verified (headers through
+//! GRANDPA justifications, values through storage proofs against a finalized block's state
+//! root).
+
+use serde::{Deserialize, Serialize};
+use taoscope_light_client::client::trust::TrustReport;
+use taoscope_light_client::client::{BlockRef, RuntimeSpec};
+use taoscope_light_client::metagraph::{Metagraph, SubnetSummary};
+
+/// What the worker posts once its message handler is installed (earlier messages would be
+/// lost while its wasm instantiates).
+pub const WORKER_READY: &str = "ready";
+
+/// What the page asks of the worker.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum ChainRequest {
+    /// Follow the chain of `chain_spec` (JSON text), starting from `database` (smoldot's saved
+    /// content, `""` for none). Replaces any chain followed before.
+    Start {
+        chain_spec: String,
+        database: String,
+        /// The page is https: plain `ws://` bootnodes other than this machine cannot be used.
+        secure_page: bool,
+        /// Runtime metadata kept from an earlier visit, so that the first read need not run
+        /// the runtime for it.
+        #[serde(default)]
+        metadata: Option<RuntimeMetadata>,
+        /// smoldot's debug logs on the console (the page's `?log=debug`).
+        #[serde(default)]
+        verbose: bool,
+        /// smoldot-light over p2p (from `chain_spec`), or verified RPC (from a checkpoint).
+        #[serde(default)]
+        transport: TransportChoice,
+    },
+    /// The subnets at the newest finalized block.
+    Subnets { id: u32 },
+    /// A subnet's metagraph at the newest finalized block.
+    Metagraph { id: u32, netuid: u16 },
+    /// smoldot's database content, for the page to keep for the next visit.
+    Database,
+}
+
+/// Which transport follows the chain.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransportChoice {
+    /// smoldot-light, connected to the chain spec's bootnodes.
+    #[default]
+    P2p,
+    /// Untrusted JSON-RPC endpoints, every answer proven from `checkpoint` (its JSON file).
+    VerifiedRpc {
+        checkpoint: String,
+        endpoints: Vec<String>,
+    },
+}
+
+/// What the worker tells the page.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum ChainResponse {
+    Status(ChainStatus),
+    Subnets {
+        id: u32,
+        result: Result<Verified<Vec<SubnetSummary>>, String>,
+    },
+    Metagraph {
+        id: u32,
+        result: Result<Verified<Metagraph>, String>,
+    },
+    Database {
+        genesis_hash: String,
+        content: String,
+    },
+    /// The metadata of the runtime in force, read through a proven runtime call, for the page
+    /// to keep for the next visit.
+    Metadata(RuntimeMetadata),
+}
+
+/// A runtime's metadata (hex SCALE, as `Metadata_metadata` returns it) and which runtime.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeMetadata {
+    pub spec_name: String,
+    pub spec_version: u32,
+    pub hex: String,
+}
+
+/// A value and the finalized block it was proven at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Verified<T> {
+    pub at: BlockRef,
+    pub value: T,
+}
+
+/// Where the light client is, in the terms the header and the Network page show.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Phase {
+    /// Nothing started (no chain spec yet).
+    #[default]
+    Idle,
+    /// Looking for peers and syncing: no finalized block yet.
+    Syncing,
+    /// Following the chain: a finalized block is known and verified.
+    Live,
+    /// The chain could not be started (bad chain spec, runtime refused); see `error`.
+    Failed,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChainStatus {
+    pub phase: Phase,
+    /// The transport, in words ("smoldot-light (p2p)").
+    pub transport: String,
+    pub chain_name: String,
+    pub peers: u64,
+    pub finalized: Option<BlockRef>,
+    pub best: Option<BlockRef>,
+    pub runtime: Option<RuntimeSpec>,
+    /// Milliseconds from the start to the first finalized block, and to the first value read
+    /// through a proof (the subnets list), when reached.
+    pub first_finalized_ms: Option<f64>,
+    pub first_value_ms: Option<f64>,
+    /// Whether smoldot was given a saved database at the start.
+    pub from_database: bool,
+    /// The last error, in words (cleared when the chain moves again).
+    pub error: Option<String>,
+    /// Over verified RPC: what is trusted and what was checked (the Trust panel).
+    #[serde(default)]
+    pub trust: Option<Box<TrustReport>>,
+}

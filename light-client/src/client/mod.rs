@@ -1,0 +1,983 @@
+//! The typed Bittensor client: one API over whichever transport answers.
+//!
+//! [`BittensorClient`] speaks the new JSON-RPC API (`chainHead_v1_*`, `transactionWatch_v1_*`)
+//! to a [`Transport`]: smoldot-light in this process ([`light::LightTransport`]), which verifies
+//! every header, justification and storage proof before it answers; or the verified-RPC
+//! client ([`verified_rpc::VerifiedTransport`]), which does the same over untrusted JSON-RPC
+//! endpoints. The client itself decides what to
+//! ask and what the answers mean (through [`crate::metagraph`] and the chain codec); it never
+//! touches a socket.
+//!
+//! Driving it: the owner alternates between [`BittensorClient::pump`] (wait for one message;
+//! cancel-safe, so it can sit in a `select` beside other work) and
+//! [`BittensorClient::events`] (turn what arrived into [`ChainEvent`]s). Reads
+//! ([`BittensorClient::subnets`], [`BittensorClient::metagraph`], …) pump while they wait and
+//! leave the chain's events queued for the next `events` call, so blocks are only unpinned
+//! between reads, never under one.
+
+#[cfg(any(feature = "native", feature = "browser"))]
+pub mod light;
+pub mod trust;
+#[cfg(any(feature = "native", feature = "browser"))]
+pub mod verified_rpc;
+
+use crate::header::Header;
+use crate::metadata::{Metadata, from_hex, to_hex};
+use crate::metagraph::{self, Fetched, Metagraph, Reads, SubnetSummary};
+use crate::storage::StorageError;
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::rc::Rc;
+
+/// Carries JSON-RPC text to a chain and back. Implementations own the connection (smoldot-light
+/// in this process, a WebSocket to an endpoint) and nothing else.
+#[allow(async_fn_in_trait)] // single-threaded callers (the browser); futures need not be Send
+pub trait Transport {
+    /// Queues one request (a complete JSON-RPC object).
+    fn send(&mut self, request: String) -> Result<(), ClientError>;
+    /// The next response or notification; `None` once the transport is gone for good.
+    /// Cancel-safe: dropping the future loses no message.
+    async fn next(&mut self) -> Option<String>;
+    /// Which transport answers, for the user ("smoldot-light (p2p)").
+    fn name(&self) -> &'static str;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientError {
+    /// The transport is gone (the chain was removed, the connection closed for good).
+    Closed,
+    /// The transport refused a request for now (its queue is full).
+    Busy(String),
+    /// The chain answered `method` with an error.
+    Rpc { method: String, message: String },
+    /// An answer to `method` that is not what the API promises.
+    Malformed { method: String, why: String },
+    /// The block is no longer (or not yet) readable: its peers do not have it, or it was
+    /// unpinned. Read again at the current finalized block.
+    Inaccessible { method: String, why: String },
+    /// The chain's follow subscription ended (the light client restarted its view of the chain);
+    /// the client follows again and the read must be retried.
+    Restarted,
+    /// No finalized block yet: the client is still syncing.
+    NotSynced,
+    /// The runtime in force cannot be used (smoldot could not compile it, or it is unknown).
+    Runtime(String),
+    /// A value in verified storage does not decode as the runtime says it should.
+    Storage(String),
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Closed => write!(f, "the light client stopped"),
+            ClientError::Busy(why) => write!(f, "the light client is busy: {why}"),
+            ClientError::Rpc { method, message } => write!(f, "{method}: {message}"),
+            ClientError::Malformed { method, why } => {
+                write!(f, "{method}: an answer the API does not allow: {why}")
+            }
+            ClientError::Inaccessible { method, why } => {
+                write!(
+                    f,
+                    "{method}: the block cannot be read ({why}); reading again at the newest \
+                     finalized block"
+                )
+            }
+            ClientError::Restarted => write!(
+                f,
+                "the light client restarted following the chain; reading again"
+            ),
+            ClientError::NotSynced => write!(f, "no finalized block yet: still syncing"),
+            ClientError::Runtime(why) => write!(f, "the chain's runtime: {why}"),
+            ClientError::Storage(why) => write!(f, "verified storage: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+impl From<StorageError> for ClientError {
+    fn from(error: StorageError) -> Self {
+        ClientError::Storage(error.to_string())
+    }
+}
+
+/// An account's nonce and balances (rao).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Account {
+    pub nonce: u32,
+    pub free: u64,
+    pub reserved: u64,
+}
+
+/// A block the client follows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BlockRef {
+    pub number: u64,
+    /// `0x`-hex block hash.
+    pub hash: String,
+}
+
+/// The runtime in force, as the chain reports it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuntimeSpec {
+    pub spec_name: String,
+    pub spec_version: u32,
+    pub transaction_version: u32,
+}
+
+/// What the chain did since the last call to [`BittensorClient::events`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainEvent {
+    /// A new finalized block: every value read at it is verified.
+    Finalized(BlockRef),
+    /// A new best block (not final; may be reverted).
+    Best(BlockRef),
+    /// The runtime in force at the finalized block changed (also sent once at start).
+    Runtime(RuntimeSpec),
+    /// The follow subscription ended and a new one started; pinned blocks are gone.
+    Restarted,
+}
+
+/// The JSON-RPC methods and notifications used here.
+const FOLLOW: &str = "chainHead_v1_follow";
+const FOLLOW_EVENT: &str = "chainHead_v1_followEvent";
+const TRANSACTION_EVENT: &str = "transactionWatch_v1_watchEvent";
+
+/// What happened to a submitted transaction (`transactionWatch_v1`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransactionEvent {
+    /// The runtime accepted it for the pool.
+    Validated,
+    /// Sent to peers.
+    Broadcasted,
+    /// In a best block (`None`: no longer in the best chain).
+    InBestBlock(Option<String>),
+    /// In a finalized block: done.
+    Finalized(String),
+    /// The runtime refused it, in its words (a bad nonce, too low a balance, a bad signature).
+    Invalid(String),
+    /// It can no longer be followed, or was dropped from the pool.
+    Dropped(String),
+    Error(String),
+}
+
+impl TransactionEvent {
+    /// Whether nothing more will come.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            TransactionEvent::Finalized(_)
+                | TransactionEvent::Invalid(_)
+                | TransactionEvent::Dropped(_)
+                | TransactionEvent::Error(_)
+        )
+    }
+
+    fn from_json(event: &Value) -> Option<Self> {
+        let words = || {
+            event["error"]
+                .as_str()
+                .unwrap_or("no reason given")
+                .to_string()
+        };
+        let block = || event["block"]["hash"].as_str().map(str::to_string);
+        Some(match event["event"].as_str()? {
+            "validated" => TransactionEvent::Validated,
+            "broadcasted" => TransactionEvent::Broadcasted,
+            "bestChainBlockIncluded" => TransactionEvent::InBestBlock(block()),
+            "finalized" => TransactionEvent::Finalized(block()?),
+            "invalid" => TransactionEvent::Invalid(explain_invalid(&words())),
+            "dropped" => TransactionEvent::Dropped(words()),
+            "error" => TransactionEvent::Error(words()),
+            _ => return None,
+        })
+    }
+}
+
+/// Blocks the chain has announced and not yet finalized or pruned: their runtime, if it
+/// changed, and their number once known.
+#[derive(Default)]
+struct Follow {
+    subscription: Option<String>,
+    /// Events of the follow subscription, in order.
+    events: VecDeque<Value>,
+    /// Runtime changes announced by non-finalized blocks, by block hash.
+    new_runtimes: HashMap<String, Value>,
+    /// The finalized block we keep pinned (read at).
+    pinned_finalized: Option<String>,
+}
+
+/// A runtime's decoded metadata and the bytes it came from.
+type KnownMetadata = (Rc<Metadata>, Rc<Vec<u8>>);
+
+/// The typed client. See the module docs for how to drive it.
+pub struct BittensorClient<T: Transport> {
+    transport: T,
+    next_id: u64,
+    /// Requests someone waits for, and their answers once they arrive (an answer nobody waits
+    /// for any more, after [`BittensorClient::abandon`], is dropped).
+    awaited: HashSet<u64>,
+    answers: HashMap<u64, Result<Value, ClientError>>,
+    /// Events of running operations (`chainHead_v1_storage`, `_call`) by operation id.
+    operations: HashMap<String, VecDeque<Value>>,
+    follow: Follow,
+    /// The pending `chainHead_v1_follow` request, until its subscription id comes back.
+    follow_request: Option<u64>,
+    /// Set when the follow subscription stopped under an operation.
+    stopped: bool,
+    finalized: Option<BlockRef>,
+    best: Option<BlockRef>,
+    runtime: Option<RuntimeSpec>,
+    /// Events of watched transactions, by subscription.
+    transactions: HashMap<String, VecDeque<TransactionEvent>>,
+    /// Metadata per runtime (name, spec version), with the bytes it was decoded from.
+    metadata: HashMap<(String, u32), KnownMetadata>,
+}
+
+fn malformed(method: &str, why: impl Into<String>) -> ClientError {
+    ClientError::Malformed {
+        method: method.into(),
+        why: why.into(),
+    }
+}
+
+fn runtime_spec(runtime: &Value) -> Result<RuntimeSpec, ClientError> {
+    match runtime.get("type").and_then(Value::as_str) {
+        Some("valid") => {
+            let spec = &runtime["spec"];
+            Ok(RuntimeSpec {
+                spec_name: spec["specName"].as_str().unwrap_or_default().to_string(),
+                spec_version: spec["specVersion"]
+                    .as_u64()
+                    .and_then(|v| u32::try_from(v).ok())
+                    .ok_or_else(|| malformed(FOLLOW_EVENT, "a runtime without specVersion"))?,
+                transaction_version: spec["transactionVersion"]
+                    .as_u64()
+                    .and_then(|v| u32::try_from(v).ok())
+                    .unwrap_or(0),
+            })
+        }
+        Some("invalid") => Err(ClientError::Runtime(
+            runtime["error"]
+                .as_str()
+                .unwrap_or("the light client cannot run it")
+                .to_string(),
+        )),
+        _ => Err(malformed(
+            FOLLOW_EVENT,
+            "a runtime that is neither valid nor invalid",
+        )),
+    }
+}
+
+fn hashes(event: &Value, field: &str) -> Vec<String> {
+    event[field]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|h| h.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl<T: Transport> BittensorClient<T> {
+    /// Starts following the chain (finalized and best blocks, with runtimes).
+    pub fn new(transport: T) -> Result<Self, ClientError> {
+        let mut client = BittensorClient {
+            transport,
+            next_id: 1,
+            awaited: HashSet::new(),
+            answers: HashMap::new(),
+            operations: HashMap::new(),
+            transactions: HashMap::new(),
+            follow: Follow::default(),
+            follow_request: None,
+            stopped: false,
+            finalized: None,
+            best: None,
+            runtime: None,
+            metadata: HashMap::new(),
+        };
+        client.start_follow()?;
+        Ok(client)
+    }
+
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    pub fn finalized(&self) -> Option<&BlockRef> {
+        self.finalized.as_ref()
+    }
+
+    pub fn best(&self) -> Option<&BlockRef> {
+        self.best.as_ref()
+    }
+
+    pub fn runtime(&self) -> Option<&RuntimeSpec> {
+        self.runtime.as_ref()
+    }
+
+    /// Asks for a new follow subscription; its id is filed when the answer comes.
+    fn start_follow(&mut self) -> Result<(), ClientError> {
+        let id = self.send(FOLLOW, json!([true]))?;
+        self.follow = Follow {
+            subscription: None,
+            events: VecDeque::new(),
+            new_runtimes: HashMap::new(),
+            pinned_finalized: None,
+        };
+        self.follow_request = Some(id);
+        Ok(())
+    }
+
+    fn send(&mut self, method: &str, params: Value) -> Result<u64, ClientError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.transport.send(request.to_string())?;
+        Ok(id)
+    }
+
+    /// Waits for one message from the transport and files it. Cancel-safe.
+    pub async fn pump(&mut self) -> Result<(), ClientError> {
+        let text = self.transport.next().await.ok_or(ClientError::Closed)?;
+        self.file(&text);
+        Ok(())
+    }
+
+    /// Files one message: an answer by id, a follow or operation event by subscription.
+    fn file(&mut self, text: &str) {
+        let Ok(message) = serde_json::from_str::<Value>(text) else {
+            return; // the transport is ours; it does not send non-JSON
+        };
+        if let Some(id) = message.get("id").and_then(Value::as_u64) {
+            let answer = match message.get("error") {
+                Some(error) => Err(ClientError::Rpc {
+                    method: String::new(),
+                    message: error["message"]
+                        .as_str()
+                        .unwrap_or("unknown error")
+                        .to_string(),
+                }),
+                None => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
+            };
+            if Some(id) == self.follow_request {
+                self.follow_request = None;
+                match answer.as_ref().ok().and_then(Value::as_str) {
+                    Some(subscription) => self.follow.subscription = Some(subscription.into()),
+                    // Refused (too many subscriptions): try again at the next `events`.
+                    None => self.stopped = true,
+                }
+                return;
+            }
+            if self.awaited.contains(&id) {
+                self.answers.insert(id, answer);
+            }
+            return;
+        }
+        if message.get("method").and_then(Value::as_str) == Some(TRANSACTION_EVENT) {
+            let params = &message["params"];
+            if let (Some(subscription), Some(event)) = (
+                params["subscription"].as_str(),
+                TransactionEvent::from_json(&params["result"]),
+            ) && let Some(events) = self.transactions.get_mut(subscription)
+            {
+                events.push_back(event);
+            }
+            return;
+        }
+        if message.get("method").and_then(Value::as_str) != Some(FOLLOW_EVENT) {
+            return;
+        }
+        let params = &message["params"];
+        if params["subscription"].as_str() != self.follow.subscription.as_deref() {
+            return; // an old subscription's last words
+        }
+        let event = params["result"].clone();
+        match event["operationId"].as_str() {
+            Some(operation) => {
+                // Events of an abandoned operation have nobody to go to.
+                if let Some(events) = self.operations.get_mut(operation) {
+                    events.push_back(event);
+                }
+            }
+            None => {
+                if event["event"] == "stop" {
+                    self.stopped = true;
+                }
+                self.follow.events.push_back(event);
+            }
+        }
+    }
+
+    /// Sends `method(params)` and waits for its answer.
+    pub async fn request(&mut self, method: &str, params: Value) -> Result<Value, ClientError> {
+        let id = self.send(method, params)?;
+        self.awaited.insert(id);
+        loop {
+            if let Some(answer) = self.answers.remove(&id) {
+                self.awaited.remove(&id);
+                return answer.map_err(|e| match e {
+                    ClientError::Rpc { message, .. } => ClientError::Rpc {
+                        method: method.into(),
+                        message,
+                    },
+                    other => other,
+                });
+            }
+            self.pump().await?;
+        }
+    }
+
+    /// Turns the follow events that arrived into [`ChainEvent`]s, unpinning what is no longer
+    /// needed. Call it between reads.
+    pub async fn events(&mut self) -> Result<Vec<ChainEvent>, ClientError> {
+        let mut out = Vec::new();
+        if self.stopped && self.follow_request.is_none() {
+            self.stopped = false;
+            self.operations.clear();
+            self.finalized = None;
+            self.best = None;
+            self.start_follow()?;
+            out.push(ChainEvent::Restarted);
+            return Ok(out);
+        }
+        while let Some(event) = self.follow.events.pop_front() {
+            match event["event"].as_str() {
+                Some("initialized") => {
+                    let finalized = hashes(&event, "finalizedBlockHashes");
+                    let Some(last) = finalized.last().cloned() else {
+                        return Err(malformed(FOLLOW_EVENT, "initialized without a block"));
+                    };
+                    self.unpin(finalized[..finalized.len() - 1].to_vec())
+                        .await?;
+                    self.follow.pinned_finalized = Some(last.clone());
+                    let spec = runtime_spec(&event["finalizedBlockRuntime"])?;
+                    let block = self.block_ref(&last).await?;
+                    self.best = Some(block.clone());
+                    self.finalized = Some(block.clone());
+                    self.runtime = Some(spec.clone());
+                    out.push(ChainEvent::Runtime(spec));
+                    out.push(ChainEvent::Finalized(block));
+                }
+                Some("newBlock") => {
+                    if let (Some(hash), Some(runtime)) =
+                        (event["blockHash"].as_str(), event.get("newRuntime"))
+                        && !runtime.is_null()
+                    {
+                        self.follow
+                            .new_runtimes
+                            .insert(hash.to_string(), runtime.clone());
+                    }
+                }
+                Some("bestBlockChanged") => {
+                    let Some(hash) = event["bestBlockHash"].as_str().map(str::to_string) else {
+                        return Err(malformed(FOLLOW_EVENT, "bestBlockChanged without a hash"));
+                    };
+                    let block = self.block_ref(&hash).await?;
+                    self.best = Some(block.clone());
+                    out.push(ChainEvent::Best(block));
+                }
+                Some("finalized") => {
+                    let finalized = hashes(&event, "finalizedBlockHashes");
+                    let Some(last) = finalized.last().cloned() else {
+                        continue;
+                    };
+                    for hash in &finalized {
+                        if let Some(runtime) = self.follow.new_runtimes.remove(hash) {
+                            let spec = runtime_spec(&runtime)?;
+                            self.runtime = Some(spec.clone());
+                            out.push(ChainEvent::Runtime(spec));
+                        }
+                    }
+                    let block = self.block_ref(&last).await?;
+                    let mut unpin = hashes(&event, "prunedBlockHashes");
+                    for hash in &unpin {
+                        self.follow.new_runtimes.remove(hash);
+                    }
+                    unpin.extend(finalized[..finalized.len() - 1].iter().cloned());
+                    unpin.extend(self.follow.pinned_finalized.replace(last));
+                    self.unpin(unpin).await?;
+                    self.finalized = Some(block.clone());
+                    out.push(ChainEvent::Finalized(block));
+                }
+                Some("stop") => {
+                    self.stopped = true;
+                    self.follow.subscription = None;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    fn subscription(&self) -> Result<String, ClientError> {
+        if self.stopped {
+            return Err(ClientError::Restarted);
+        }
+        self.follow
+            .subscription
+            .clone()
+            .ok_or(ClientError::NotSynced)
+    }
+
+    async fn unpin(&mut self, hashes: Vec<String>) -> Result<(), ClientError> {
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        let subscription = self.subscription()?;
+        self.request("chainHead_v1_unpin", json!([subscription, hashes]))
+            .await
+            .map(|_| ())
+    }
+
+    /// The number of a pinned block, from its (verified) header.
+    async fn block_ref(&mut self, hash: &str) -> Result<BlockRef, ClientError> {
+        const METHOD: &str = "chainHead_v1_header";
+        let subscription = self.subscription()?;
+        let header = self.request(METHOD, json!([subscription, hash])).await?;
+        let bytes = header
+            .as_str()
+            .ok_or_else(|| malformed(METHOD, "no header for a pinned block"))
+            .and_then(|h| from_hex(h).map_err(|e| malformed(METHOD, e)))?;
+        let header = Header::decode(&bytes).map_err(|e| malformed(METHOD, e.0))?;
+        Ok(BlockRef {
+            number: u64::from(header.number),
+            hash: hash.to_string(),
+        })
+    }
+
+    /// Waits for the next event of `operation`.
+    async fn operation_event(&mut self, operation: &str) -> Result<Value, ClientError> {
+        loop {
+            if let Some(event) = self
+                .operations
+                .get_mut(operation)
+                .and_then(VecDeque::pop_front)
+            {
+                return Ok(event);
+            }
+            if self.stopped {
+                self.operations.remove(operation);
+                return Err(ClientError::Restarted);
+            }
+            self.pump().await?;
+        }
+    }
+
+    /// Starts an operation; `None` when the client has too many running (try again later).
+    async fn start_operation(
+        &mut self,
+        method: &str,
+        params: Value,
+    ) -> Result<Option<(String, u64)>, ClientError> {
+        let answer = self.request(method, params).await?;
+        match answer["result"].as_str() {
+            Some("started") => {
+                let operation = answer["operationId"]
+                    .as_str()
+                    .ok_or_else(|| malformed(method, "started without an operationId"))?;
+                let discarded = answer["discardedItems"].as_u64().unwrap_or(0);
+                // Events that came before the answer were dropped as nobody's: smoldot sends
+                // the answer first.
+                self.operations.entry(operation.to_string()).or_default();
+                Ok(Some((operation.to_string(), discarded)))
+            }
+            Some("limitReached") => Ok(None),
+            _ => Err(malformed(method, format!("{answer}"))),
+        }
+    }
+
+    /// Gives up on every read in flight (after its future was dropped, e.g. on a timeout): its
+    /// operations are stopped and its answers, when they come, dropped. The client stays usable.
+    pub fn abandon(&mut self) {
+        self.awaited.clear();
+        self.answers.clear();
+        let running: Vec<String> = self.operations.drain().map(|(id, _)| id).collect();
+        if let Some(subscription) = self.follow.subscription.clone() {
+            for operation in running {
+                let _ = self.send(
+                    "chainHead_v1_stopOperation",
+                    json!([subscription.clone(), operation]),
+                );
+            }
+        }
+    }
+
+    /// Reads `reads` at the pinned block `at`: values with their proofs checked by the
+    /// transport. Absent keys are not in the result.
+    pub async fn storage(&mut self, at: &str, reads: &Reads) -> Result<Fetched, ClientError> {
+        const METHOD: &str = "chainHead_v1_storage";
+        let mut items: Vec<Value> = reads
+            .keys
+            .iter()
+            .map(|k| json!({"key": to_hex(k), "type": "value"}))
+            .chain(
+                reads
+                    .prefixes
+                    .iter()
+                    .map(|p| json!({"key": to_hex(p), "type": "descendantsValues"})),
+            )
+            .collect();
+        let mut fetched = Fetched::new();
+        while !items.is_empty() {
+            let subscription = self.subscription()?;
+            let params = json!([subscription, at, items, null]);
+            let Some((operation, discarded)) = self.start_operation(METHOD, params).await? else {
+                // Too many operations at once: wait for anything to finish, then ask again.
+                self.pump().await?;
+                continue;
+            };
+            let started = items
+                .len()
+                .saturating_sub(usize::try_from(discarded).unwrap_or(usize::MAX));
+            if started == 0 {
+                self.pump().await?;
+                continue;
+            }
+            items.drain(..started);
+            loop {
+                let event = self.operation_event(&operation).await?;
+                match event["event"].as_str() {
+                    Some("operationStorageItems") => {
+                        for item in event["items"].as_array().into_iter().flatten() {
+                            let (Some(key), Some(value)) =
+                                (item["key"].as_str(), item["value"].as_str())
+                            else {
+                                continue;
+                            };
+                            let key = from_hex(key).map_err(|e| malformed(METHOD, e))?;
+                            let value = from_hex(value).map_err(|e| malformed(METHOD, e))?;
+                            fetched.insert(key, value);
+                        }
+                    }
+                    Some("operationWaitingForContinue") => {
+                        let subscription = self.subscription()?;
+                        self.request("chainHead_v1_continue", json!([subscription, operation]))
+                            .await?;
+                    }
+                    Some("operationStorageDone") => break,
+                    Some(other) => return Err(operation_failed(METHOD, other, &event)),
+                    None => return Err(malformed(METHOD, "an event without a name")),
+                }
+            }
+            self.operations.remove(&operation);
+        }
+        Ok(fetched)
+    }
+
+    /// Calls the runtime function `function` with SCALE `params` at the pinned block `at`;
+    /// the output is proven by the transport.
+    pub async fn call(
+        &mut self,
+        at: &str,
+        function: &str,
+        params: &[u8],
+    ) -> Result<Vec<u8>, ClientError> {
+        const METHOD: &str = "chainHead_v1_call";
+        loop {
+            let subscription = self.subscription()?;
+            let request = json!([subscription, at, function, to_hex(params)]);
+            let Some((operation, _)) = self.start_operation(METHOD, request).await? else {
+                self.pump().await?;
+                continue;
+            };
+            let event = self.operation_event(&operation).await?;
+            self.operations.remove(&operation);
+            return match event["event"].as_str() {
+                Some("operationCallDone") => event["output"]
+                    .as_str()
+                    .ok_or_else(|| malformed(METHOD, "no output"))
+                    .and_then(|o| from_hex(o).map_err(|e| malformed(METHOD, e))),
+                Some(other) => Err(operation_failed(METHOD, other, &event)),
+                None => Err(malformed(METHOD, "an event without a name")),
+            };
+        }
+    }
+
+    /// The metadata of the runtime in force at the finalized block, read once per runtime
+    /// version (from a runtime call the transport proves).
+    pub async fn metadata(&mut self, at: &str) -> Result<Rc<Metadata>, ClientError> {
+        let spec = self.runtime.clone().ok_or(ClientError::NotSynced)?;
+        let key = (spec.spec_name.clone(), spec.spec_version);
+        if let Some((metadata, _)) = self.metadata.get(&key) {
+            return Ok(metadata.clone());
+        }
+        let bytes = self.call(at, "Metadata_metadata", &[]).await?;
+        self.remember_metadata(&spec.spec_name, spec.spec_version, bytes)
+    }
+
+    /// Keeps `bytes` as the metadata of runtime `spec_name` `spec_version`: what
+    /// [`BittensorClient::metadata`] read on an earlier run (the caller's cache), so that a new
+    /// run need not execute the runtime for it. A runtime's metadata is fixed by its code, and a
+    /// chain cannot change its code without raising the spec version.
+    pub fn remember_metadata(
+        &mut self,
+        spec_name: &str,
+        spec_version: u32,
+        bytes: Vec<u8>,
+    ) -> Result<Rc<Metadata>, ClientError> {
+        let metadata = Rc::new(
+            Metadata::decode(&bytes)
+                .map_err(|e| ClientError::Runtime(format!("its metadata: {e}")))?,
+        );
+        self.metadata.insert(
+            (spec_name.to_string(), spec_version),
+            (metadata.clone(), Rc::new(bytes)),
+        );
+        Ok(metadata)
+    }
+
+    /// The metadata bytes of a runtime this client has read, for the caller to keep.
+    pub fn metadata_bytes(&self, spec_name: &str, spec_version: u32) -> Option<Rc<Vec<u8>>> {
+        self.metadata
+            .get(&(spec_name.to_string(), spec_version))
+            .map(|(_, bytes)| bytes.clone())
+    }
+
+    /// The finalized block to read at, or `NotSynced`.
+    pub fn read_block(&self) -> Result<BlockRef, ClientError> {
+        self.finalized.clone().ok_or(ClientError::NotSynced)
+    }
+
+    /// Every subnet at the pinned block `at`.
+    pub async fn subnets(&mut self, at: &str) -> Result<Vec<SubnetSummary>, ClientError> {
+        let metadata = self.metadata(at).await?;
+        let listed = self
+            .storage(at, &metagraph::subnets_reads(&metadata)?)
+            .await?;
+        let netuids = metagraph::netuids(&metadata, &listed)?;
+        let state = self
+            .storage(at, &metagraph::subnet_reads(&metadata, &netuids)?)
+            .await?;
+        Ok(metagraph::subnet_summaries(&metadata, &state, &netuids)?)
+    }
+
+    /// The metagraph of `netuid` at the pinned block `at`.
+    pub async fn metagraph(&mut self, at: &str, netuid: u16) -> Result<Metagraph, ClientError> {
+        let metadata = self.metadata(at).await?;
+        let mut state = self
+            .storage(at, &metagraph::metagraph_reads(&metadata, netuid)?)
+            .await?;
+        let hotkeys = metagraph::hotkeys(&metadata, &state, netuid)?;
+        let stakes = self
+            .storage(at, &metagraph::stake_reads(&metadata, netuid, &hotkeys)?)
+            .await?;
+        state.extend(stakes);
+        Ok(metagraph::metagraph(&metadata, &state, netuid)?)
+    }
+
+    /// Every value of `pallet` at the pinned block `at` (its whole prefix, through proofs): what
+    /// readers that take a whole [`crate::subnet::State`] need, on chains where that is small.
+    pub async fn pallet_state(&mut self, at: &str, pallet: &str) -> Result<Fetched, ClientError> {
+        let prefix = crate::hashing::twox_128(pallet.as_bytes()).to_vec();
+        self.storage(
+            at,
+            &Reads {
+                keys: Vec::new(),
+                prefixes: vec![prefix],
+            },
+        )
+        .await
+    }
+
+    /// The spec-103 epoch input of `netuid` for epoch block `current_block`, from the state at
+    /// `at` (the block before it).
+    pub async fn epoch_input_v103(
+        &mut self,
+        at: &str,
+        netuid: u16,
+        current_block: u64,
+    ) -> Result<taoscope_consensus::v103::EpochInputV103, ClientError> {
+        let metadata = self.metadata(at).await?;
+        let state = self.pallet_state(at, "SubtensorModule").await?;
+        Ok(crate::epoch_v103::epoch_input(
+            &metadata,
+            &state,
+            netuid,
+            current_block,
+        )?)
+    }
+
+    /// `System.Account` of `address` (SS58) at the pinned block `at`: nonce and balances.
+    /// Read by field name, since runtimes lay `AccountData` out differently (spec 103 has
+    /// `misc_frozen` and `fee_frozen`, today's runtime `frozen` and `flags`).
+    pub async fn account(&mut self, at: &str, address: &str) -> Result<Account, ClientError> {
+        let metadata = self.metadata(at).await?;
+        let key = crate::storage::key(&metadata, "System", "Account", &[json!(address)])?;
+        let state = self
+            .storage(
+                at,
+                &Reads {
+                    keys: vec![key.clone()],
+                    prefixes: Vec::new(),
+                },
+            )
+            .await?;
+        let value = crate::storage::read(
+            &metadata,
+            "System",
+            "Account",
+            state.get(&key).map(Vec::as_slice),
+        )?;
+        let field = |path: &[&str]| {
+            path.iter()
+                .try_fold(&value, |v, name| v.get(name))
+                .and_then(Value::as_u64)
+                .ok_or_else(|| {
+                    ClientError::Storage(format!(
+                        "System.Account has no {} this build reads",
+                        path.join(".")
+                    ))
+                })
+        };
+        Ok(Account {
+            nonce: u32::try_from(field(&["nonce"])?).unwrap_or(u32::MAX),
+            free: field(&["data", "free"])?,
+            reserved: field(&["data", "reserved"])?,
+        })
+    }
+
+    /// The stake positions of `coldkey` (SS58) at the pinned block `at`.
+    pub async fn stake_positions(
+        &mut self,
+        at: &str,
+        coldkey: &str,
+    ) -> Result<Vec<metagraph::StakePosition>, ClientError> {
+        let metadata = self.metadata(at).await?;
+        let state = self
+            .storage(at, &metagraph::stake_positions_reads(&metadata)?)
+            .await?;
+        Ok(metagraph::stake_positions(&metadata, &state, coldkey)?)
+    }
+
+    /// Submits a signed extrinsic and follows it; read what happens with
+    /// [`BittensorClient::transaction_event`]. Returns the watch's subscription.
+    pub async fn submit_and_watch(&mut self, extrinsic: &[u8]) -> Result<String, ClientError> {
+        const METHOD: &str = "transactionWatch_v1_submitAndWatch";
+        let subscription = self.request(METHOD, json!([to_hex(extrinsic)])).await?;
+        let subscription = subscription
+            .as_str()
+            .ok_or_else(|| malformed(METHOD, "no subscription id"))?
+            .to_string();
+        self.transactions.entry(subscription.clone()).or_default();
+        Ok(subscription)
+    }
+
+    /// The next event of a watched transaction (waits for it). After a final one the watch is
+    /// over.
+    pub async fn transaction_event(
+        &mut self,
+        subscription: &str,
+    ) -> Result<TransactionEvent, ClientError> {
+        loop {
+            let Some(events) = self.transactions.get_mut(subscription) else {
+                return Err(ClientError::Malformed {
+                    method: TRANSACTION_EVENT.into(),
+                    why: format!("no watched transaction {subscription}"),
+                });
+            };
+            if let Some(event) = events.pop_front() {
+                if event.is_final() {
+                    self.transactions.remove(subscription);
+                }
+                return Ok(event);
+            }
+            self.pump().await?;
+        }
+    }
+
+    /// Peers the transport is connected to (`system_health`).
+    pub async fn peers(&mut self) -> Result<u64, ClientError> {
+        let health = self.request("system_health", json!([])).await?;
+        health["peers"]
+            .as_u64()
+            .ok_or_else(|| malformed("system_health", "no peer count"))
+    }
+}
+
+/// The runtime's reason for refusing a transaction, with what it means for the person who sent
+/// it (smoldot passes the runtime's `InvalidTransaction` variant name).
+pub fn explain_invalid(reason: &str) -> String {
+    const MEANINGS: [(&str, &str); 8] = [
+        (
+            "Stale",
+            "its nonce was already used: the account sent a transaction since",
+        ),
+        (
+            "Future",
+            "its nonce is ahead of the account's: an earlier one is missing",
+        ),
+        ("Payment", "the account cannot pay the fee"),
+        (
+            "BadProof",
+            "the signature does not match the account and the payload",
+        ),
+        (
+            "AncientBirthBlock",
+            "its era began too long ago: sign it again",
+        ),
+        ("ExhaustsResources", "the block is full: send it again"),
+        ("Call", "the runtime does not allow this call"),
+        ("BadSigner", "the runtime does not accept this signer"),
+    ];
+    match MEANINGS.iter().find(|(name, _)| reason.contains(name)) {
+        Some((_, meaning)) => format!("{reason}: {meaning}"),
+        None => reason.to_string(),
+    }
+}
+
+fn operation_failed(method: &str, event: &str, body: &Value) -> ClientError {
+    let why = body["error"].as_str().unwrap_or(event).to_string();
+    match event {
+        "operationInaccessible" => ClientError::Inaccessible {
+            method: method.into(),
+            why: "no peer could prove it".into(),
+        },
+        "operationError" => ClientError::Rpc {
+            method: method.into(),
+            message: why,
+        },
+        other => malformed(method, format!("unexpected event {other}")),
+    }
+}
+
+/// Either transport, chosen at run time (the app's network picks one): the same client over
+/// both.
+#[cfg(any(feature = "native", feature = "browser"))]
+pub enum AnyTransport<P: smoldot_light::platform::PlatformRef> {
+    P2p(light::LightTransport<P>),
+    VerifiedRpc(verified_rpc::VerifiedTransport),
+}
+
+#[cfg(any(feature = "native", feature = "browser"))]
+impl<P: smoldot_light::platform::PlatformRef> Transport for AnyTransport<P> {
+    fn send(&mut self, request: String) -> Result<(), ClientError> {
+        match self {
+            AnyTransport::P2p(t) => t.send(request),
+            AnyTransport::VerifiedRpc(t) => t.send(request),
+        }
+    }
+
+    async fn next(&mut self) -> Option<String> {
+        match self {
+            AnyTransport::P2p(t) => t.next().await,
+            AnyTransport::VerifiedRpc(t) => t.next().await,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            AnyTransport::P2p(t) => t.name(),
+            AnyTransport::VerifiedRpc(t) => t.name(),
+        }
+    }
+}

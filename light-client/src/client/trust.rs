@@ -1,0 +1,53 @@
+//! What verified RPC reports to the user: what is trusted (the checkpoint) and what was checked
+//! (headers, justifications, proofs, rejected answers per endpoint). Plain data, so that the
+//! page (which does not link the transport) can show it.
+
+use super::{BlockRef, RuntimeSpec};
+
+/// What the user sees about one endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EndpointReport {
+    pub url: String,
+    /// Answers that failed verification.
+    pub rejections: u64,
+    /// The last of them, in words.
+    pub last_rejection: Option<String>,
+    /// Requests that got no answer (unreachable, timed out, refused).
+    pub failures: u64,
+    pub last_failure: Option<String>,
+    /// Whether a connection is open now.
+    pub connected: bool,
+}
+
+/// An answer that failed verification.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rejection {
+    pub endpoint: String,
+    /// What was being read ("finality", "storage").
+    pub what: String,
+    pub why: String,
+}
+
+/// What the user trusts, and what has been checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TrustReport {
+    /// The checkpoint: the only thing taken on trust.
+    pub checkpoint_block: BlockRef,
+    pub checkpoint_set_id: u64,
+    pub checkpoint_created_at_ms: Option<u64>,
+    pub checkpoint_source: Option<String>,
+    /// The newest block proven final, and the authority set that signs the next ones.
+    pub finalized: Option<BlockRef>,
+    pub set_id: u64,
+    /// The runtime compiled from the proven `:code`.
+    pub runtime: Option<RuntimeSpec>,
+    pub headers_verified: u64,
+    pub justifications_verified: u64,
+    /// Read proofs checked (one per value batch or key page).
+    pub proofs_verified: u64,
+    /// The latest rejected answers, oldest first.
+    pub rejections: Vec<Rejection>,
+    pub endpoints: Vec<EndpointReport>,
+    /// Why following finality failed last time (every endpoint refused or lied), if it did.
+    pub last_error: Option<String>,
+}

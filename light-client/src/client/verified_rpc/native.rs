@@ -1,0 +1,100 @@
+//! Endpoints over WebSocket natively (tests, the CLI): smol's TCP and soketto's WebSocket
+//! codec, the async stack smoldot-light's native platform already brings. `ws://` only: no
+//! TLS here (the browser has it).
+
+use super::endpoints::{Connection, FetchError};
+use super::{VerifiedTransport, channels, serve};
+use crate::verified::checkpoint::Checkpoint;
+use smol::net::TcpStream;
+use std::time::Duration;
+
+/// How long one answer may take (a runtime's `:code` proof is megabytes).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct NativeConnection {
+    sender: soketto::connection::Sender<TcpStream>,
+    receiver: soketto::connection::Receiver<TcpStream>,
+}
+
+impl Connection for NativeConnection {
+    async fn open(url: &str) -> Result<Self, FetchError> {
+        let failed = |why: String| FetchError::Connection(why);
+        let rest = url.strip_prefix("ws://").ok_or_else(|| {
+            failed(format!(
+                "{url}: the native client speaks ws:// only (no TLS); use the app for wss://"
+            ))
+        })?;
+        let (host, path) = match rest.find('/') {
+            Some(slash) => (&rest[..slash], &rest[slash..]),
+            None => (rest, "/"),
+        };
+        let connect = async {
+            let stream = TcpStream::connect(host)
+                .await
+                .map_err(|e| failed(format!("{url}: {e}")))?;
+            // One small request, one answer: Nagle's algorithm would hold each back ~40 ms.
+            let _ = stream.set_nodelay(true);
+            let mut client = soketto::handshake::Client::new(stream, host, path);
+            match client.handshake().await {
+                Ok(soketto::handshake::ServerResponse::Accepted { .. }) => {}
+                Ok(other) => return Err(failed(format!("{url}: handshake refused: {other:?}"))),
+                Err(e) => return Err(failed(format!("{url}: handshake: {e}"))),
+            }
+            let mut builder = client.into_builder();
+            builder.set_max_message_size(128 * 1024 * 1024);
+            builder.set_max_frame_size(128 * 1024 * 1024);
+            let (sender, receiver) = builder.finish();
+            Ok(NativeConnection { sender, receiver })
+        };
+        smol::future::or(connect, async {
+            smol::Timer::after(ANSWER_TIMEOUT).await;
+            Err(FetchError::Timeout)
+        })
+        .await
+    }
+
+    async fn exchange(&mut self, request: &str) -> Result<String, FetchError> {
+        let lost = |e: soketto::connection::Error| FetchError::Connection(e.to_string());
+        self.sender.send_text(request).await.map_err(lost)?;
+        self.sender.flush().await.map_err(lost)?;
+        let mut message = Vec::new();
+        let receive = async {
+            self.receiver
+                .receive_data(&mut message)
+                .await
+                .map(|_| ())
+                .map_err(lost)
+        };
+        smol::future::or(receive, async {
+            smol::Timer::after(ANSWER_TIMEOUT).await;
+            Err(FetchError::Timeout)
+        })
+        .await?;
+        String::from_utf8(message).map_err(|e| FetchError::Garbled(e.to_string()))
+    }
+
+    async fn sleep(ms: u64) {
+        smol::Timer::after(Duration::from_millis(ms)).await;
+    }
+}
+
+/// Starts the verified-RPC transport on a thread of its own, from `checkpoint`, over `urls`
+/// (tried in order; failing ones demoted), polling for finality every `poll_ms`.
+pub fn start(checkpoint: Checkpoint, urls: Vec<String>, poll_ms: u64) -> VerifiedTransport {
+    let (transport, server) = channels(&checkpoint);
+    std::thread::spawn(move || {
+        smol::block_on(serve::<NativeConnection>(checkpoint, urls, poll_ms, server));
+    });
+    transport
+}
+
+/// [`super::make_checkpoint`] natively, blocking.
+pub fn make_checkpoint(url: &str, number: Option<u64>) -> Result<Checkpoint, String> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    smol::block_on(super::make_checkpoint::<NativeConnection>(
+        url, number, now_ms,
+    ))
+}

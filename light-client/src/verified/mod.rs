@@ -1,0 +1,26 @@
+//! The verified-RPC core: checks that turn an untrusted endpoint's answers into chain facts.
+//!
+//! Pure and I/O-free, on smoldot's primitives (header decoding and hashing, GRANDPA
+//! justification verification, trie proof decoding, the runtime executor):
+//! - [`checkpoint`]: the trust anchor (a finalized block and its GRANDPA set), its file format
+//!   and age;
+//! - [`finality`]: headers accepted as final only through justifications of the set in force,
+//!   following authority set changes announced in justified headers;
+//! - [`proof`]: storage values, absences and key ranges only through read proofs against a
+//!   proven state root;
+//! - [`runtime`]: the runtime's version and calls from its proven `:code`.
+//!
+//! The fetching side ([`crate::client::verified_rpc`]) asks endpoints, hands the answers here,
+//! and tells the user which endpoint lied and how.
+
+// The checkpoint needs only the codec: the page reads it too (its age, where it came from).
+pub mod checkpoint;
+#[cfg(any(feature = "native", feature = "browser"))]
+pub mod finality;
+#[cfg(any(feature = "native", feature = "browser"))]
+pub mod proof;
+#[cfg(any(feature = "native", feature = "browser"))]
+pub mod runtime;
+
+/// Bittensor's block numbers are `u32`: four bytes in headers and GRANDPA votes.
+pub const BLOCK_NUMBER_BYTES: usize = 4;

@@ -1,0 +1,352 @@
+//! Verified RPC (`taoscope-light-client`'s second transport) against the localnet's JSON-RPC:
+//! from a checkpoint made by `taoscope checkpoint`'s code, it follows finality past block 100
+//! by GRANDPA justifications alone and reads the metagraph through read proofs, equal to what
+//! smoldot-light reads at the same block. Then a loopback proxy that lies in one way at a time
+//! stands first in the endpoint list: each lie is rejected with its reason, counted against
+//! the proxy, and the same answer comes, verified, from the honest node behind it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
+
+mod common;
+
+use common::{Localnet, Rpc, follow_until, spec_over, temp_dir};
+use parity_scale_codec::Encode;
+use serde_json::{Value, json};
+use smol::net::{TcpListener, TcpStream};
+use std::time::Instant;
+use taoscope_light_client::client::BittensorClient;
+use taoscope_light_client::client::light::native as light;
+use taoscope_light_client::client::verified_rpc::{TrustReport, native as verified};
+use taoscope_light_client::hashing::blake2_256;
+use taoscope_light_client::keys::Ed25519Signer;
+use taoscope_light_client::metadata::{from_hex, to_hex};
+use taoscope_light_client::verified::checkpoint::Checkpoint;
+use taoscope_localnet::demo::NETUID;
+use taoscope_localnet::grandpa;
+
+const POLL_MS: u64 = 200;
+
+fn number_of(header: &Value) -> u64 {
+    u64::from_str_radix(
+        header["number"].as_str().unwrap().trim_start_matches("0x"),
+        16,
+    )
+    .unwrap()
+}
+
+#[test]
+fn follows_finality_and_reads_the_metagraph_through_proofs() {
+    common::smoldot_logs();
+    let dir = temp_dir("verified-rpc");
+    let node = Localnet::start(
+        &dir,
+        &["--backfill", "120", "--block-ms", "500", "--demo-subnet"],
+    );
+    let url = node.rpc_url();
+
+    // `taoscope checkpoint --block 1`, and the file it writes read back.
+    let checkpoint = verified::make_checkpoint(&url, Some(1)).unwrap();
+    assert_eq!(checkpoint.number, 1);
+    assert_eq!(checkpoint.source.as_deref(), Some(url.as_str()));
+    let file = dir.join("checkpoint.json");
+    std::fs::write(&file, checkpoint.to_json().to_string()).unwrap();
+    let checkpoint = Checkpoint::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
+
+    smol::block_on(async {
+        let mut rpc = Rpc::connect(&url).await;
+        // The same trust anchor as the node's own export of its head.
+        let exported = rpc.call("taoscope_checkpoint", json!([])).await;
+        assert_eq!(exported["grandpa"]["setId"], json!(checkpoint.set_id));
+        assert_eq!(
+            exported["grandpa"]["authorities"][0]["publicKey"],
+            json!(to_hex(&checkpoint.authorities[0].public_key))
+        );
+        let head = number_of(&rpc.call("chain_getHeader", json!([])).await);
+        assert!(head >= 120, "the node backfilled to #{head}");
+
+        let mut client = BittensorClient::new(verified::start(
+            checkpoint.clone(),
+            vec![url.clone()],
+            POLL_MS,
+        ))
+        .unwrap();
+        let took = follow_until(&mut client, head).await;
+        let report = client.transport().report();
+        eprintln!(
+            "verified RPC: #{} → #{} in {took:?}: {} headers, {} justifications",
+            checkpoint.number,
+            report.finalized.as_ref().unwrap().number,
+            report.headers_verified,
+            report.justifications_verified
+        );
+        assert!(report.justifications_verified >= 100, "{report:?}");
+        assert!(report.headers_verified >= head - 1);
+        assert!(report.rejections.is_empty(), "{:?}", report.rejections);
+        let runtime = client.runtime().unwrap().clone();
+        assert_eq!(
+            (runtime.spec_name.as_str(), runtime.spec_version),
+            ("node-subtensor", 103)
+        );
+        assert_eq!(report.runtime.as_ref(), Some(&runtime));
+
+        // smoldot-light reads a metagraph at its finalized block; the verified client reads
+        // the same block once it has proven it.
+        let spec = spec_over(&dir, "/ws");
+        let mut p2p = BittensorClient::new(light::start(&spec, "").unwrap()).unwrap();
+        follow_until(&mut p2p, head).await;
+        let at = p2p.read_block().unwrap();
+        let expected = p2p.metagraph(&at.hash, NETUID).await.unwrap();
+        let expected_subnets = p2p.subnets(&at.hash).await.unwrap();
+        follow_until(&mut client, at.number).await;
+        let started = Instant::now();
+        let graph = client.metagraph(&at.hash, NETUID).await.unwrap();
+        eprintln!(
+            "verified RPC: metagraph of {} uids at #{} in {:?} ({} proofs checked)",
+            graph.n,
+            at.number,
+            started.elapsed(),
+            client.transport().report().proofs_verified
+        );
+        assert_eq!(graph, expected);
+        assert!(graph.n >= 10 && !graph.weights.is_empty());
+        assert_eq!(client.subnets(&at.hash).await.unwrap(), expected_subnets);
+    });
+    drop(node);
+}
+
+/// How the proxy lies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lie {
+    /// A byte of a read proof's largest node (a storage value) changed.
+    ChangedValue,
+    /// The read proof of another block (genesis) for the same keys.
+    ForgedProof,
+    /// The read proof cut down to its root node.
+    TruncatedProof,
+    /// A key left out of a `state_getKeysPaged` page.
+    OmittedKey,
+    /// Finality proofs re-signed by Bob, who is no authority.
+    WrongKey,
+    /// Finality proofs re-signed by Alice for another authority set id.
+    WrongSetId,
+    /// Headers with a changed state root (they hash to another block).
+    BadHeaderHash,
+    /// The finalized head reported as block 1.
+    Backwards,
+}
+
+/// A WebSocket endpoint on loopback that forwards to `upstream` and tells `lie`.
+fn proxy(upstream: String, lie: Lie) -> String {
+    let listener = smol::block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        smol::block_on(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let upstream = upstream.clone();
+                smol::spawn(async move {
+                    let _ = relay(stream, &upstream, lie).await;
+                })
+                .detach();
+            }
+        })
+    });
+    format!("ws://{address}")
+}
+
+async fn relay(stream: TcpStream, upstream: &str, lie: Lie) -> Result<(), String> {
+    let _ = stream.set_nodelay(true);
+    let mut server = soketto::handshake::Server::new(stream);
+    let request = server.receive_request().await.map_err(|e| e.to_string())?;
+    let key = request.key();
+    server
+        .send_response(&soketto::handshake::server::Response::Accept {
+            key,
+            protocol: None,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut builder = server.into_builder();
+    builder.set_max_message_size(128 * 1024 * 1024);
+    builder.set_max_frame_size(128 * 1024 * 1024);
+    let (mut sender, mut receiver) = builder.finish();
+    let mut node = Rpc::connect(upstream).await;
+    loop {
+        let mut message = Vec::new();
+        receiver
+            .receive_data(&mut message)
+            .await
+            .map_err(|e| e.to_string())?;
+        let request: Value = serde_json::from_slice(&message).map_err(|e| e.to_string())?;
+        let method = request["method"].as_str().unwrap_or_default().to_string();
+        let params = request["params"].clone();
+        let mut reply = node.request(&method, params.clone()).await;
+        reply["id"] = request["id"].clone();
+        if let Some(result) = reply.get_mut("result") {
+            tell(lie, &method, &params, result, &mut node).await;
+        }
+        sender
+            .send_text(reply.to_string())
+            .await
+            .map_err(|e| e.to_string())?;
+        sender.flush().await.map_err(|e| e.to_string())?;
+    }
+}
+
+fn nodes(result: &Value) -> Vec<Vec<u8>> {
+    result["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| from_hex(n.as_str().unwrap()).unwrap())
+        .collect()
+}
+
+fn set_nodes(result: &mut Value, nodes: &[Vec<u8>]) {
+    result["proof"] = json!(nodes.iter().map(|n| to_hex(n)).collect::<Vec<_>>());
+}
+
+/// Rewrites an honest `result` of `method` into the lie.
+async fn tell(lie: Lie, method: &str, params: &Value, result: &mut Value, node: &mut Rpc) {
+    match (lie, method) {
+        (Lie::ChangedValue, "state_getReadProof") => {
+            let mut list = nodes(result);
+            let largest = (0..list.len()).max_by_key(|&i| list[i].len()).unwrap();
+            let last = list[largest].len() - 1;
+            list[largest][last] ^= 0x01;
+            set_nodes(result, &list);
+        }
+        (Lie::ForgedProof, "state_getReadProof") => {
+            let genesis = node.call("chain_getBlockHash", json!([0])).await;
+            let other = node
+                .call("state_getReadProof", json!([params[0], genesis]))
+                .await;
+            result["proof"] = other["proof"].clone();
+        }
+        (Lie::TruncatedProof, "state_getReadProof") => {
+            let header = node.call("chain_getHeader", json!([params[1]])).await;
+            let root = from_hex(header["stateRoot"].as_str().unwrap()).unwrap();
+            let list: Vec<Vec<u8>> = nodes(result)
+                .into_iter()
+                .filter(|n| blake2_256(n)[..] == root[..])
+                .collect();
+            set_nodes(result, &list);
+        }
+        (Lie::OmittedKey, "state_getKeysPaged") => {
+            if let Some(keys) = result.as_array_mut()
+                && keys.len() >= 2
+            {
+                keys.remove(keys.len() / 2);
+            }
+        }
+        (Lie::WrongKey | Lie::WrongSetId, "grandpa_proveFinality") => {
+            let Some(hex) = result.as_str() else { return };
+            let bytes = from_hex(hex).unwrap();
+            let hash: [u8; 32] = bytes[..32].try_into().unwrap();
+            let header = node.call("chain_getHeader", json!([to_hex(&hash)])).await;
+            let number = u32::try_from(number_of(&header)).unwrap();
+            let (signer, set_id) = match lie {
+                Lie::WrongKey => (Ed25519Signer::dev("Bob"), 0),
+                _ => (Ed25519Signer::dev("Alice"), 7),
+            };
+            let justification =
+                grandpa::justification(&signer, &hash, number, u64::from(number), set_id);
+            let proof = (hash, justification, Vec::<Vec<u8>>::new()).encode();
+            *result = json!(to_hex(&proof));
+        }
+        (Lie::BadHeaderHash, "chain_getHeader") => {
+            result["stateRoot"] = json!(to_hex(&[1u8; 32]));
+        }
+        (Lie::Backwards, "chain_getFinalizedHead") => {
+            *result = node.call("chain_getBlockHash", json!([1])).await;
+        }
+        _ => {}
+    }
+}
+
+/// The rejections the report holds against `url`.
+fn rejections_of<'r>(report: &'r TrustReport, url: &str) -> Vec<&'r str> {
+    report
+        .rejections
+        .iter()
+        .filter(|r| r.endpoint == url)
+        .map(|r| r.why.as_str())
+        .collect()
+}
+
+#[test]
+fn lies_are_rejected_and_the_honest_endpoint_answers() {
+    common::smoldot_logs();
+    let dir = temp_dir("verified-rpc-lies");
+    let node = Localnet::start(
+        &dir,
+        &["--backfill", "40", "--block-ms", "500", "--demo-subnet"],
+    );
+    let honest = node.rpc_url();
+    smol::block_on(async {
+        // The honest reading every lie is held against, at one block.
+        let checkpoint = verified::make_checkpoint(&honest, None).unwrap();
+        let mut reference = BittensorClient::new(verified::start(
+            checkpoint.clone(),
+            vec![honest.clone()],
+            POLL_MS,
+        ))
+        .unwrap();
+        follow_until(&mut reference, checkpoint.number + 2).await;
+
+        let lies = [
+            (Lie::ChangedValue, &["it was changed"][..]),
+            (Lie::ForgedProof, &["state root"][..]),
+            (Lie::TruncatedProof, &["stops before"][..]),
+            (Lie::OmittedKey, &["list of keys"][..]),
+            (Lie::WrongKey, &["not in authority set 0"][..]),
+            (Lie::WrongSetId, &["another set id"][..]),
+            (Lie::BadHeaderHash, &["hashes to"][..]),
+            (Lie::Backwards, &["never goes back"][..]),
+        ];
+        for (lie, words) in lies {
+            let liar = proxy(honest.clone(), lie);
+            let mut client = BittensorClient::new(verified::start(
+                checkpoint.clone(),
+                vec![liar.clone(), honest.clone()],
+                POLL_MS,
+            ))
+            .unwrap();
+            let target = reference.finalized().unwrap().number + 1;
+            follow_until(&mut client, target).await;
+            let at = client.read_block().unwrap();
+            // The client may be a block or more ahead of the reference: the reference must have
+            // proven that block too before it can read there.
+            follow_until(&mut reference, at.number).await;
+            let graph = client.metagraph(&at.hash, NETUID).await.unwrap();
+            assert_eq!(
+                graph,
+                reference.metagraph(&at.hash, NETUID).await.unwrap(),
+                "{lie:?}: what the client shows is the honest chain's"
+            );
+
+            let report = client.transport().report();
+            let against = rejections_of(&report, &liar);
+            eprintln!(
+                "{lie:?}: {} rejections, first: {:?}",
+                against.len(),
+                against.first()
+            );
+            assert!(
+                against
+                    .iter()
+                    .any(|why| words.iter().any(|w| why.contains(w))),
+                "{lie:?}: expected a rejection saying one of {words:?}, got {against:?}"
+            );
+            assert!(
+                rejections_of(&report, &honest).is_empty(),
+                "{lie:?}: the honest node was never doubted: {:?}",
+                report.rejections
+            );
+            let liar_report = report.endpoints.iter().find(|e| e.url == liar).unwrap();
+            assert!(liar_report.rejections >= 1);
+        }
+    });
+    drop(node);
+}

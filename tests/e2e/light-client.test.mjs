@@ -1,0 +1,286 @@
+// The light client in the page, against a live localnet over loopback: the app built by Trunk
+// fetches the localnet's chain spec, smoldot-light in the light worker warp-syncs over a
+// WebSocket (libp2p), the header's finalized block advances, and the subnets and the demo
+// subnet's metagraph the page shows equal the localnet's own JSON-RPC answers at the same block.
+// The localnet then restarts under the page (same directory and ports): the page reconnects
+// without a reload. A second visit starts from the database the first one saved; both times to
+// the first verified value are printed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, freePort, ROOT } from './harness.mjs';
+
+const ARGS = ['--backfill', '120', '--block-ms', '500', '--demo-subnet'];
+let server, browser, localnet, ports, scratch;
+
+before(async () => {
+  server = await serveDist();
+  browser = await launchBrowser({ webgpu: false });
+  ports = { rpc: await freePort(), p2p: await freePort(), ws: await freePort() };
+  localnet = await startLocalnet({ ports, args: ARGS });
+  scratch = mkdtempSync(join(tmpdir(), 'taoscope-e2e-'));
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await localnet?.stop();
+  if (localnet) rmSync(localnet.dir, { recursive: true, force: true });
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+// ---- the localnet's own JSON-RPC (trusted here: it is what the page's proofs must agree with)
+
+/** `method(params)` over the node's WebSocket JSON-RPC, from a helper page (Node 20 has no WebSocket). */
+async function rpcCall(helper, method, params) {
+  return helper.evaluate(async ([url, method, params]) => new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.onopen = () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }));
+    ws.onmessage = (e) => { const m = JSON.parse(e.data); ws.close(); m.error ? reject(new Error(m.error.message)) : resolve(m.result); };
+    ws.onerror = () => reject(new Error(`cannot reach ${url}`));
+  }), [localnet.rpc, method, params]);
+}
+
+let metadataFile;
+/** A storage key through the project's CLI (the same codec, used here only to name keys). */
+function storageKey(entry, ...keys) {
+  const cli = join(ROOT, 'target', 'debug', 'taoscope');
+  return execFileSync(cli, ['storage-key', '--metadata', metadataFile, 'SubtensorModule', entry, ...keys.map((k) => JSON.stringify(k))]).toString().trim();
+}
+
+const bytes = (hex) => Buffer.from(hex.slice(2), 'hex');
+/** SCALE compact length prefix: [length, bytes used]. */
+function compact(b) {
+  const mode = b[0] & 3;
+  if (mode === 0) return [b[0] >> 2, 1];
+  if (mode === 1) return [b.readUInt16LE(0) >> 2, 2];
+  if (mode === 2) return [b.readUInt32LE(0) >>> 2, 4];
+  throw new Error('compact length too large for a test vector');
+}
+function vec(hex, size, read) {
+  if (hex == null) return [];
+  const b = bytes(hex);
+  const [n, at] = compact(b);
+  return Array.from({ length: n }, (_, i) => read(b, at + i * size));
+}
+const u16s = (hex) => vec(hex, 2, (b, o) => String(b.readUInt16LE(o)));
+const u64s = (hex) => vec(hex, 8, (b, o) => String(b.readBigUInt64LE(o)));
+const bools = (hex) => vec(hex, 1, (b, o) => String(b[o] === 1));
+const u64 = (hex) => (hex == null ? '0' : String(bytes(hex).readBigUInt64LE(0)));
+const u16 = (hex) => (hex == null ? '0' : String(bytes(hex).readUInt16LE(0)));
+
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+/** SS58 (prefix 42) of a 32-byte public key. */
+function ss58(publicKey) {
+  const body = Buffer.concat([Buffer.from([42]), publicKey]);
+  const checksum = createHash('blake2b512').update(Buffer.concat([Buffer.from('SS58PRE'), body])).digest().subarray(0, 2);
+  let n = BigInt('0x' + Buffer.concat([body, checksum]).toString('hex'));
+  let out = '';
+  while (n > 0n) { out = BASE58[Number(n % 58n)] + out; n /= 58n; }
+  return out;
+}
+
+// ---- the page
+
+async function number(page, testId) {
+  return Number(await page.getByTestId(testId).textContent());
+}
+
+async function waitForFinalized(page, atLeast, timeout = 120_000) {
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="finalized-block"]')?.textContent) >= n, atLeast, { timeout });
+  return number(page, 'finalized-block');
+}
+
+async function timeToValue(page) {
+  const cell = page.getByTestId('time-to-value');
+  await page.waitForFunction(() => /ms$/.test(document.querySelector('[data-testid="time-to-value"]')?.textContent ?? ''), null, { timeout: 120_000 });
+  return Number((await cell.textContent()).replace(/ ms$/, ''));
+}
+
+/**
+ * One consistent snapshot of a table the page re-renders at each finalized block: the block it
+ * shows (`blockTestId`) and, per row (`rowTestId`, keyed by `key`), every `data-field` cell's raw
+ * chain value.
+ */
+async function snapshot(page, blockTestId, rowTestId, key) {
+  return page.evaluate(([blockTestId, rowTestId, key]) => {
+    const block = document.querySelector(`[data-testid="${blockTestId}"]`).dataset.blockHash;
+    const rows = [...document.querySelectorAll(`[data-testid="${rowTestId}"]`)].map((tr) => ({
+      key: Number(tr.dataset[key]),
+      ...Object.fromEntries([...tr.querySelectorAll('[data-field]')].map((td) => [td.dataset.field, td.dataset.raw])),
+    }));
+    return { block, rows };
+  }, [blockTestId, rowTestId, key]);
+}
+
+/** The Subnets page's table equals the node's answers at the block the page read at. */
+async function assertSubnetsEqualChain(page, helper) {
+  await page.getByRole('link', { name: 'Subnets', exact: true }).click();
+  await page.getByTestId('subnet-row').first().waitFor({ timeout: 60_000 });
+  const subnets = await snapshot(page, 'subnets-block', 'subnet-row', 'netuid');
+  const at = subnets.block;
+  const added = await rpcCall(helper, 'state_getKeysPaged', [storageKey('NetworksAdded'), 100, null, at]);
+  const netuids = added.map((k) => bytes(k).readUInt16LE(bytes(k).length - 2)).sort((a, b) => a - b);
+  assert.deepEqual(subnets.rows.map((r) => r.key), netuids);
+  for (const shown of subnets.rows) {
+    const netuid = shown.key;
+    const get = (entry) => rpcCall(helper, 'state_getStorage', [storageKey(entry, netuid), at]);
+    assert.equal(shown.tempo, u16(await get('Tempo')), `tempo of ${netuid}`);
+    assert.equal(shown.n, u16(await get('SubnetworkN')), `uids of ${netuid}`);
+    assert.equal(shown.emission, u64(await get('EmissionValues')), `emission of ${netuid}`);
+  }
+}
+
+/** The demonstration subnet's metagraph equals the node's answers, field by field. */
+async function assertMetagraphEqualChain(page, helper) {
+  await page.locator('[data-testid="subnet-row"][data-netuid="1"] a').click();
+  await page.getByTestId('metagraph-row').first().waitFor({ timeout: 60_000 });
+  const graph = await snapshot(page, 'metagraph-block', 'metagraph-row', 'uid');
+  const block = graph.block;
+  const vector = async (entry) => rpcCall(helper, 'state_getStorage', [storageKey(entry, 1), block]);
+  const expected = {
+    incentive: u16s(await vector('Incentive')), dividends: u16s(await vector('Dividends')),
+    consensus: u16s(await vector('Consensus')), trust: u16s(await vector('Trust')),
+    validator_trust: u16s(await vector('ValidatorTrust')), emission: u64s(await vector('Emission')),
+    active: bools(await vector('Active')), validator_permit: bools(await vector('ValidatorPermit')),
+  };
+  const n = Number(u16(await vector('SubnetworkN')));
+  assert.deepEqual(graph.rows.map((r) => r.key), [...Array(n).keys()]);
+  assert.ok(n >= 10);
+  for (const shown of graph.rows) {
+    const uid = shown.key;
+    const hotkey = ss58(bytes(await rpcCall(helper, 'state_getStorage', [storageKey('Keys', 1, uid), block])));
+    assert.equal(shown.hotkey, hotkey, `hotkey of uid ${uid}`);
+    const stake = u64(await rpcCall(helper, 'state_getStorage', [storageKey('TotalHotkeyStake', hotkey), block]));
+    assert.equal(shown.stake, stake, `stake of uid ${uid}`);
+    for (const [field, values] of Object.entries(expected)) {
+      assert.equal(shown[field], values[uid], `${field} of uid ${uid}`);
+    }
+  }
+}
+
+test('the page follows the localnet through smoldot-light, and what it shows equals the chain', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const helper = await context.newPage();
+  metadataFile = join(scratch, 'metadata.hex');
+  writeFileSync(metadataFile, await rpcCall(helper, 'state_getMetadata', []));
+
+  // First visit: no saved database.
+  const page = await openPage(browser, { context });
+  await page.goto(`${server.url}/network`);
+  await page.getByTestId('localnet-rpc').fill(localnet.rpc);
+  await page.getByTestId('localnet-connect').click();
+  const first = await waitForFinalized(page, 100);
+  assert.equal(await page.getByTestId('runtime-version').textContent(), '103');
+  assert.ok(await number(page, 'peer-count') >= 1, 'connected to the localnet');
+  assert.ok(await number(page, 'best-block') >= first);
+  await page.getByTestId('verified-mark').waitFor();
+  const advanced = await waitForFinalized(page, first + 2, 30_000);
+  assert.ok(advanced > first, `finalized #${advanced} after #${first}`);
+  const cold = await timeToValue(page);
+  assert.match(await page.getByTestId('started-from').textContent(), /chain spec alone/);
+  await page.waitForFunction(() => /KiB/.test(document.querySelector('[data-testid="saved-database"]')?.textContent ?? ''), null, { timeout: 30_000 });
+  assert.equal(await page.getByTestId('sync-progress').getAttribute('value'), '4');
+  await screenshot(page, 'light-client-network');
+
+  await assertSubnetsEqualChain(page, helper);
+  await screenshot(page, 'light-client-subnets');
+
+  await assertMetagraphEqualChain(page, helper);
+  await screenshot(page, 'light-client-metagraph');
+
+  // The localnet restarts under the page: same chain, same ports. No reload: a marker survives.
+  await page.evaluate(() => { window.taoscopeSameDocument = true; });
+  const before = await number(page, 'finalized-block');
+  await localnet.stop();
+  await page.waitForFunction(() => document.querySelector('[data-testid="peer-count"]')?.textContent === '0', null, { timeout: 30_000 });
+  localnet = await startLocalnet({ dir: localnet.dir, ports, args: ARGS });
+  const after = await waitForFinalized(page, before + 3, 90_000);
+  assert.ok(await page.evaluate(() => window.taoscopeSameDocument === true), 'the page was not reloaded');
+  assert.ok(after > before, `finalized #${after} after the restart (#${before} before)`);
+  await page.getByTestId('metagraph-row').first().waitFor();
+  page.assertClean();
+  await page.close();
+
+  // Second visit, same browser profile: starts from the saved database.
+  const again = await openPage(browser, { context });
+  await again.goto(`${server.url}/network`);
+  const warm = await timeToValue(again);
+  assert.match(await again.getByTestId('started-from').textContent(), /saved on an earlier visit/);
+  await waitForFinalized(again, after);
+  console.log(`time to the first verified value: ${cold} ms on the first visit, ${warm} ms on the second (from the saved database)`);
+  again.assertClean();
+  await context.close();
+});
+
+/** Waits until the element with `testId` says something matching `pattern` (files are read asynchronously). */
+async function waitForText(page, testId, pattern) {
+  await page.waitForFunction(([testId, source]) => new RegExp(source).test(document.querySelector(`[data-testid="${testId}"]`)?.textContent ?? ''), [testId, pattern.source], { timeout: 10_000 });
+}
+
+test('a chain spec that cannot work is refused with what to fix, and the page keeps working', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${server.url}/network`);
+  const input = page.getByTestId('spec-file');
+  await input.setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"name": "cut sh') });
+  await waitForText(page, 'import-error', /not a JSON chain spec/);
+  const tcpOnly = { name: 'tcp only', id: 'x', genesis: { raw: { top: {} } }, bootNodes: ['/ip4/10.0.0.1/tcp/30333/p2p/12D3KooWBbTeY2uLrEc5WgofUKT14BX8YU1u99hAsG6ZsrP1ropk'] };
+  await input.setInputFiles({ name: 'tcp.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(tcpOnly)) });
+  await waitForText(page, 'import-error', /no WebSocket bootnode/);
+  const noGenesis = { name: 'no genesis', bootNodes: [] };
+  await input.setInputFiles({ name: 'nogenesis.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(noGenesis)) });
+  await waitForText(page, 'import-error', /no `genesis`/);
+  // Still the chosen network, and the page still answers.
+  assert.equal(await page.getByTestId('network-select').inputValue(), 'localnet');
+  await page.getByRole('link', { name: 'Subnets', exact: true }).click();
+  await page.getByRole('heading', { name: 'Subnets' }).waitFor();
+  page.assertClean();
+});
+
+test('the page follows the localnet over verified RPC from the shipped checkpoint, and what it shows equals the chain', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const helper = await context.newPage();
+  metadataFile = join(scratch, 'metadata-verified.hex');
+  writeFileSync(metadataFile, await rpcCall(helper, 'state_getMetadata', []));
+  const head = Number(BigInt((await rpcCall(helper, 'chain_getHeader', [])).number));
+  assert.ok(head >= 100, `the localnet is at #${head}`);
+
+  const page = await openPage(browser, { context });
+  await page.goto(`${server.url}/network`);
+  await page.getByTestId('localnet-rpc').fill(localnet.rpc);
+  await page.getByTestId('localnet-connect').click();
+  await page.getByTestId('network-select').selectOption('localnet-verified');
+  await page.getByTestId('trust-panel').waitFor();
+  // An endpoint that is not there, then the honest one: failover, counted as failures.
+  const dead = `ws://127.0.0.1:${await freePort()}`;
+  await page.getByTestId('endpoints').fill(`${dead}\n${localnet.rpc}`);
+  await page.getByTestId('endpoints-save').click();
+
+  const started = Date.now();
+  const finalized = await waitForFinalized(page, head);
+  console.log(`verified RPC in the page: genesis checkpoint → #${finalized} in ${Date.now() - started} ms`);
+  assert.equal(await page.getByTestId('transport').textContent(), 'verified RPC');
+  assert.equal(await page.getByTestId('runtime-version').textContent(), '103');
+  await page.getByTestId('verified-mark').waitFor();
+  assert.match(await page.getByTestId('trust-checkpoint').textContent(), /^block #0 /);
+  assert.match(await page.getByTestId('trust-source').textContent(), /shipped with taoscope/);
+  assert.ok(await number(page, 'trust-justifications') >= 100, 'a justification per block since genesis');
+  assert.ok(await number(page, 'trust-headers') >= head);
+  const deadRow = page.locator(`[data-testid="endpoint-row"][data-url="${dead}"]`);
+  await deadRow.waitFor();
+  assert.equal(await deadRow.locator('[data-field="rejections"]').textContent(), '0', 'unreachable is not a lie');
+  const value = await timeToValue(page);
+  console.log(`verified RPC in the page: first verified value ${value} ms after the start`);
+  await screenshot(page, 'verified-rpc-network');
+
+  await assertSubnetsEqualChain(page, helper);
+  await assertMetagraphEqualChain(page, helper);
+  await screenshot(page, 'verified-rpc-metagraph');
+  await page.getByRole('link', { name: 'Network', exact: true }).click();
+  assert.ok(await number(page, 'trust-proofs') >= 1, 'the tables came through storage proofs');
+  page.assertClean();
+  await context.close();
+});
