@@ -4,14 +4,15 @@
 //! and no forks: block `n` is `blocks[n]`. Each block is built by the real runtime through
 //! smoldot's block builder (initialize, timestamp inherent, the pool's transactions, finalize),
 //! sealed with Alice's sr25519 key, and finalized at once with a GRANDPA justification signed
-//! by Alice's ed25519 key, so a light client following this chain checks the same things it
-//! checks on a public network.
+//! by the authority set in force (Alice's ed25519 key unless a change was scheduled, see
+//! `grandpa.rs`), so a light client following this chain checks the same things it checks on a
+//! public network.
 //!
 //! Slots are chosen by the caller: a node starting its clock in the past authors the missed
 //! slots back to back (tests get hundreds of blocks in seconds), then one per slot duration.
 
 use crate::genesis::{ChainSpec, GenesisError};
-use crate::grandpa;
+use crate::grandpa::{Authority, Voters};
 use crate::proof::StateTrie;
 use crate::runtime::{Overlay, Runtime, RuntimeError, Storage};
 use parity_scale_codec::{Compact, Decode, Encode};
@@ -22,8 +23,7 @@ use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::time::Duration;
 use taoscope_light_client::extrinsic::Signer;
-use taoscope_light_client::hashing::twox_128;
-use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
+use taoscope_light_client::keys::Sr25519Signer;
 use taoscope_light_client::metadata::to_hex;
 
 /// Substrate's `BlockNumber` is a `u32`.
@@ -124,7 +124,10 @@ pub struct Chain {
     runtime: Runtime,
     slot_duration: NonZeroU64,
     aura: Sr25519Signer,
-    grandpa: Ed25519Signer,
+    /// The GRANDPA set that finalizes the next block, followed from the headers.
+    voters: Voters,
+    /// The blocks that ended a GRANDPA set (each the last one its set finalized), oldest first.
+    set_ends: Vec<u64>,
 }
 
 impl Chain {
@@ -148,6 +151,8 @@ impl Chain {
             .ok_or_else(|| ChainError::Build("AuraApi_slot_duration is not a u64 > 0".into()))?;
         let aura = Sr25519Signer::dev("Alice")
             .ok_or_else(|| ChainError::Build("cannot derive //Alice".into()))?;
+        let voters =
+            Voters::genesis(grandpa_authorities(&spec.storage)?).map_err(ChainError::Build)?;
         let states = BTreeMap::from([(0, Arc::new(spec.storage.clone()))]);
         Ok(Self {
             spec,
@@ -157,7 +162,8 @@ impl Chain {
             runtime,
             slot_duration,
             aura,
-            grandpa: Ed25519Signer::dev("Alice"),
+            voters,
+            set_ends: Vec::new(),
         })
     }
 
@@ -188,6 +194,21 @@ impl Chain {
             .get(&number)
             .cloned()
             .ok_or(ChainError::NoState(number))
+    }
+
+    /// The GRANDPA set that finalizes the blocks after the best one.
+    pub fn voters(&self) -> &Voters {
+        &self.voters
+    }
+
+    /// The id of the GRANDPA set that finalized block `number` (and signed its justification).
+    pub fn set_id_of(&self, number: u64) -> u64 {
+        self.set_ends.iter().filter(|&&end| end < number).count() as u64
+    }
+
+    /// The blocks that ended a GRANDPA set, oldest first: a warp-sync proof's fragments.
+    pub fn set_ends(&self) -> &[u64] {
+        &self.set_ends
     }
 
     pub fn slot_duration(&self) -> Duration {
@@ -437,13 +458,20 @@ impl Chain {
             self.runtime = Runtime::of(&state)?;
         }
         let hash = header::hash_from_scale_encoded_header(&header);
-        let justification = grandpa::justification(
-            &self.grandpa,
+        let justification = self.voters.justify(
             &hash,
             u32::try_from(number).map_err(|_| ChainError::Build("block number over u32".into()))?,
-            number,
-            grandpa_set_id(&state),
         );
+        // A change this block schedules is enacted at once: the old set finalized this block,
+        // the new one finalizes the next.
+        if let Some(next) = self
+            .voters
+            .after(&header, BLOCK_NUMBER_BYTES)
+            .map_err(ChainError::Build)?
+        {
+            self.voters = next;
+            self.set_ends.push(number);
+        }
         self.blocks.push(Block {
             number,
             hash,
@@ -557,12 +585,17 @@ fn dispatch_error(bytes: &[u8]) -> String {
     }
 }
 
-/// `Grandpa::CurrentSetId` (u64, default 0).
-pub fn grandpa_set_id(state: &Storage) -> u64 {
-    let key = [twox_128(b"Grandpa"), twox_128(b"CurrentSetId")].concat();
-    state
-        .get(&key)
-        .and_then(|v| v.get(..8))
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u64::from_le_bytes)
+/// `:grandpa_authorities`: a version byte, then the ed25519 keys with their weights.
+pub fn grandpa_authorities(state: &Storage) -> Result<Vec<Authority>, ChainError> {
+    let bytes = state
+        .get(&b":grandpa_authorities"[..])
+        .map(|v| v.to_vec())
+        .unwrap_or_default();
+    match bytes.split_first() {
+        Some((1, mut list)) => Vec::<Authority>::decode(&mut list)
+            .map_err(|e| ChainError::Build(format!(":grandpa_authorities: {e}"))),
+        _ => Err(ChainError::Build(
+            ":grandpa_authorities is missing or of an unknown version".into(),
+        )),
+    }
 }

@@ -12,7 +12,7 @@
 //! Whoever hands out a checkpoint is trusted for it: a client must get it from a source it
 //! trusts, as it does the chain spec.
 
-use crate::chain::{BLOCK_NUMBER_BYTES, Chain, ChainError, grandpa_set_id};
+use crate::chain::{BLOCK_NUMBER_BYTES, Chain, ChainError};
 use crate::runtime::Storage;
 use parity_scale_codec::Decode;
 use serde_json::{Value, json};
@@ -32,8 +32,10 @@ pub fn checkpoint(chain: &Chain) -> Result<Value, ChainError> {
     let block = chain.best();
     let state = chain.state(block.number)?;
     let aura = aura_authorities(&state)?;
-    let grandpa = grandpa_authorities(&state)?;
-    let set_id = grandpa_set_id(&state);
+    // The set that finalizes the blocks after the checkpoint, as the headers made it (the
+    // runtime's `CurrentSetId` runs ahead of it while a change is pending).
+    let grandpa = &chain.voters().authorities;
+    let set_id = chain.voters().set_id;
     let slot_ms = u64::try_from(chain.slot_duration().as_millis()).unwrap_or(u64::MAX);
     let information = ChainInformation {
         finalized_block_header: Box::new(
@@ -98,19 +100,4 @@ fn aura_authorities(state: &Storage) -> Result<Vec<[u8; 32]>, ChainError> {
     let bytes = state.get(&key).map(|v| v.to_vec()).unwrap_or_default();
     Vec::<[u8; 32]>::decode(&mut &bytes[..])
         .map_err(|e| ChainError::Build(format!("Aura::Authorities: {e}")))
-}
-
-/// `:grandpa_authorities`: a version byte, then the ed25519 keys with their weights.
-fn grandpa_authorities(state: &Storage) -> Result<Vec<([u8; 32], u64)>, ChainError> {
-    let bytes = state
-        .get(&b":grandpa_authorities"[..])
-        .map(|v| v.to_vec())
-        .unwrap_or_default();
-    match bytes.split_first() {
-        Some((1, mut list)) => Vec::<([u8; 32], u64)>::decode(&mut list)
-            .map_err(|e| ChainError::Build(format!(":grandpa_authorities: {e}"))),
-        _ => Err(ChainError::Build(
-            ":grandpa_authorities is missing or of an unknown version".into(),
-        )),
-    }
 }

@@ -211,3 +211,52 @@ pub fn apply_dev_overrides(spec: &mut ChainSpec) -> Result<(), GenesisError> {
     }
     Ok(())
 }
+
+/// The development accounts that form the GRANDPA set after `--grandpa-change`: two voters of
+/// equal weight, so that a justification needs both (more than two thirds).
+pub const NEXT_GRANDPA_SET: [&str; 2] = ["Bob", "Charlie"];
+
+/// Test-only genesis: the GRANDPA set changes at block `at` to [`NEXT_GRANDPA_SET`].
+///
+/// The state is the one a runtime leaves when it schedules a change (as a session rotation
+/// does): `Grandpa::PendingChange` for block `at` with delay 0, and `Grandpa::CurrentSetId`
+/// already counting the next set. The runtime's `on_finalize` at block `at` then puts the
+/// `ScheduledChange` digest in that block's header and enacts the change, so the new set
+/// finalizes from block `at + 1` on. Nothing here signs or finalizes: the node follows the
+/// header like any client.
+pub fn schedule_grandpa_change(spec: &mut ChainSpec, at: u32) -> Result<(), GenesisError> {
+    if at == 0 {
+        return Err(GenesisError::Metadata(
+            "a GRANDPA change is scheduled for a block after genesis".into(),
+        ));
+    }
+    let metadata = spec.metadata()?;
+    // StoredPendingChange { scheduled_at, delay, next_authorities: Vec<(key, weight)>, forced }.
+    let mut pending = Vec::new();
+    pending.extend_from_slice(&at.to_le_bytes());
+    pending.extend_from_slice(&0u32.to_le_bytes());
+    pending.push(u8::try_from(NEXT_GRANDPA_SET.len() << 2).unwrap_or(0));
+    for name in NEXT_GRANDPA_SET {
+        pending.extend_from_slice(&Ed25519Signer::dev(name).account());
+        pending.extend_from_slice(&1u64.to_le_bytes());
+    }
+    pending.push(0); // forced: None
+    // Written by hand, checked against the runtime's own type: a runtime whose layout differs
+    // gets an error here rather than a genesis it would misread.
+    let (_, entry) = storage::entry(&metadata, "Grandpa", "PendingChange")
+        .map_err(|e| GenesisError::Metadata(e.to_string()))?;
+    value::decode_all(&metadata.types, entry.value_ty, &pending)
+        .map_err(|e| GenesisError::Metadata(format!("Grandpa.PendingChange: {e}")))?;
+    spec.storage
+        .insert(plain_key("Grandpa", "PendingChange"), pending.into());
+    let set_id_key = plain_key("Grandpa", "CurrentSetId");
+    let set_id = spec
+        .storage
+        .get(&set_id_key)
+        .and_then(|v| v.get(..8))
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_le_bytes);
+    spec.storage
+        .insert(set_id_key, (set_id + 1).to_le_bytes().to_vec().into());
+    Ok(())
+}

@@ -3,7 +3,7 @@
 
 use crate::chain::Chain;
 use crate::demo::DemoSubnet;
-use crate::genesis::{ChainSpec, apply_dev_overrides};
+use crate::genesis::{ChainSpec, apply_dev_overrides, schedule_grandpa_change};
 use crate::node::{self, Node, Pace};
 use crate::p2p::network::{self, Listen};
 use crate::store::{self, Store};
@@ -30,6 +30,8 @@ pub struct Options {
     pub block_time: Option<Duration>,
     /// Run the demonstration subnet (`demo.rs`).
     pub demo_subnet: bool,
+    /// Test-only genesis: the GRANDPA set changes at this block (`genesis::schedule_grandpa_change`).
+    pub grandpa_change: Option<u32>,
 }
 
 impl Options {
@@ -45,6 +47,7 @@ impl Options {
             backfill: 0,
             block_time: None,
             demo_subnet: false,
+            grandpa_change: None,
         };
         let mut dir = None;
         let mut it = args.iter();
@@ -91,6 +94,17 @@ impl Options {
                     }
                     options.block_time = Some(Duration::from_millis(ms));
                 }
+                "--grandpa-change" => {
+                    let block = number(value("a block number")?, "a block number")?;
+                    options.grandpa_change = Some(
+                        u32::try_from(block)
+                            .ok()
+                            .filter(|&b| b > 0)
+                            .ok_or_else(|| {
+                                format!("--grandpa-change: {block} is not a block after genesis")
+                            })?,
+                    );
+                }
                 other => return Err(format!("unknown option {other}")),
             }
         }
@@ -105,7 +119,9 @@ fn open_chain(options: &Options, store: &mut Store) -> Result<Chain, String> {
         .chain_spec()
         .map_err(|e| format!("{}: {e}", store.chain_spec_path().display()))?;
     let spec = match (&stored, &options.chain_spec) {
-        (Some(text), None) => ChainSpec::parse(text).map_err(|e| e.to_string())?,
+        (Some(text), None) if options.grandpa_change.is_none() => {
+            ChainSpec::parse(text).map_err(|e| e.to_string())?
+        }
         (_, requested) => {
             let path = requested.as_ref().unwrap_or(&options.default_spec);
             let text = std::fs::read_to_string(path)
@@ -113,6 +129,9 @@ fn open_chain(options: &Options, store: &mut Store) -> Result<Chain, String> {
             let mut spec =
                 ChainSpec::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
             apply_dev_overrides(&mut spec).map_err(|e| e.to_string())?;
+            if let Some(at) = options.grandpa_change {
+                schedule_grandpa_change(&mut spec, at).map_err(|e| e.to_string())?;
+            }
             if let Some(text) = &stored {
                 let in_dir = ChainSpec::parse(text).map_err(|e| e.to_string())?;
                 if in_dir.genesis_hash().ok() != spec.genesis_hash().ok() {

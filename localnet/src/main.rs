@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! taoscope-localnet --dir DIR [--chain-spec FILE] [--rpc-port N] [--host ADDR]
-//!                   [--backfill N] [--block-ms MS] [--demo-subnet]
+//!                   [--backfill N] [--block-ms MS] [--demo-subnet] [--grandpa-change N]
 //! taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]
 //! ```
 //! With `--dir`, the node runs: it takes the chain spec (default: the Bittensor testnet genesis
@@ -12,7 +12,9 @@
 //! runtime's slot, 12 s; shorter runs the chain's clock fast, from 30 days in the past), and
 //! serves JSON-RPC over WebSocket on `--rpc-port` (default 9944). `--demo-subnet` sets up
 //! subnet 1 (10-block tempo, four validators, six miners) and keeps its validators setting
-//! weights, so that epochs happen within minutes (see `demo.rs`). Once it serves, it writes
+//! weights, so that epochs happen within minutes (see `demo.rs`). `--grandpa-change N` (tests:
+//! a fresh chain only) starts from a genesis that hands GRANDPA finality from Alice to Bob and
+//! Charlie at block N. Once it serves, it writes
 //! `DIR/chainspec.json` and `DIR/endpoints.json` and prints one JSON line. SIGINT or SIGTERM
 //! stops it after the block in progress.
 //!
@@ -28,7 +30,8 @@ use taoscope_localnet::runtime::Runtime;
 
 const DEFAULT_SPEC: &str = "../shared/chainspecs/bittensor-testnet-genesis.raw.json";
 const USAGE: &str = "usage: taoscope-localnet --dir DIR [--chain-spec FILE] [--rpc-port N] \
-[--p2p-port N] [--ws-port N] [--host ADDR] [--backfill N] [--block-ms MS] [--demo-subnet]\n       taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]";
+[--p2p-port N] [--ws-port N] [--host ADDR] [--backfill N] [--block-ms MS] [--demo-subnet] \
+[--grandpa-change N]\n       taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

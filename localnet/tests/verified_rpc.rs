@@ -3,7 +3,8 @@
 //! by GRANDPA justifications alone and reads the metagraph through read proofs, equal to what
 //! smoldot-light reads at the same block. Then a loopback proxy that lies in one way at a time
 //! stands first in the endpoint list: each lie is rejected with its reason, counted against
-//! the proxy, and the same answer comes, verified, from the honest node behind it.
+//! the proxy, and the same answer comes, verified, from the honest node behind it. Last, a
+//! GRANDPA authority set change on the localnet is followed.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 
 mod common;
@@ -16,11 +17,13 @@ use std::time::Instant;
 use taoscope_light_client::client::BittensorClient;
 use taoscope_light_client::client::light::native as light;
 use taoscope_light_client::client::verified_rpc::{TrustReport, native as verified};
+use taoscope_light_client::extrinsic::Signer;
 use taoscope_light_client::hashing::blake2_256;
 use taoscope_light_client::keys::Ed25519Signer;
 use taoscope_light_client::metadata::{from_hex, to_hex};
 use taoscope_light_client::verified::checkpoint::Checkpoint;
 use taoscope_localnet::demo::NETUID;
+use taoscope_localnet::genesis::NEXT_GRANDPA_SET;
 use taoscope_localnet::grandpa;
 
 const POLL_MS: u64 = 200;
@@ -250,8 +253,13 @@ async fn tell(lie: Lie, method: &str, params: &Value, result: &mut Value, node: 
                 Lie::WrongKey => (Ed25519Signer::dev("Bob"), 0),
                 _ => (Ed25519Signer::dev("Alice"), 7),
             };
-            let justification =
-                grandpa::justification(&signer, &hash, number, u64::from(number), set_id);
+            let justification = grandpa::justification(
+                std::slice::from_ref(&signer),
+                &hash,
+                number,
+                u64::from(number),
+                set_id,
+            );
             let proof = (hash, justification, Vec::<Vec<u8>>::new()).encode();
             *result = json!(to_hex(&proof));
         }
@@ -347,6 +355,98 @@ fn lies_are_rejected_and_the_honest_endpoint_answers() {
             let liar_report = report.endpoints.iter().find(|e| e.url == liar).unwrap();
             assert!(liar_report.rejections >= 1);
         }
+    });
+    drop(node);
+}
+
+/// A test-only genesis hands GRANDPA finality from Alice to Bob and Charlie at block
+/// `CHANGE_AT` (the header of that block carries the change; the old set justifies it, the new
+/// set every block after). The verified client, from a checkpoint before the change, follows it;
+/// a checkpoint made after it starts from the new set; smoldot-light warp-syncs from genesis
+/// across it; and all read the same state.
+#[test]
+fn follows_an_authority_set_change() {
+    const CHANGE_AT: u64 = 30;
+    common::smoldot_logs();
+    let dir = temp_dir("verified-rpc-set-change");
+    let node = Localnet::start(
+        &dir,
+        &[
+            "--backfill",
+            "20",
+            "--block-ms",
+            "300",
+            "--grandpa-change",
+            &CHANGE_AT.to_string(),
+        ],
+    );
+    let url = node.rpc_url();
+    smol::block_on(async {
+        // While the change is pending, the runtime's `CurrentSetId` already counts the next set,
+        // so a checkpoint read from storage would name the wrong set: refused.
+        let refused = verified::make_checkpoint(&url, None).unwrap_err();
+        assert!(refused.contains("pending"), "{refused}");
+        // The node's own export follows the headers: still Alice's set 0.
+        let mut rpc = Rpc::connect(&url).await;
+        let exported = rpc.call("taoscope_checkpoint", json!([])).await;
+        let before = Checkpoint::from_json(&exported.to_string()).unwrap();
+        assert!(
+            before.number < CHANGE_AT,
+            "checkpoint at #{}",
+            before.number
+        );
+        assert_eq!(before.set_id, 0);
+        assert_eq!(
+            before
+                .authorities
+                .iter()
+                .map(|a| a.public_key)
+                .collect::<Vec<_>>(),
+            [Ed25519Signer::dev("Alice").account()]
+        );
+
+        let mut client =
+            BittensorClient::new(verified::start(before.clone(), vec![url.clone()], POLL_MS))
+                .unwrap();
+        follow_until(&mut client, CHANGE_AT + 5).await;
+        let report = client.transport().report();
+        assert_eq!(report.set_id, 1, "{report:?}");
+        assert!(report.rejections.is_empty(), "{:?}", report.rejections);
+
+        let after = verified::make_checkpoint(&url, None).unwrap();
+        assert!(after.number > CHANGE_AT);
+        assert_eq!(after.set_id, 1);
+        assert_eq!(
+            after
+                .authorities
+                .iter()
+                .map(|a| a.public_key)
+                .collect::<Vec<_>>(),
+            NEXT_GRANDPA_SET.map(|name| Ed25519Signer::dev(name).account())
+        );
+        let mut from_after =
+            BittensorClient::new(verified::start(after.clone(), vec![url.clone()], POLL_MS))
+                .unwrap();
+        follow_until(&mut from_after, after.number + 3).await;
+        assert_eq!(from_after.transport().report().set_id, 1);
+
+        let spec = spec_over(&dir, "/ws");
+        let mut p2p = BittensorClient::new(light::start(&spec, "").unwrap()).unwrap();
+        follow_until(&mut p2p, after.number + 3).await;
+        let at = p2p.read_block().unwrap();
+        follow_until(&mut client, at.number).await;
+        assert_eq!(
+            client.subnets(&at.hash).await.unwrap(),
+            p2p.subnets(&at.hash).await.unwrap(),
+            "both transports read the same state after the change"
+        );
+        eprintln!(
+            "set change at #{CHANGE_AT}: verified RPC followed from #{} to #{}, smoldot-light \
+             warp-synced to #{}",
+            before.number,
+            client.read_block().unwrap().number,
+            at.number
+        );
     });
     drop(node);
 }

@@ -250,7 +250,7 @@ impl Network {
     fn neighbor_packet(&self) -> Vec<u8> {
         let state = self.node.lock();
         let committed = state.chain.best().number.saturating_sub(1);
-        protocols::grandpa_neighbor_packet(committed, set_id(&state.chain), committed)
+        protocols::grandpa_neighbor_packet(committed, state.chain.set_id_of(committed), committed)
     }
 
     /// A new best block: a new handshake for later peers, the announcement, and the GRANDPA
@@ -269,8 +269,13 @@ impl Network {
                 .number
                 .checked_sub(1)
                 .and_then(|parent| state.chain.block(parent))
-                .and_then(|parent| parent.justification.as_ref())
-                .map(|j| protocols::grandpa_commit(j, set_id(&state.chain)));
+                .and_then(|parent| {
+                    let set_id = state.chain.set_id_of(parent.number);
+                    Some(protocols::grandpa_commit(
+                        parent.justification.as_ref()?,
+                        set_id,
+                    ))
+                });
             (
                 protocols::block_announces_handshake(&state.chain),
                 protocols::block_announce(best),
@@ -296,14 +301,6 @@ impl Network {
             None => {}
         }
     }
-}
-
-/// The GRANDPA authority set id in force at the best block.
-fn set_id(chain: &crate::chain::Chain) -> u64 {
-    chain
-        .state(chain.best().number)
-        .map(|storage| crate::chain::grandpa_set_id(&storage))
-        .unwrap_or(0)
 }
 
 /// Accepts every peer's substream (a light client is welcome on every protocol), keeps `open`

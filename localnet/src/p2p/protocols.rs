@@ -9,6 +9,7 @@
 
 use crate::chain::{BLOCK_NUMBER_BYTES, Block, Chain};
 use crate::proof::{StateTrie, encode_proof};
+use parity_scale_codec::{Compact, Encode};
 use smoldot::network::codec;
 use std::fmt;
 
@@ -201,9 +202,9 @@ pub fn answer_block_request(chain: &Chain, request: &[u8]) -> Result<Vec<u8>, Pr
     Ok(concat(codec::build_block_response(blocks)))
 }
 
-/// `/sync/warp`: from any block, the proof that the latest block is final. The authority set
-/// never changes on this chain, so one fragment (the latest block and its justification)
-/// finishes the proof.
+/// `/sync/warp`: from any block, the proof that the latest block is final: one fragment (header
+/// and justification) for the last block of each GRANDPA set since then, whose header carries
+/// the change to the next set, and one for the latest block.
 pub fn answer_warp_sync(chain: &Chain, request: &[u8]) -> Result<Vec<u8>, ProtocolError> {
     let begin: [u8; 32] = request.try_into().map_err(|_| {
         ProtocolError::Malformed(
@@ -214,15 +215,26 @@ pub fn answer_warp_sync(chain: &Chain, request: &[u8]) -> Result<Vec<u8>, Protoc
     let begin = chain
         .block_by_hash(&begin)
         .ok_or_else(|| ProtocolError::UnknownBlock(hex(&begin)))?;
-    let best = chain.best();
+    let best = chain.best().number;
+    let mut numbers: Vec<u64> = chain
+        .set_ends()
+        .iter()
+        .copied()
+        .filter(|&end| end > begin.number)
+        .collect();
+    if begin.number < best && numbers.last() != Some(&best) {
+        numbers.push(best);
+    }
+    let fragments: Vec<&Block> = numbers
+        .iter()
+        .filter_map(|&n| chain.block(n))
+        .filter(|block| block.justification.is_some())
+        .collect();
     let mut out = Vec::new();
-    match (&best.justification, begin.number < best.number) {
-        (Some(justification), true) => {
-            out.push(1 << 2); // one fragment
-            out.extend_from_slice(&best.header);
-            out.extend_from_slice(justification);
-        }
-        _ => out.push(0), // nothing newer
+    Compact(u32::try_from(fragments.len()).unwrap_or(u32::MAX)).encode_to(&mut out);
+    for block in fragments {
+        out.extend_from_slice(&block.header);
+        out.extend_from_slice(block.justification.as_deref().unwrap_or_default());
     }
     out.push(1); // is_finished
     Ok(out)
