@@ -4,7 +4,8 @@
 //! smoldot-light reads at the same block. Then a loopback proxy that lies in one way at a time
 //! stands first in the endpoint list: each lie is rejected with its reason, counted against
 //! the proxy, and the same answer comes, verified, from the honest node behind it. Last, a
-//! GRANDPA authority set change on the localnet is followed.
+//! GRANDPA authority set change on the localnet is followed, and transactions go through
+//! verified RPC: judged by the proven runtime, seen final only in a body the header commits to.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 
 mod common;
@@ -14,13 +15,14 @@ use parity_scale_codec::Encode;
 use serde_json::{Value, json};
 use smol::net::{TcpListener, TcpStream};
 use std::time::Instant;
-use taoscope_light_client::client::BittensorClient;
 use taoscope_light_client::client::light::native as light;
 use taoscope_light_client::client::verified_rpc::{TrustReport, native as verified};
-use taoscope_light_client::extrinsic::Signer;
+use taoscope_light_client::client::{BittensorClient, TransactionEvent};
+use taoscope_light_client::extrinsic::{self, Mortality, Signer, Transaction};
 use taoscope_light_client::hashing::blake2_256;
-use taoscope_light_client::keys::Ed25519Signer;
+use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
 use taoscope_light_client::metadata::{from_hex, to_hex};
+use taoscope_light_client::ss58;
 use taoscope_light_client::verified::checkpoint::Checkpoint;
 use taoscope_localnet::demo::NETUID;
 use taoscope_localnet::genesis::NEXT_GRANDPA_SET;
@@ -135,6 +137,8 @@ enum Lie {
     BadHeaderHash,
     /// The finalized head reported as block 1.
     Backwards,
+    /// A block's last extrinsic left out of its body (`chain_getBlock`).
+    HiddenExtrinsic,
 }
 
 /// A WebSocket endpoint on loopback that forwards to `upstream` and tells `lie`.
@@ -262,6 +266,11 @@ async fn tell(lie: Lie, method: &str, params: &Value, result: &mut Value, node: 
             );
             let proof = (hash, justification, Vec::<Vec<u8>>::new()).encode();
             *result = json!(to_hex(&proof));
+        }
+        (Lie::HiddenExtrinsic, "chain_getBlock") => {
+            if let Some(extrinsics) = result["block"]["extrinsics"].as_array_mut() {
+                extrinsics.pop();
+            }
         }
         (Lie::BadHeaderHash, "chain_getHeader") => {
             result["stateRoot"] = json!(to_hex(&[1u8; 32]));
@@ -447,6 +456,105 @@ fn follows_an_authority_set_change() {
             client.read_block().unwrap().number,
             at.number
         );
+    });
+    drop(node);
+}
+
+/// Transactions over verified RPC: one the runtime refuses (its signer cannot pay) ends with
+/// the runtime's reason, bytes that are no transaction are refused in words, and a transfer is judged
+/// valid, sent, and reported final in a block whose body was checked against its header, while
+/// the endpoint first in line hides an extrinsic of every body it gives.
+#[test]
+fn transactions_are_judged_sent_and_seen_final_through_proofs() {
+    common::smoldot_logs();
+    let dir = temp_dir("verified-rpc-submit");
+    let node = Localnet::start(&dir, &["--backfill", "20", "--block-ms", "300"]);
+    let honest = node.rpc_url();
+    smol::block_on(async {
+        let checkpoint = verified::make_checkpoint(&honest, None).unwrap();
+        let liar = proxy(honest.clone(), Lie::HiddenExtrinsic);
+        let mut client = BittensorClient::new(verified::start(
+            checkpoint.clone(),
+            vec![liar.clone(), honest.clone()],
+            POLL_MS,
+        ))
+        .unwrap();
+        follow_until(&mut client, checkpoint.number + 1).await;
+        let at = client.read_block().unwrap();
+        let metadata = client.metadata(&at.hash).await.unwrap();
+        let bob = ss58::encode(&Sr25519Signer::dev("Bob").unwrap().account(), 42);
+        let transfer = |signer: &Sr25519Signer, amount: u64, nonce: u32| {
+            let call = extrinsic::encode_call(
+                &metadata,
+                "Balances",
+                "transfer",
+                json!({"dest": bob, "value": amount}).as_object().unwrap(),
+            )
+            .unwrap();
+            let tx = Transaction {
+                spec_version: 103,
+                transaction_version: 1,
+                genesis_hash: checkpoint.genesis_hash,
+                mortality: Mortality::Immortal,
+                nonce,
+                tip: 0,
+                metadata_hash: None,
+            };
+            extrinsic::sign_ready(&metadata, &tx, &call, signer).unwrap()
+        };
+        let watch_to_the_end = async |client: &mut BittensorClient<_>, bytes: &[u8]| {
+            let watch = client.submit_and_watch(bytes).await.unwrap();
+            let mut events = Vec::new();
+            loop {
+                let event = client.transaction_event(&watch).await.unwrap();
+                events.push(event.clone());
+                if event.is_final() {
+                    return events;
+                }
+            }
+        };
+
+        let pauper = Sr25519Signer::dev("Pauper").unwrap();
+        let events = watch_to_the_end(&mut client, &transfer(&pauper, 1, 0)).await;
+        eprintln!("an account without funds: {events:?}");
+        assert!(
+            matches!(&events[..], [TransactionEvent::Invalid(why)] if why.contains("cannot pay the fee")),
+            "{events:?}"
+        );
+        let events = watch_to_the_end(&mut client, &[0x10, 1, 2, 3, 4]).await;
+        eprintln!("bytes that are no transaction: {events:?}");
+        assert!(
+            matches!(&events[..], [TransactionEvent::Invalid(why)] if why.contains("format version 1")),
+            "{events:?}"
+        );
+
+        let alice = Sr25519Signer::dev("Alice").unwrap();
+        let before = client.account(&at.hash, &bob).await.unwrap().free;
+        let nonce = client
+            .account(&at.hash, &ss58::encode(&alice.account(), 42))
+            .await
+            .unwrap()
+            .nonce;
+        let started = Instant::now();
+        let events = watch_to_the_end(&mut client, &transfer(&alice, 5_000_000_000, nonce)).await;
+        eprintln!("a transfer, in {:?}: {events:?}", started.elapsed());
+        let Some(TransactionEvent::Finalized(block)) = events.last() else {
+            panic!("the transfer did not make it: {events:?}");
+        };
+        assert_eq!(events[0], TransactionEvent::Validated);
+        assert!(matches!(events[1], TransactionEvent::Broadcasted));
+        let after = client.account(block, &bob).await.unwrap().free;
+        assert_eq!(after, before + 5_000_000_000, "Bob's balance at {block}");
+
+        let report = client.transport().report();
+        let against = rejections_of(&report, &liar);
+        assert!(
+            against
+                .iter()
+                .any(|why| why.contains("not the one its header commits to")),
+            "the hidden extrinsic is caught: {against:?}"
+        );
+        assert!(rejections_of(&report, &honest).is_empty());
     });
     drop(node);
 }

@@ -8,11 +8,14 @@
 //!   following authority set changes announced in justified headers;
 //! - [`proof`]: storage values, absences and key ranges only through read proofs against a
 //!   proven state root;
-//! - [`runtime`]: the runtime's version and calls from its proven `:code`.
+//! - [`runtime`]: the runtime's version and calls from its proven `:code`;
+//! - [`body`]: a block's extrinsics only as the list its proven header commits to.
 //!
 //! The fetching side ([`crate::client::verified_rpc`]) asks endpoints, hands the answers here,
 //! and tells the user which endpoint lied and how.
 
+#[cfg(any(feature = "native", feature = "browser"))]
+pub mod body;
 // The checkpoint needs only the codec: the page reads it too (its age, where it came from).
 pub mod checkpoint;
 #[cfg(any(feature = "native", feature = "browser"))]

@@ -9,6 +9,10 @@
 //!   block's proven state root ([`Proof`]).
 //! - Calls: run in the runtime compiled from the block's proven `:code`; each value the call
 //!   reads is proven the same way.
+//! - Transactions: judged by that runtime on proven state (`TaggedTransactionQueue`), sent to
+//!   every endpoint, and reported final only when found in the body of a proven block, the body
+//!   checked against the header's extrinsics root. An endpoint can refuse to pass a
+//!   transaction on, or hide it, but cannot make it look included.
 //!
 //! An answer that fails verification is rejected with the reason, counted against the endpoint
 //! ([`Endpoints::reject`]), and the same question goes to the next endpoint. Only when every
@@ -17,7 +21,9 @@
 use super::endpoints::{Connection, Endpoints, FetchError};
 use super::{Rejection, TrustReport};
 use crate::client::{BlockRef, RuntimeSpec};
+use crate::hashing::blake2_256;
 use crate::metadata::{from_hex, to_hex};
+use crate::verified::body;
 use crate::verified::checkpoint::Checkpoint;
 use crate::verified::finality::{self, Finality, FinalityError, VerifiedHeader};
 use crate::verified::proof::{Entries, Proof};
@@ -34,6 +40,17 @@ const MAX_GAP: u64 = 4096;
 const REJECTIONS_KEPT: usize = 32;
 /// Proven headers kept readable (about an hour of Bittensor's 12 s blocks, a few MB).
 const BLOCKS_KEPT: usize = 512;
+/// Finalized blocks a submitted transaction is looked for in before it is reported dropped
+/// (Bittensor wallets sign with a 64-block era; an immortal one may still land later).
+const WATCH_BLOCKS: u64 = 256;
+
+/// A transaction submitted through this transport, looked for in each newly proven block.
+struct Watched {
+    subscription: String,
+    extrinsic: Vec<u8>,
+    /// The finalized block when it was sent.
+    sent_at: u64,
+}
 
 /// Why an attempt at one endpoint gave nothing.
 enum Attempt {
@@ -70,6 +87,9 @@ pub struct Server<C> {
     follow: Option<String>,
     initialized: bool,
     next_operation: u64,
+    watched: Vec<Watched>,
+    /// Proven blocks whose bodies are still to be searched for watched transactions.
+    unsearched: VecDeque<VerifiedHeader>,
     outgoing: VecDeque<String>,
     report: Arc<Mutex<TrustReport>>,
 }
@@ -95,6 +115,8 @@ impl<C: Connection> Server<C> {
             follow: None,
             initialized: false,
             next_operation: 1,
+            watched: Vec::new(),
+            unsearched: VecDeque::new(),
             outgoing: VecDeque::new(),
             report,
         })
@@ -170,6 +192,7 @@ impl<C: Connection> Server<C> {
         let error = (!reasons.is_empty()).then(|| Self::no_answer("following finality", &reasons));
         self.update_report(|r| r.last_error = error);
         self.announce().await;
+        self.watch_transactions().await;
     }
 
     /// Follows `endpoint`'s finalized head, justification by justification.
@@ -256,6 +279,9 @@ impl<C: Connection> Server<C> {
 
     fn accept(&mut self, proven: Vec<VerifiedHeader>) {
         let count = proven.len() as u64;
+        if !self.watched.is_empty() {
+            self.unsearched.extend(proven.iter().cloned());
+        }
         for header in &proven {
             self.pinned.insert(header.hash, header.clone());
             self.pinned_order.push_back(header.hash);
@@ -645,6 +671,206 @@ impl<C: Connection> Server<C> {
         result
     }
 
+    // ---- Transactions ---------------------------------------------------------------------
+
+    fn transaction_event(&mut self, subscription: &str, result: Value) {
+        self.outgoing.push_back(
+            json!({
+                "jsonrpc": "2.0",
+                "method": "transactionWatch_v1_watchEvent",
+                "params": { "subscription": subscription, "result": result },
+            })
+            .to_string(),
+        );
+    }
+
+    /// Judges `extrinsic` with the runtime in force on proven state, sends it to every
+    /// endpoint, and watches for it in the blocks proven from now on.
+    async fn submit(&mut self, subscription: String, extrinsic: Vec<u8>) {
+        if let Some(why) = shape_error(&extrinsic) {
+            let words = format!("not a transaction this runtime can read: {why}");
+            self.transaction_event(&subscription, json!({ "event": "invalid", "error": words }));
+            return;
+        }
+        let at = self.finality.finalized().clone();
+        if let Err(verdict) = self.validate(&at, &extrinsic).await {
+            self.transaction_event(&subscription, verdict);
+            return;
+        }
+        self.transaction_event(&subscription, json!({ "event": "validated" }));
+        match self.broadcast(&extrinsic).await {
+            Ok(took) => {
+                self.transaction_event(
+                    &subscription,
+                    json!({ "event": "broadcasted", "numPeers": took }),
+                );
+                self.watched.push(Watched {
+                    subscription,
+                    extrinsic,
+                    sent_at: at.number,
+                });
+            }
+            Err(why) => {
+                self.transaction_event(&subscription, json!({ "event": "dropped", "error": why }))
+            }
+        }
+    }
+
+    /// `TaggedTransactionQueue_validate_transaction` at `at`: `Err` is the event that ends the
+    /// watch (the runtime's refusal in its words, or why it could not be asked).
+    async fn validate(&mut self, at: &VerifiedHeader, extrinsic: &[u8]) -> Result<(), Value> {
+        use smoldot::transactions::validate;
+        let parameter: Vec<u8> = validate::validate_transaction_runtime_parameters_v3(
+            std::iter::once(extrinsic),
+            validate::TransactionSource::External,
+            &at.hash,
+        )
+        .flat_map(|part| part.as_ref().to_vec())
+        .collect();
+        let output = self
+            .call(at, "TaggedTransactionQueue_validate_transaction", &parameter)
+            .await
+            .map_err(|why| {
+                json!({ "event": "error", "error": format!("the transaction could not be checked: {why}") })
+            })?;
+        match validate::decode_validate_transaction_return_value(&output) {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(refusal)) => Err(json!({ "event": "invalid", "error": refusal.to_string() })),
+            Err(_) => Err(json!({
+                "event": "error",
+                "error": "the runtime's verdict on the transaction does not decode",
+            })),
+        }
+    }
+
+    /// Hands the transaction to every endpoint; the number that took it, or why none did.
+    async fn broadcast(&mut self, extrinsic: &[u8]) -> Result<usize, String> {
+        let hash = blake2_256(extrinsic);
+        let mut took = 0;
+        let mut reasons = Vec::new();
+        for endpoint in self.endpoints.in_order() {
+            let attempt = match self
+                .endpoints
+                .request(
+                    endpoint,
+                    "author_submitExtrinsic",
+                    json!([to_hex(extrinsic)]),
+                )
+                .await
+            {
+                Ok(answer) => match hash_answer(answer, "author_submitExtrinsic") {
+                    Ok(named) if named == hash => {
+                        took += 1;
+                        continue;
+                    }
+                    Ok(named) => rejected(format!(
+                        "it took the transaction {} as {}",
+                        to_hex(&hash),
+                        to_hex(&named)
+                    )),
+                    Err(attempt) => attempt,
+                },
+                Err(error) => error.into(),
+            };
+            reasons.push(self.note(endpoint, "transaction", attempt));
+        }
+        if took > 0 {
+            Ok(took)
+        } else {
+            Err(Self::no_answer("sending the transaction", &reasons))
+        }
+    }
+
+    /// Searches the bodies of newly proven blocks for watched transactions; reports those found
+    /// as final, and those not found within [`WATCH_BLOCKS`] as dropped.
+    async fn watch_transactions(&mut self) {
+        while let Some(block) = self.unsearched.front().cloned() {
+            if self.watched.is_empty() {
+                self.unsearched.clear();
+                break;
+            }
+            let body = match self.body(&block).await {
+                Ok(body) => body,
+                // Searched again at the next poll; nothing is reported dropped meanwhile.
+                Err(error) => {
+                    self.update_report(|r| r.last_error = Some(error));
+                    return;
+                }
+            };
+            self.unsearched.pop_front();
+            let (found, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.watched)
+                .into_iter()
+                .partition(|w| body.contains(&w.extrinsic));
+            self.watched = waiting;
+            for watched in found {
+                let index = body.iter().position(|x| x == &watched.extrinsic);
+                self.transaction_event(
+                    &watched.subscription,
+                    json!({
+                        "event": "finalized",
+                        "block": { "hash": to_hex(&block.hash), "index": index },
+                    }),
+                );
+            }
+        }
+        let finalized = self.finality.finalized().number;
+        let (expired, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.watched)
+            .into_iter()
+            .partition(|w| finalized > w.sent_at + WATCH_BLOCKS);
+        self.watched = waiting;
+        for watched in expired {
+            self.transaction_event(
+                &watched.subscription,
+                json!({
+                    "event": "dropped",
+                    "error": format!(
+                        "not in any of the {WATCH_BLOCKS} blocks finalized since it was sent: an \
+                         endpoint dropped it or its era ended; check the account's nonce before \
+                         sending it again"
+                    ),
+                }),
+            );
+        }
+    }
+
+    /// The extrinsics of a proven block, checked against its header.
+    async fn body(&mut self, block: &VerifiedHeader) -> Result<Vec<Vec<u8>>, String> {
+        let mut reasons = Vec::new();
+        for endpoint in self.endpoints.in_order() {
+            let attempt = async {
+                let answer = self
+                    .endpoints
+                    .request(endpoint, "chain_getBlock", json!([to_hex(&block.hash)]))
+                    .await?;
+                if answer.is_null() {
+                    return Err(Attempt::Fetch(FetchError::Refused {
+                        code: 0,
+                        message: format!("it does not have block #{}", block.number),
+                    }));
+                }
+                let extrinsics = answer["block"]["extrinsics"]
+                    .as_array()
+                    .ok_or_else(|| rejected("a block without an extrinsic list"))?
+                    .iter()
+                    .map(|x| {
+                        x.as_str()
+                            .and_then(|x| from_hex(x).ok())
+                            .ok_or_else(|| rejected("an extrinsic that is not hex"))
+                    })
+                    .collect::<Result<Vec<_>, Attempt>>()?;
+                body::verify_body(&block.scale, &extrinsics)
+                    .map_err(|e| rejected(e.to_string()))?;
+                Ok(extrinsics)
+            }
+            .await;
+            match attempt {
+                Ok(extrinsics) => return Ok(extrinsics),
+                Err(attempt) => reasons.push(self.note(endpoint, "block body", attempt)),
+            }
+        }
+        Err(Self::no_answer("reading a block body", &reasons))
+    }
+
     // ---- The JSON-RPC API ----------------------------------------------------------------
 
     fn reply(&mut self, id: &Value, result: Value) {
@@ -783,11 +1009,15 @@ impl<C: Connection> Server<C> {
                     json!({ "peers": reachable, "isSyncing": false, "shouldHavePeers": true }),
                 );
             }
-            "transactionWatch_v1_submitAndWatch" => self.error(
-                &id,
-                -32601,
-                "submitting over verified RPC is not available yet; use the p2p light client",
-            ),
+            "transactionWatch_v1_submitAndWatch" => {
+                let Some(extrinsic) = params[0].as_str().and_then(|p| from_hex(p).ok()) else {
+                    self.error(&id, -32602, "the transaction is not hex");
+                    return;
+                };
+                let subscription = format!("verified-transaction-{}", self.operation());
+                self.reply(&id, json!(subscription));
+                self.submit(subscription, extrinsic).await;
+            }
             other => self.error(&id, -32601, &format!("{other} is not served here")),
         }
     }
@@ -843,6 +1073,30 @@ fn hash_answer(answer: Value, method: &str) -> Result<[u8; 32], Attempt> {
         .and_then(|h| from_hex(h).ok())
         .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
         .ok_or_else(|| rejected(format!("{method}: not a block hash")))
+}
+
+/// What is wrong with the outer shape of an encoded extrinsic, if anything: a SCALE length
+/// prefix that covers the rest exactly, then a format byte of version 4 (signed or not). The
+/// runtime checks the rest; bytes without this shape only make it trap, which says nothing.
+fn shape_error(extrinsic: &[u8]) -> Option<String> {
+    use parity_scale_codec::{Compact, Decode};
+    let mut rest = extrinsic;
+    let Ok(Compact(length)) = Compact::<u32>::decode(&mut rest) else {
+        return Some("it does not start with a length".into());
+    };
+    if usize::try_from(length).ok() != Some(rest.len()) {
+        return Some(format!(
+            "its length prefix says {length} bytes, {} follow",
+            rest.len()
+        ));
+    }
+    match rest.first().map(|format| format & 0x7f) {
+        Some(4) => None,
+        Some(version) => Some(format!(
+            "extrinsic format version {version}, where this runtime reads version 4"
+        )),
+        None => Some("it is empty".into()),
+    }
 }
 
 /// Bytes written as a `0x` hex string or as a JSON array of numbers (Substrate writes a
