@@ -4,7 +4,9 @@
 // subnet's metagraph the page shows equal the localnet's own JSON-RPC answers at the same block.
 // The localnet then restarts under the page (same directory and ports): the page reconnects
 // without a reload. A second visit starts from the database the first one saved; both times to
-// the first verified value are printed.
+// the first verified value are printed. Over verified RPC, the page follows the same chain from the
+// shipped checkpoint, and endpoints that lie stand before the honest one: each lie is rejected in
+// the Trust panel with its reason, and the tables still equal the chain.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +15,7 @@ import { rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, freePort, ROOT } from './harness.mjs';
+import { lyingEndpoint } from './lying-endpoint.mjs';
 
 const ARGS = ['--backfill', '120', '--block-ms', '500', '--demo-subnet'];
 let server, browser, localnet, ports, scratch;
@@ -283,4 +286,48 @@ test('the page follows the localnet over verified RPC from the shipped checkpoin
   assert.ok(await number(page, 'trust-proofs') >= 1, 'the tables came through storage proofs');
   page.assertClean();
   await context.close();
+});
+
+test('over verified RPC, lying endpoints are rejected in the page with their reasons, and the page shows only the chain', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const helper = await context.newPage();
+  metadataFile = join(scratch, 'metadata-lies.hex');
+  writeFileSync(metadataFile, await rpcCall(helper, 'state_getMetadata', []));
+  const head = Number(BigInt((await rpcCall(helper, 'chain_getHeader', [])).number));
+  const lies = [
+    ['changed-value', /it was changed/],
+    ['bad-header', /hashes to/],
+    ['wrong-key', /not in authority set 0/],
+  ];
+  const liars = await Promise.all(lies.map(([lie]) => lyingEndpoint(localnet.rpc, lie)));
+  try {
+    const page = await openPage(browser, { context });
+    await page.goto(`${server.url}/network`);
+    await page.getByTestId('localnet-rpc').fill(localnet.rpc);
+    await page.getByTestId('localnet-connect').click();
+    await page.getByTestId('network-select').selectOption('localnet-verified');
+    await page.getByTestId('trust-panel').waitFor();
+    await page.getByTestId('endpoints').fill([...liars.map((l) => l.url), localnet.rpc].join('\n'));
+    await page.getByTestId('endpoints-save').click();
+    await waitForFinalized(page, head);
+
+    // Every liar caught, each for its own lie, in the panel; the honest endpoint never doubted.
+    const rejectionsOf = (url) => page.locator(`[data-testid="endpoint-row"][data-url="${url}"] [data-field="rejections"]`);
+    for (const [i, [lie, words]] of lies.entries()) {
+      const url = liars[i].url;
+      await page.waitForFunction((url) => Number(document.querySelector(`[data-testid="endpoint-row"][data-url="${url}"] [data-field="rejections"]`)?.textContent) >= 1, url, { timeout: 60_000 });
+      const reasons = await page.getByTestId('rejection').filter({ hasText: url }).allTextContents();
+      console.log(`verified RPC in the page, lie "${lie}": ${reasons.length} rejection(s), e.g. ${reasons[0]}`);
+      assert.ok(reasons.some((why) => words.test(why)), `${lie}: a rejection saying ${words}, got ${reasons}`);
+    }
+    assert.equal(await rejectionsOf(localnet.rpc).textContent(), '0');
+    await screenshot(page, 'verified-rpc-lies');
+
+    await assertSubnetsEqualChain(page, helper);
+    await assertMetagraphEqualChain(page, helper);
+    page.assertClean();
+  } finally {
+    await Promise.all(liars.map((l) => l.close()));
+    await context.close();
+  }
 });
