@@ -7,12 +7,12 @@
 
 mod common;
 
-use common::{Localnet, Rpc, follow_until, spec_over, temp_dir};
+use common::{Localnet, Rpc, follow_until, signed_transfer, spec_over, temp_dir};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use taoscope_light_client::client::light::native;
 use taoscope_light_client::client::{BittensorClient, TransactionEvent};
-use taoscope_light_client::extrinsic::{self, Mortality, Signer, Transaction};
+use taoscope_light_client::extrinsic::Signer;
 use taoscope_light_client::keys::Sr25519Signer;
 use taoscope_light_client::metadata::{from_hex, to_hex};
 use taoscope_light_client::metagraph::{self, Fetched, Reads};
@@ -186,23 +186,7 @@ fn metagraph_through_the_light_client_equals_the_nodes_answer() {
             .unwrap()
             .nonce;
         let transfer = |amount: u64, nonce: u32| {
-            let call = extrinsic::encode_call(
-                &metadata,
-                "Balances",
-                "transfer",
-                json!({"dest": bob, "value": amount}).as_object().unwrap(),
-            )
-            .unwrap();
-            let tx = Transaction {
-                spec_version: 103,
-                transaction_version: 1,
-                genesis_hash: genesis,
-                mortality: Mortality::Immortal,
-                nonce,
-                tip: 0,
-                metadata_hash: None,
-            };
-            extrinsic::sign_ready(&metadata, &tx, &call, &alice).unwrap()
+            signed_transfer(&metadata, genesis, &alice, &bob, amount, nonce)
         };
         assert!(nonce > 0, "Alice has signed the demo's sudo calls");
         let watch = client

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Localnet, Rpc, follow_until, spec_over, temp_dir};
+use common::{Localnet, Rpc, follow_until, signed_transfer, spec_over, temp_dir};
 use parity_scale_codec::Encode;
 use serde_json::{Value, json};
 use smol::net::{TcpListener, TcpStream};
@@ -18,7 +18,7 @@ use std::time::Instant;
 use taoscope_light_client::client::light::native as light;
 use taoscope_light_client::client::verified_rpc::{TrustReport, native as verified};
 use taoscope_light_client::client::{BittensorClient, TransactionEvent};
-use taoscope_light_client::extrinsic::{self, Mortality, Signer, Transaction};
+use taoscope_light_client::extrinsic::Signer;
 use taoscope_light_client::hashing::blake2_256;
 use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
 use taoscope_light_client::metadata::{from_hex, to_hex};
@@ -368,6 +368,14 @@ fn lies_are_rejected_and_the_honest_endpoint_answers() {
     drop(node);
 }
 
+fn authority_keys(checkpoint: &Checkpoint) -> Vec<[u8; 32]> {
+    checkpoint
+        .authorities
+        .iter()
+        .map(|a| a.public_key)
+        .collect()
+}
+
 /// A test-only genesis hands GRANDPA finality from Alice to Bob and Charlie at block
 /// `CHANGE_AT` (the header of that block carries the change; the old set justifies it, the new
 /// set every block after). The verified client, from a checkpoint before the change, follows it;
@@ -406,11 +414,7 @@ fn follows_an_authority_set_change() {
         );
         assert_eq!(before.set_id, 0);
         assert_eq!(
-            before
-                .authorities
-                .iter()
-                .map(|a| a.public_key)
-                .collect::<Vec<_>>(),
+            authority_keys(&before),
             [Ed25519Signer::dev("Alice").account()]
         );
 
@@ -426,11 +430,7 @@ fn follows_an_authority_set_change() {
         assert!(after.number > CHANGE_AT);
         assert_eq!(after.set_id, 1);
         assert_eq!(
-            after
-                .authorities
-                .iter()
-                .map(|a| a.public_key)
-                .collect::<Vec<_>>(),
+            authority_keys(&after),
             NEXT_GRANDPA_SET.map(|name| Ed25519Signer::dev(name).account())
         );
         let mut from_after =
@@ -484,23 +484,14 @@ fn transactions_are_judged_sent_and_seen_final_through_proofs() {
         let metadata = client.metadata(&at.hash).await.unwrap();
         let bob = ss58::encode(&Sr25519Signer::dev("Bob").unwrap().account(), 42);
         let transfer = |signer: &Sr25519Signer, amount: u64, nonce: u32| {
-            let call = extrinsic::encode_call(
+            signed_transfer(
                 &metadata,
-                "Balances",
-                "transfer",
-                json!({"dest": bob, "value": amount}).as_object().unwrap(),
-            )
-            .unwrap();
-            let tx = Transaction {
-                spec_version: 103,
-                transaction_version: 1,
-                genesis_hash: checkpoint.genesis_hash,
-                mortality: Mortality::Immortal,
+                checkpoint.genesis_hash,
+                signer,
+                &bob,
+                amount,
                 nonce,
-                tip: 0,
-                metadata_hash: None,
-            };
-            extrinsic::sign_ready(&metadata, &tx, &call, signer).unwrap()
+            )
         };
         let watch_to_the_end = async |client: &mut BittensorClient<_>, bytes: &[u8]| {
             let watch = client.submit_and_watch(bytes).await.unwrap();

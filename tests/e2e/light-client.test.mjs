@@ -243,24 +243,33 @@ test('a chain spec that cannot work is refused with what to fix, and the page ke
   page.assertClean();
 });
 
-test('the page follows the localnet over verified RPC from the shipped checkpoint, and what it shows equals the chain', async () => {
+/**
+ * A fresh context with a helper page for the node's answers (the metadata saved for storage keys,
+ * under `name`), a page on the Network page with "Localnet over verified RPC" chosen and
+ * `endpoints` saved, and the node's head when it started.
+ */
+async function openVerified(name, endpoints) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const helper = await context.newPage();
-  metadataFile = join(scratch, 'metadata-verified.hex');
+  metadataFile = join(scratch, `metadata-${name}.hex`);
   writeFileSync(metadataFile, await rpcCall(helper, 'state_getMetadata', []));
   const head = Number(BigInt((await rpcCall(helper, 'chain_getHeader', [])).number));
-  assert.ok(head >= 100, `the localnet is at #${head}`);
-
   const page = await openPage(browser, { context });
   await page.goto(`${server.url}/network`);
   await page.getByTestId('localnet-rpc').fill(localnet.rpc);
   await page.getByTestId('localnet-connect').click();
   await page.getByTestId('network-select').selectOption('localnet-verified');
   await page.getByTestId('trust-panel').waitFor();
+  await page.getByTestId('endpoints').fill(endpoints.join('\n'));
+  await page.getByTestId('endpoints-save').click();
+  return { context, helper, page, head };
+}
+
+test('the page follows the localnet over verified RPC from the shipped checkpoint, and what it shows equals the chain', async () => {
   // An endpoint that is not there, then the honest one: failover, counted as failures.
   const dead = `ws://127.0.0.1:${await freePort()}`;
-  await page.getByTestId('endpoints').fill(`${dead}\n${localnet.rpc}`);
-  await page.getByTestId('endpoints-save').click();
+  const { context, helper, page, head } = await openVerified('verified', [dead, localnet.rpc]);
+  assert.ok(head >= 100, `the localnet is at #${head}`);
 
   const started = Date.now();
   const finalized = await waitForFinalized(page, head);
@@ -289,26 +298,14 @@ test('the page follows the localnet over verified RPC from the shipped checkpoin
 });
 
 test('over verified RPC, lying endpoints are rejected in the page with their reasons, and the page shows only the chain', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const helper = await context.newPage();
-  metadataFile = join(scratch, 'metadata-lies.hex');
-  writeFileSync(metadataFile, await rpcCall(helper, 'state_getMetadata', []));
-  const head = Number(BigInt((await rpcCall(helper, 'chain_getHeader', [])).number));
   const lies = [
     ['changed-value', /it was changed/],
     ['bad-header', /hashes to/],
     ['wrong-key', /not in authority set 0/],
   ];
   const liars = await Promise.all(lies.map(([lie]) => lyingEndpoint(localnet.rpc, lie)));
+  const { context, helper, page, head } = await openVerified('lies', [...liars.map((l) => l.url), localnet.rpc]);
   try {
-    const page = await openPage(browser, { context });
-    await page.goto(`${server.url}/network`);
-    await page.getByTestId('localnet-rpc').fill(localnet.rpc);
-    await page.getByTestId('localnet-connect').click();
-    await page.getByTestId('network-select').selectOption('localnet-verified');
-    await page.getByTestId('trust-panel').waitFor();
-    await page.getByTestId('endpoints').fill([...liars.map((l) => l.url), localnet.rpc].join('\n'));
-    await page.getByTestId('endpoints-save').click();
     await waitForFinalized(page, head);
 
     // Every liar caught, each for its own lie, in the panel; the honest endpoint never doubted.

@@ -277,3 +277,33 @@ pub async fn follow_until<T: Transport>(client: &mut BittensorClient<T>, number:
             .unwrap();
     }
 }
+
+/// A `Balances::transfer` of `amount` rao to `dest` (SS58) signed by `signer` with `nonce`,
+/// immortal, for spec 103.
+pub fn signed_transfer(
+    metadata: &taoscope_light_client::metadata::Metadata,
+    genesis_hash: [u8; 32],
+    signer: &taoscope_light_client::keys::Sr25519Signer,
+    dest: &str,
+    amount: u64,
+    nonce: u32,
+) -> Vec<u8> {
+    use taoscope_light_client::extrinsic::{self, Mortality, Transaction};
+    let call = extrinsic::encode_call(
+        metadata,
+        "Balances",
+        "transfer",
+        json!({"dest": dest, "value": amount}).as_object().unwrap(),
+    )
+    .unwrap();
+    let tx = Transaction {
+        spec_version: 103,
+        transaction_version: 1,
+        genesis_hash,
+        mortality: Mortality::Immortal,
+        nonce,
+        tip: 0,
+        metadata_hash: None,
+    };
+    extrinsic::sign_ready(metadata, &tx, &call, signer).unwrap()
+}
