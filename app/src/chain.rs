@@ -14,6 +14,7 @@ use crate::rpc::RpcClient;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
+use taoscope_light_client::metadata::to_hex;
 use taoscope_light_client::metagraph::{Metagraph, SubnetSummary};
 use taoscope_light_client::verified::checkpoint::Checkpoint;
 use wasm_bindgen::JsCast;
@@ -63,6 +64,15 @@ impl Network {
         }
     }
 
+    /// The chain's name and the genesis hash a checkpoint of this network must carry, where the
+    /// network is one fixed chain (the localnet's genesis depends on how it was started).
+    pub fn fixed_chain(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Network::Finney => Some(("Finney", FINNEY_GENESIS)),
+            _ => None,
+        }
+    }
+
     /// Followed through verified RPC (from a checkpoint) rather than smoldot-light (p2p).
     pub fn verified(self) -> bool {
         matches!(self, Network::LocalnetVerified | Network::Finney)
@@ -74,6 +84,10 @@ impl Network {
 }
 
 pub const DEFAULT_LOCALNET_RPC: &str = "ws://127.0.0.1:9944";
+
+/// Finney's genesis hash (`../shared/chainspecs/README.md`).
+pub const FINNEY_GENESIS: &str =
+    "0x2f0555cc76fc2840a25a6ea3b9637146806f1f44b090c175ffde2a7e5ab36c03";
 
 /// Finney's public JSON-RPC endpoint (untrusted: every answer is proven).
 pub const FINNEY_RPC: &str = "wss://entrypoint-finney.opentensor.ai:443";
@@ -555,8 +569,18 @@ impl Chain {
 
     /// Uses `text` as the chosen network's checkpoint, once it reads as one.
     pub fn import_checkpoint(self, text: &str) -> Result<(), String> {
-        Checkpoint::from_json(text).map_err(|e| e.to_string())?;
+        let checkpoint = Checkpoint::from_json(text).map_err(|e| e.to_string())?;
         let network = self.network.get_untracked();
+        let genesis = to_hex(&checkpoint.genesis_hash);
+        if let Some((chain, expected)) = network.fixed_chain()
+            && genesis != expected
+        {
+            return Err(format!(
+                "this checkpoint is of another chain (genesis {genesis}), not {chain} (genesis \
+                 {expected}): make one with `taoscope checkpoint --rpc URL` against a {chain} \
+                 endpoint"
+            ));
+        }
         save(&keys::checkpoint(network.id()), text);
         self.connect();
         Ok(())

@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launchBrowser, openPage, screenshot } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serveDist, launchBrowser, openPage, screenshot, ROOT } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await serveDist(); browser = await launchBrowser(); });
@@ -41,6 +43,11 @@ test('the header offers the networks; Finney waits for a checkpoint, and a bad o
   await page.getByTestId('checkpoint-text').fill('not json');
   await page.getByTestId('checkpoint-import').click();
   assert.match(await page.getByTestId('checkpoint-error').textContent(), /not JSON/);
+  // A good checkpoint of another chain (the localnet's, shipped with the app) is not Finney's.
+  await page.getByTestId('checkpoint-text').fill(readFileSync(join(ROOT, 'public/checkpoints/localnet.json'), 'utf8'));
+  await page.getByTestId('checkpoint-import').click();
+  assert.match(await page.getByTestId('checkpoint-error').textContent(), /another chain .* not Finney \(genesis 0x2f0555cc/);
+  assert.match(await page.getByTestId('connection-state').textContent(), /Not connected: no checkpoint yet/);
   page.assertClean();
 });
 

@@ -1018,6 +1018,11 @@ impl<C: Connection> Server<C> {
                 self.reply(&id, json!(subscription));
                 self.submit(subscription, extrinsic).await;
             }
+            "transactionWatch_v1_unwatch" => {
+                let subscription = params[0].as_str().unwrap_or_default();
+                self.watched.retain(|w| w.subscription != subscription);
+                self.reply(&id, Value::Null);
+            }
             other => self.error(&id, -32601, &format!("{other} is not served here")),
         }
     }
@@ -1167,4 +1172,21 @@ fn randomness_seed() -> [u8; 32] {
     // verification's resistance to crafted ones is what randomness adds.
     let _ = getrandom::getrandom(&mut seed);
     seed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shape_error;
+
+    #[test]
+    fn the_outer_shape_of_an_extrinsic_is_checked_in_words() {
+        // Signed (0x84) and unsigned (0x04) version-4 extrinsics pass; the runtime judges the rest.
+        assert_eq!(shape_error(&[0x0c, 0x84, 1, 2]), None);
+        assert_eq!(shape_error(&[0x04, 0x04]), None);
+        let said = |bytes: &[u8]| shape_error(bytes).unwrap_or_default();
+        assert!(said(&[0x10, 1, 2]).contains("says 4 bytes, 2 follow"));
+        assert!(said(&[0x08, 0x85, 0]).contains("format version 5"));
+        assert!(said(&[0x00]).contains("empty"));
+        assert!(said(&[]).contains("does not start with a length"));
+    }
 }
