@@ -6,7 +6,8 @@
 // without a reload. A second visit starts from the database the first one saved; both times to
 // the first verified value are printed. Over verified RPC, the page follows the same chain from the
 // shipped checkpoint, and endpoints that lie stand before the honest one: each lie is rejected in
-// the Trust panel with its reason, and the tables still equal the chain.
+// the Trust panel with its reason, and the tables still equal the chain. Last, on a second localnet
+// whose GRANDPA set changes, the page follows the change from an imported checkpoint.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -38,13 +39,13 @@ after(async () => {
 // ---- the localnet's own JSON-RPC (trusted here: it is what the page's proofs must agree with)
 
 /** `method(params)` over the node's WebSocket JSON-RPC, from a helper page (Node 20 has no WebSocket). */
-async function rpcCall(helper, method, params) {
+async function rpcCall(helper, method, params, url = localnet.rpc) {
   return helper.evaluate(async ([url, method, params]) => new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     ws.onopen = () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }));
     ws.onmessage = (e) => { const m = JSON.parse(e.data); ws.close(); m.error ? reject(new Error(m.error.message)) : resolve(m.result); };
     ws.onerror = () => reject(new Error(`cannot reach ${url}`));
-  }), [localnet.rpc, method, params]);
+  }), [url, method, params]);
 }
 
 let metadataFile;
@@ -326,5 +327,41 @@ test('over verified RPC, lying endpoints are rejected in the page with their rea
   } finally {
     await Promise.all(liars.map((l) => l.close()));
     await context.close();
+  }
+});
+
+test('over verified RPC, the page follows a GRANDPA authority set change from an imported checkpoint', async () => {
+  // A second localnet whose genesis hands finality from Alice to Bob and Charlie at CHANGE_AT.
+  const CHANGE_AT = 60;
+  const changing = await startLocalnet({ args: ['--backfill', '50', '--block-ms', '300', '--grandpa-change', String(CHANGE_AT)] });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    const helper = await context.newPage();
+    const checkpoint = await rpcCall(helper, 'taoscope_checkpoint', [], changing.rpc);
+    assert.equal(checkpoint.grandpa.setId, 0);
+    assert.ok(checkpoint.block.number < CHANGE_AT, `checkpoint at #${checkpoint.block.number}`);
+
+    const page = await openPage(browser, { context });
+    await page.goto(`${server.url}/network`);
+    await page.getByTestId('network-select').selectOption('localnet-verified');
+    await page.getByTestId('trust-panel').waitFor();
+    // The checkpoint first: the shipped one is of the other localnet.
+    await page.getByTestId('checkpoint-text').fill(JSON.stringify(checkpoint));
+    await page.getByTestId('checkpoint-import').click();
+    await page.getByTestId('endpoints').fill(changing.rpc);
+    await page.getByTestId('endpoints-save').click();
+
+    const started = Date.now();
+    const finalized = await waitForFinalized(page, CHANGE_AT + 5);
+    console.log(`verified RPC in the page: #${checkpoint.block.number} → #${finalized} across the set change at #${CHANGE_AT} in ${Date.now() - started} ms`);
+    assert.match(await page.getByTestId('trust-checkpoint').textContent(), /authority set 0$/);
+    assert.equal(await page.getByTestId('trust-set-id').textContent(), '1');
+    assert.equal(await page.getByTestId('rejection').count(), 0, 'nothing rejected');
+    await screenshot(page, 'verified-rpc-set-change');
+    page.assertClean();
+  } finally {
+    await context.close();
+    await changing.stop();
+    rmSync(changing.dir, { recursive: true, force: true });
   }
 });
