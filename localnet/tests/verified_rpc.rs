@@ -383,7 +383,7 @@ fn authority_keys(checkpoint: &Checkpoint) -> Vec<[u8; 32]> {
 /// across it; and all read the same state.
 #[test]
 fn follows_an_authority_set_change() {
-    const CHANGE_AT: u64 = 30;
+    const CHANGE_AT: u64 = 50;
     common::smoldot_logs();
     let dir = temp_dir("verified-rpc-set-change");
     let node = Localnet::start(

@@ -333,7 +333,7 @@ test('over verified RPC, lying endpoints are rejected in the page with their rea
 test('over verified RPC, the page follows a GRANDPA authority set change from an imported checkpoint', async () => {
   // A second localnet whose genesis hands finality from Alice to Bob and Charlie at CHANGE_AT.
   const CHANGE_AT = 60;
-  const changing = await startLocalnet({ args: ['--backfill', '50', '--block-ms', '300', '--grandpa-change', String(CHANGE_AT)] });
+  const changing = await startLocalnet({ args: ['--backfill', '30', '--block-ms', '300', '--grandpa-change', String(CHANGE_AT)] });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
     const helper = await context.newPage();
