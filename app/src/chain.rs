@@ -14,7 +14,7 @@ use crate::rpc::RpcClient;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
-use taoscope_light_client::metadata::to_hex;
+use taoscope_light_client::hex::to_hex;
 use taoscope_light_client::metagraph::{Metagraph, SubnetSummary};
 use taoscope_light_client::verified::checkpoint::Checkpoint;
 use wasm_bindgen::JsCast;

@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use taoscope_light_client::metadata::{Metadata, from_hex};
+use taoscope_light_client::metadata::Metadata;
+use taoscope_light_client::hex::from_hex;
 
 fuzz_target!(|data: &[u8]| {
     let bytes = std::str::from_utf8(data)

@@ -4,7 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use taoscope_light_client::metadata::{Metadata, from_hex};
+use taoscope_light_client::metadata::Metadata;
+use taoscope_light_client::hex::from_hex;
 use taoscope_light_client::value;
 
 fn metadata() -> &'static Metadata {

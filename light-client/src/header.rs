@@ -1,7 +1,10 @@
-//! Block headers: decoding and the block hash (blake2-256 of the SCALE header).
+//! Block headers: decoding, the block hash (blake2-256 of the SCALE header), and what the
+//! verified core reads in a digest (GRANDPA authority set changes, the Aura slot, runtime
+//! upgrades). The one header decoder of the client: the page, the transports and the verified
+//! core all read headers here.
 
 use crate::hashing::blake2_256;
-use parity_scale_codec::{Compact, Decode};
+use parity_scale_codec::{Compact, Decode, DecodeAll};
 use std::fmt;
 
 /// A digest item, by the variants light clients read (consensus engine id, data).
@@ -28,6 +31,39 @@ pub struct Header {
     pub digest: Vec<DigestItem>,
     /// blake2-256 of the bytes it was decoded from: the block hash.
     pub hash: [u8; 32],
+}
+
+/// A GRANDPA authority set change announced in a header (its `FRNK` consensus log).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrandpaChange {
+    /// Forced changes come with the chain's word only (no set finalized them); scheduled ones
+    /// are enacted by the old set's justification of block `number + delay`.
+    pub forced: bool,
+    pub delay: u32,
+    /// (ed25519 key, weight) of each member of the next set.
+    pub next_authorities: Vec<([u8; 32], u64)>,
+}
+
+/// `sp_consensus_grandpa::ConsensusLog<u32>`, the variants that change the set.
+#[derive(Decode)]
+enum GrandpaLog {
+    #[codec(index = 1)]
+    Scheduled(ScheduledChange),
+    #[codec(index = 2)]
+    /// (the median last finalized block, which light clients do not use; the change)
+    Forced(#[allow(dead_code)] u32, ScheduledChange),
+    #[codec(index = 3)]
+    OnDisabled(#[allow(dead_code)] u64),
+    #[codec(index = 4)]
+    Pause(#[allow(dead_code)] u32),
+    #[codec(index = 5)]
+    Resume(#[allow(dead_code)] u32),
+}
+
+#[derive(Decode)]
+struct ScheduledChange {
+    next_authorities: Vec<([u8; 32], u64)>,
+    delay: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,5 +101,54 @@ impl Header {
             digest,
             hash: blake2_256(bytes),
         })
+    }
+
+    /// The Aura slot the block was authored in (its `aura` pre-runtime digest), if it has one
+    /// (a genesis header has none).
+    pub fn aura_slot(&self) -> Option<u64> {
+        self.digest.iter().find_map(|item| match item {
+            DigestItem::PreRuntime([b'a', b'u', b'r', b'a'], data) => {
+                <[u8; 8]>::try_from(data.as_slice())
+                    .ok()
+                    .map(u64::from_le_bytes)
+            }
+            _ => None,
+        })
+    }
+
+    /// Whether the block changed the runtime's code or heap pages.
+    pub fn runtime_updated(&self) -> bool {
+        self.digest
+            .iter()
+            .any(|item| matches!(item, DigestItem::RuntimeEnvironmentUpdated))
+    }
+
+    /// The GRANDPA authority set changes the header announces, in digest order. A GRANDPA log
+    /// that does not decode is an error: a change must never be missed for want of reading it.
+    pub fn grandpa_changes(&self) -> Result<Vec<GrandpaChange>, HeaderError> {
+        let mut changes = Vec::new();
+        for item in &self.digest {
+            let DigestItem::Consensus(engine, data) = item else {
+                continue;
+            };
+            if engine != b"FRNK" {
+                continue;
+            }
+            let log = GrandpaLog::decode_all(&mut data.as_slice())
+                .map_err(|e| HeaderError(format!("a GRANDPA digest log does not decode: {e}")))?;
+            let (forced, change) = match log {
+                GrandpaLog::Scheduled(change) => (false, change),
+                GrandpaLog::Forced(_, change) => (true, change),
+                GrandpaLog::OnDisabled(_) | GrandpaLog::Pause(_) | GrandpaLog::Resume(_) => {
+                    continue;
+                }
+            };
+            changes.push(GrandpaChange {
+                forced,
+                delay: change.delay,
+                next_authorities: change.next_authorities,
+            });
+        }
+        Ok(changes)
     }
 }

@@ -20,7 +20,8 @@
 //! - [`extrinsic`]: calls by name, transaction extensions from metadata, signing payloads,
 //!   signed extrinsics behind the [`extrinsic::Signer`] trait ([`keys`]: sr25519/ed25519 and
 //!   the development accounts); [`era`]: transaction mortality;
-//! - [`header`]: block headers and hashes; [`hashing`]: the chain's hash functions.
+//! - [`header`]: block headers and hashes; [`hashing`]: the chain's hash functions; [`hex`]:
+//!   bytes as text.
 //!
 //! The light client, on top of the codec:
 //! - [`metagraph`]: which keys the Subnets and subnet pages need, and what they read as;
@@ -47,12 +48,14 @@ pub mod era;
 pub mod extrinsic;
 pub mod hashing;
 pub mod header;
+pub mod hex;
 pub mod keys;
 pub mod metadata;
 pub mod metagraph;
 #[cfg(feature = "browser")]
 pub mod platform;
 pub mod runtime_api;
+pub mod runtime_spec;
 pub mod ss58;
 pub mod storage;
 pub mod subnet;

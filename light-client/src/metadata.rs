@@ -427,36 +427,6 @@ fn from_v15(m: v15::RuntimeMetadataV15) -> Result<Metadata, MetadataError> {
     })
 }
 
-/// Parses hex (with or without `0x`, surrounding whitespace ignored).
-pub fn from_hex(text: &str) -> Result<Vec<u8>, String> {
-    let text = text.trim();
-    let digits = text.strip_prefix("0x").unwrap_or(text);
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!("odd number of hex digits ({})", digits.len()));
-    }
-    digits
-        .as_bytes()
-        .chunks(2)
-        .enumerate()
-        .map(|(i, pair)| {
-            std::str::from_utf8(pair)
-                .ok()
-                .and_then(|p| u8::from_str_radix(p, 16).ok())
-                .ok_or_else(|| format!("not a hex digit at position {}", 2 * i + 1))
-        })
-        .collect()
-}
-
-/// `0x`-prefixed lowercase hex.
-pub fn to_hex(bytes: &[u8]) -> String {
-    let mut text = String::with_capacity(2 + 2 * bytes.len());
-    text.push_str("0x");
-    for b in bytes {
-        text.push_str(&format!("{b:02x}"));
-    }
-    text
-}
-
 /// What RFC-0078's metadata hash covers besides the metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainInfo {

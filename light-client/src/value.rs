@@ -226,7 +226,7 @@ impl<'a> Decoder<'a> {
             TypeDef::Array(a) => {
                 if is_u8(types, a.type_param.id) && a.len > 0 {
                     let bytes = self.take(id, input, a.len as usize)?;
-                    return Ok(Value::String(crate::metadata::to_hex(bytes)));
+                    return Ok(Value::String(crate::hex::to_hex(bytes)));
                 }
                 let items = (0..a.len)
                     .map(|_| self.value(a.type_param.id, input))
@@ -241,7 +241,7 @@ impl<'a> Decoder<'a> {
                     let bytes = self.take(id, input, len)?;
                     return Ok(Value::String(match std::str::from_utf8(bytes) {
                         Ok(text) if !text.starts_with("0x") => text.to_string(),
-                        _ => crate::metadata::to_hex(bytes),
+                        _ => crate::hex::to_hex(bytes),
                     }));
                 }
                 let mut items = Vec::with_capacity(len);
@@ -341,7 +341,7 @@ impl<'a> Decoder<'a> {
         map.insert("call_function".into(), Value::String(call.name.clone()));
         map.insert(
             "call_hash".into(),
-            Value::String(crate::metadata::to_hex(&crate::hashing::blake2_256(bytes))),
+            Value::String(crate::hex::to_hex(&crate::hashing::blake2_256(bytes))),
         );
         map.insert(
             "call_index".into(),
@@ -577,7 +577,7 @@ impl<'a> Decoder<'a> {
             TypeDefPrimitive::I128 => big::<i128>(self, id, input),
             TypeDefPrimitive::U256 | TypeDefPrimitive::I256 => {
                 let bytes = self.take(id, input, 32)?;
-                Ok(Value::String(crate::metadata::to_hex(bytes)))
+                Ok(Value::String(crate::hex::to_hex(bytes)))
             }
         }
     }
@@ -1150,7 +1150,7 @@ fn integer<T: std::str::FromStr>(value: &Value) -> Option<T> {
 fn hex_bytes(value: &Value) -> Option<Vec<u8>> {
     let text = value.as_str()?;
     text.starts_with("0x")
-        .then(|| crate::metadata::from_hex(text).ok())
+        .then(|| crate::hex::from_hex(text).ok())
         .flatten()
 }
 
@@ -1158,7 +1158,7 @@ fn hex_bytes(value: &Value) -> Option<Vec<u8>> {
 fn account_bytes(value: &Value) -> Option<[u8; 32]> {
     let text = value.as_str()?;
     if text.starts_with("0x") {
-        let bytes = crate::metadata::from_hex(text).ok()?;
+        let bytes = crate::hex::from_hex(text).ok()?;
         return bytes.try_into().ok();
     }
     ss58::decode(text).ok()

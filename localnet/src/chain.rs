@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use taoscope_light_client::extrinsic::Signer;
 use taoscope_light_client::keys::Sr25519Signer;
-use taoscope_light_client::metadata::to_hex;
+use taoscope_light_client::hex::to_hex;
 
 /// Substrate's `BlockNumber` is a `u32`.
 pub const BLOCK_NUMBER_BYTES: usize = 4;

@@ -22,7 +22,7 @@ use smoldot::chain::chain_information::{
 use smoldot::header;
 use std::num::NonZero;
 use taoscope_light_client::hashing::twox_128;
-use taoscope_light_client::metadata::to_hex;
+use taoscope_light_client::hex::to_hex;
 
 /// The version of the checkpoint format; a reader refuses versions it does not know.
 pub const VERSION: u64 = 1;

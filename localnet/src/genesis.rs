@@ -12,7 +12,8 @@ use std::fmt;
 use taoscope_light_client::extrinsic::Signer;
 use taoscope_light_client::hashing::twox_128;
 use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
-use taoscope_light_client::metadata::{Metadata, from_hex, to_hex};
+use taoscope_light_client::metadata::Metadata;
+use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::{storage, value};
 
 #[derive(Debug)]

@@ -17,7 +17,7 @@ use crate::genesis::DEV_ACCOUNTS;
 use smoldot::header::{self, DigestItemRef, GrandpaConsensusLogRef};
 use taoscope_light_client::extrinsic::Signer;
 use taoscope_light_client::keys::Ed25519Signer;
-use taoscope_light_client::metadata::to_hex;
+use taoscope_light_client::hex::to_hex;
 
 /// GRANDPA's vote kinds, as SCALE enum indices: prevote 0, precommit 1, primary propose 2.
 const PRECOMMIT: u8 = 1;

@@ -12,7 +12,7 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use taoscope_light_client::metadata::to_hex;
+use taoscope_light_client::hex::to_hex;
 
 pub struct Options {
     pub dir: PathBuf,

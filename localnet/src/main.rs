@@ -23,7 +23,7 @@
 
 use serde_json::json;
 use std::process::ExitCode;
-use taoscope_light_client::metadata::to_hex;
+use taoscope_light_client::hex::to_hex;
 use taoscope_localnet::genesis::{ChainSpec, apply_dev_overrides};
 use taoscope_localnet::launch;
 use taoscope_localnet::runtime::Runtime;

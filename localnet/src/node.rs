@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use taoscope_light_client::metadata::{from_hex, to_hex};
+use taoscope_light_client::hex::{from_hex, to_hex};
 
 /// Largest JSON-RPC message accepted (a runtime upgrade fits; a flood does not).
 pub const MAX_MESSAGE: usize = 16 * 1024 * 1024;

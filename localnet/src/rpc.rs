@@ -11,7 +11,7 @@ use crate::proof::StateTrie;
 use crate::runtime::Runtime;
 use serde_json::{Value, json};
 use smoldot::header;
-use taoscope_light_client::metadata::{from_hex, to_hex};
+use taoscope_light_client::hex::{from_hex, to_hex};
 
 /// Keys per `state_getKeysPaged` page at most, as Substrate caps it.
 pub const MAX_KEYS_PAGE: usize = 1000;

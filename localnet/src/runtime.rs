@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Bound;
 use std::sync::Arc;
-use taoscope_light_client::metadata::to_hex;
+use taoscope_light_client::hex::to_hex;
 
 /// Storage: key → value, the main trie only. Values are shared, so that keeping the state of
 /// every recent block costs only what each block changed (the runtime's `:code` alone is 280 KiB).

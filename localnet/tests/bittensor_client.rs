@@ -14,7 +14,7 @@ use taoscope_light_client::client::light::native;
 use taoscope_light_client::client::{BittensorClient, TransactionEvent};
 use taoscope_light_client::extrinsic::Signer;
 use taoscope_light_client::keys::Sr25519Signer;
-use taoscope_light_client::metadata::{from_hex, to_hex};
+use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::metagraph::{self, Fetched, Reads};
 use taoscope_light_client::{ss58, storage};
 use taoscope_localnet::demo::NETUID;

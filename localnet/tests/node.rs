@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use smoldot::finality::verify;
 use taoscope_light_client::extrinsic::{self, Mortality, Signer, Transaction};
 use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
-use taoscope_light_client::metadata::{Metadata, from_hex, to_hex};
+use taoscope_light_client::metadata::Metadata;
+use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::storage;
 
 fn hex(value: &Value) -> Vec<u8> {

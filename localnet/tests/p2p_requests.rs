@@ -16,7 +16,7 @@ use litep2p::{Litep2p, Litep2pEvent, PeerId};
 use serde_json::Value;
 use std::str::FromStr;
 use std::time::Duration;
-use taoscope_light_client::metadata::from_hex;
+use taoscope_light_client::hex::from_hex;
 use taoscope_localnet::chain::BLOCK_NUMBER_BYTES;
 use taoscope_localnet::p2p::protocols::ProtocolNames;
 

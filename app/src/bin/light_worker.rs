@@ -20,7 +20,7 @@ use taoscope_light_client::client::verified_rpc;
 use taoscope_light_client::client::{
     AnyTransport, BittensorClient, ChainEvent, ClientError, Transport,
 };
-use taoscope_light_client::metadata::{from_hex, to_hex};
+use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::metagraph::SubnetSummary;
 use taoscope_light_client::platform::browser::{BrowserPlatform, now_ms, sleep};
 use taoscope_light_client::verified::checkpoint::Checkpoint;

@@ -22,7 +22,8 @@ pub mod trust;
 pub mod verified_rpc;
 
 use crate::header::Header;
-use crate::metadata::{Metadata, from_hex, to_hex};
+use crate::metadata::Metadata;
+use crate::hex::{from_hex, to_hex};
 use crate::metagraph::{self, Fetched, Metagraph, Reads, SubnetSummary};
 use crate::storage::StorageError;
 use serde_json::{Value, json};
@@ -118,13 +119,7 @@ pub struct BlockRef {
     pub hash: String,
 }
 
-/// The runtime in force, as the chain reports it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RuntimeSpec {
-    pub spec_name: String,
-    pub spec_version: u32,
-    pub transaction_version: u32,
-}
+pub use crate::runtime_spec::RuntimeSpec;
 
 /// What the chain did since the last call to [`BittensorClient::events`].
 #[derive(Clone, Debug, PartialEq, Eq)]

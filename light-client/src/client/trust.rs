@@ -50,4 +50,19 @@ pub struct TrustReport {
     pub endpoints: Vec<EndpointReport>,
     /// Why following finality failed last time (every endpoint refused or lied), if it did.
     pub last_error: Option<String>,
+    /// The chain forced an authority change: nothing after it can be verified, and a new
+    /// checkpoint is needed. What is shown stays as last proven (stale).
+    #[serde(default)]
+    pub halted: Option<String>,
+    /// Why the runtime in force at the finalized block is not usable, if it is not (its code
+    /// withheld or not a runtime): reads there are refused.
+    #[serde(default)]
+    pub runtime_problem: Option<String>,
+    /// blake2-256 of the proven `:code` in force (what the metadata cache is keyed by).
+    #[serde(default)]
+    pub runtime_code_hash: Option<String>,
+    /// The finalized block and its authority set as a checkpoint file (JSON), to start from on
+    /// the next visit; absent while an authority set change is pending.
+    #[serde(default)]
+    pub resume_checkpoint: Option<String>,
 }

@@ -2,7 +2,7 @@
 //! the list the block's proven header commits to (its extrinsics root, the ordered trie of the
 //! SCALE-encoded extrinsics). A transaction is "in a final block" only through this check.
 
-use super::BLOCK_NUMBER_BYTES;
+use crate::header::Header;
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,19 +32,19 @@ impl std::error::Error for BodyError {}
 /// Checks that `extrinsics` (each SCALE-encoded, length prefix included, as in the block) is the
 /// body of the block whose proven SCALE header is `header`.
 pub fn verify_body(header: &[u8], extrinsics: &[Vec<u8>]) -> Result<(), BodyError> {
-    let decoded = smoldot::header::decode(header, BLOCK_NUMBER_BYTES)
-        .map_err(|e| BodyError::Header(e.to_string()))?;
-    if smoldot::header::extrinsics_root(extrinsics) == *decoded.extrinsics_root {
+    let decoded = Header::decode(header).map_err(|e| BodyError::Header(e.to_string()))?;
+    if smoldot::header::extrinsics_root(extrinsics) == decoded.extrinsics_root {
         Ok(())
     } else {
         Err(BodyError::Mismatch {
-            number: decoded.number,
+            number: u64::from(decoded.number),
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::BLOCK_NUMBER_BYTES;
     use super::*;
     use smoldot::header::{DigestRef, HeaderRef};
 

@@ -8,21 +8,33 @@
 //!   header whose hash is not what it claims (we hash every header ourselves);
 //! - the justification targets the last of them and is newer than what we hold (a finalized
 //!   head never goes back);
-//! - its precommits are signed by distinct members of the set in force at the target, for that
-//!   set's id and the justification's round, with more than two thirds of the set's weight
-//!   (smoldot checks the signatures and vote ancestry; we add the weights);
+//! - the justification holds for the set in force ([`super::grandpa::verify`]: signatures,
+//!   vote ancestry, more than two thirds of the set's weight);
 //! - no authority set change takes effect strictly inside the range: a change scheduled in
 //!   block N with delay d is enacted by the justification of block N + d, signed by the old set,
-//!   and only after it does the new set (id + 1) sign. Forced changes switch at N + d without
-//!   the old set's word, as Substrate's light clients do.
+//!   and only after it does the new set (id + 1) sign. A change is read only from headers the set
+//!   in force finalizes in the same step, so it is as authenticated as they are.
+//!
+//! Forced changes are never followed. A forced change is how a chain replaces a set that stopped
+//! finalizing, on the word of the chain's governance, with no justification by the old set; a
+//! light client cannot tell that word from an endpoint's forgery (a header carrying
+//! `ForcedChange(→ the attacker's key, delay 0)` and a justification by that key). So:
+//! - a forced change in a header no justification of the set in force covers is refused with
+//!   [`FinalityError::ForcedChange`], which says a new checkpoint is needed if the chain really
+//!   did it; the endpoint that served it is not believed;
+//! - one in a header the set in force did finalize is authenticated: those headers are accepted,
+//!   and the client stops there ([`Finality::halted`]), since what comes after is signed by a set
+//!   it cannot verify. It keeps what it proved; a new checkpoint from after the change moves it on.
+//!
+//! Threat model: every header and justification comes from an endpoint that may forge, withhold,
+//! replay (an old justification, another chain's) or reorder them. Nothing changes on an error.
 //!
 //! Pure: no I/O, no clock. The fetcher decides which justification to ask for.
 
-use super::BLOCK_NUMBER_BYTES;
 use super::checkpoint::{Authority, Checkpoint};
-use crate::metadata::to_hex;
-use smoldot::finality::{decode, verify};
-use smoldot::header::{self, DigestItemRef, GrandpaConsensusLogRef};
+use super::grandpa::{self, JustificationError};
+use crate::header::{GrandpaChange, Header};
+use crate::hex::to_hex;
 use std::fmt;
 
 /// A header whose place in the finalized chain has been proven.
@@ -35,46 +47,28 @@ pub struct VerifiedHeader {
     /// The block changed the runtime's code or heap pages (a `RuntimeEnvironmentUpdated`
     /// digest item): what was learned from the old `:code` no longer holds.
     pub runtime_updated: bool,
+    /// The Aura slot it was authored in, if any (genesis has none).
+    pub slot: Option<u64>,
     /// The SCALE header, as hashed.
     pub scale: Vec<u8>,
 }
 
 impl VerifiedHeader {
     /// Decodes a header and computes its hash (nothing about it is verified yet).
-    fn decode(scale: &[u8]) -> Result<(Self, Vec<Change>), FinalityError> {
-        let decoded = header::decode(scale, BLOCK_NUMBER_BYTES)
+    fn decode(scale: &[u8]) -> Result<(Self, Vec<GrandpaChange>), FinalityError> {
+        let decoded = Header::decode(scale)
             .map_err(|e| FinalityError::Header(format!("a header does not decode: {e}")))?;
-        let mut changes = Vec::new();
-        for item in decoded.digest.logs() {
-            let (change, forced) = match item {
-                DigestItemRef::GrandpaConsensus(GrandpaConsensusLogRef::ScheduledChange(c)) => {
-                    (c, false)
-                }
-                DigestItemRef::GrandpaConsensus(GrandpaConsensusLogRef::ForcedChange {
-                    change,
-                    ..
-                }) => (change, true),
-                _ => continue,
-            };
-            changes.push(Change {
-                activates_at: decoded.number.saturating_add(change.delay),
-                forced,
-                authorities: change
-                    .next_authorities
-                    .map(|a| Authority {
-                        public_key: *a.public_key,
-                        weight: a.weight.get(),
-                    })
-                    .collect(),
-            });
-        }
+        let changes = decoded.grandpa_changes().map_err(|e| {
+            FinalityError::Header(format!("the header of block #{}: {e}", decoded.number))
+        })?;
         Ok((
             VerifiedHeader {
-                number: decoded.number,
-                hash: decoded.hash(BLOCK_NUMBER_BYTES),
-                parent_hash: *decoded.parent_hash,
-                state_root: *decoded.state_root,
-                runtime_updated: decoded.digest.has_runtime_environment_updated(),
+                number: u64::from(decoded.number),
+                hash: decoded.hash,
+                parent_hash: decoded.parent_hash,
+                state_root: decoded.state_root,
+                runtime_updated: decoded.runtime_updated(),
+                slot: decoded.aura_slot(),
                 scale: scale.to_vec(),
             },
             changes,
@@ -82,17 +76,29 @@ impl VerifiedHeader {
     }
 }
 
-/// An authority set change read from a header's digest, not yet in force.
+/// A scheduled authority set change read from a finalized header, not yet in force.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Change {
+struct Pending {
     activates_at: u64,
-    forced: bool,
     authorities: Vec<Authority>,
+}
+
+impl Pending {
+    fn of(number: u64, change: GrandpaChange) -> Self {
+        Pending {
+            activates_at: number.saturating_add(u64::from(change.delay)),
+            authorities: change
+                .next_authorities
+                .into_iter()
+                .map(|(public_key, weight)| Authority { public_key, weight })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FinalityError {
-    /// A header or justification is not what it says it is, or does not decode.
+    /// A header is not what it says it is, or does not decode.
     Header(String),
     /// The justification does not decode.
     Undecodable,
@@ -107,17 +113,18 @@ pub enum FinalityError {
         justified: String,
         headers_end: String,
     },
-    /// The signatures do not hold for the set in force.
-    Justification { set_id: u64, why: String },
-    /// Distinct authorities signed, but not more than two thirds of the set's weight.
-    InsufficientWeight {
+    /// The justification does not hold for the set in force.
+    Justification {
         set_id: u64,
-        signed: u64,
-        total: u64,
+        error: JustificationError,
     },
     /// An authority set change takes effect at block `at`, inside the range: that block's own
     /// justification must be accepted first.
     ChangeSkipped { at: u64 },
+    /// The chain (or an endpoint pretending to be it) signalled a forced authority set change
+    /// at block `at`. `authenticated`: the set in force finalized that header, so the chain
+    /// really did; otherwise nothing vouches for it.
+    ForcedChange { at: u64, authenticated: bool },
 }
 
 impl fmt::Display for FinalityError {
@@ -145,25 +152,50 @@ impl fmt::Display for FinalityError {
                 f,
                 "the justification finalizes {justified} but the headers lead to {headers_end}"
             ),
-            FinalityError::Justification { set_id, why } => {
-                write!(
+            FinalityError::Justification { set_id, error } => match error {
+                JustificationError::NotAuthority { key } => write!(
                     f,
-                    "the justification fails for authority set {set_id}: {why}"
-                )
-            }
-            FinalityError::InsufficientWeight {
-                set_id,
-                signed,
-                total,
-            } => write!(
-                f,
-                "the justification carries {signed} of authority set {set_id}'s weight of \
-                 {total}; more than two thirds is needed"
-            ),
+                    "the justification fails for authority set {set_id}: signed by {}, which \
+                     is not in authority set {set_id}",
+                    to_hex(key)
+                ),
+                JustificationError::BadSignature { key } => write!(
+                    f,
+                    "the justification fails for authority set {set_id}: a signature by {} \
+                     does not verify: signed by another key, or for another set id than \
+                     {set_id} or another round",
+                    to_hex(key)
+                ),
+                other => write!(
+                    f,
+                    "the justification fails for authority set {set_id}: {other}"
+                ),
+            },
             FinalityError::ChangeSkipped { at } => write!(
                 f,
                 "the authority set changes at block #{at}, inside the range; that block's own \
                  justification must come first"
+            ),
+            FinalityError::ForcedChange {
+                at,
+                authenticated: false,
+            } => write!(
+                f,
+                "block #{at} signals a forced GRANDPA authority change that the authority set \
+                 in force did not finalize. A light client cannot tell a real forced change \
+                 from a forged one, so taoscope does not follow it: if the chain really forced \
+                 a change, a new checkpoint is needed (make one after the change with \
+                 `taoscope checkpoint` from a node you trust)"
+            ),
+            FinalityError::ForcedChange {
+                at,
+                authenticated: true,
+            } => write!(
+                f,
+                "the chain forced a GRANDPA authority change at block #{at} (a block the set \
+                 in force finalized); the blocks after it are signed by a set taoscope cannot \
+                 verify. A new checkpoint is needed: make one after the change with `taoscope \
+                 checkpoint` from a node you trust"
             ),
         }
     }
@@ -174,10 +206,13 @@ impl std::error::Error for FinalityError {}
 /// The finalized chain as far as it has been proven, and the set that signs what comes next.
 #[derive(Clone, Debug)]
 pub struct Finality {
+    genesis_hash: [u8; 32],
     set_id: u64,
     authorities: Vec<Authority>,
     finalized: VerifiedHeader,
-    pending: Option<Change>,
+    pending: Option<Pending>,
+    /// The block of an authenticated forced change: nothing after it can be verified.
+    halted: Option<u64>,
     /// Justifications accepted, for the Trust panel.
     justifications_verified: u64,
 }
@@ -185,22 +220,50 @@ pub struct Finality {
 /// What a justification says it finalizes, before anything is verified: tells the fetcher
 /// which headers to bring.
 pub fn justification_target(justification: &[u8]) -> Result<(u64, [u8; 32]), FinalityError> {
-    let decoded = decode::decode_grandpa_justification(justification, BLOCK_NUMBER_BYTES)
-        .map_err(|_| FinalityError::Undecodable)?;
-    Ok((decoded.target_number, *decoded.target_hash))
+    grandpa::target(justification).map_err(|_| FinalityError::Undecodable)
+}
+
+/// The set changes of one header: at most one, as the runtime schedules them (a second while
+/// one is pending is refused by `pallet_grandpa`), so more is not a chain this code knows.
+fn single_change(
+    number: u64,
+    changes: Vec<GrandpaChange>,
+) -> Result<Option<GrandpaChange>, FinalityError> {
+    let mut changes = changes.into_iter();
+    let first = changes.next();
+    if changes.next().is_some() {
+        return Err(FinalityError::Header(format!(
+            "the header of block #{number} announces more than one authority set change"
+        )));
+    }
+    Ok(first)
 }
 
 impl Finality {
     pub fn new(checkpoint: &Checkpoint) -> Result<Self, FinalityError> {
         let (finalized, changes) = VerifiedHeader::decode(&checkpoint.header)?;
+        // A change the checkpoint block itself schedules with a delay is still to come (one
+        // with no delay is enacted by the block's own justification: the checkpoint's set
+        // already is the new one). A forced change there cannot be in the checkpoint's set.
+        let pending = match single_change(finalized.number, changes)? {
+            Some(change) if change.forced => {
+                return Err(FinalityError::ForcedChange {
+                    at: finalized.number,
+                    authenticated: false,
+                });
+            }
+            Some(change) => {
+                Some(Pending::of(finalized.number, change)).filter(|p| p.activates_at > finalized.number)
+            }
+            None => None,
+        };
         Ok(Finality {
+            genesis_hash: checkpoint.genesis_hash,
             set_id: checkpoint.set_id,
             authorities: checkpoint.authorities.clone(),
             finalized,
-            // A change the checkpoint block itself schedules with a delay is still to come.
-            pending: changes
-                .into_iter()
-                .find(|c| c.activates_at > checkpoint.number),
+            pending,
+            halted: None,
             justifications_verified: 0,
         })
     }
@@ -221,6 +284,32 @@ impl Finality {
         self.justifications_verified
     }
 
+    /// Why the client cannot go further, when the chain forced an authority change.
+    pub fn halted(&self) -> Option<FinalityError> {
+        self.halted.map(|at| FinalityError::ForcedChange {
+            at,
+            authenticated: true,
+        })
+    }
+
+    /// The finalized block and its set as a checkpoint (for the next start), when nothing is
+    /// pending that the checkpoint format could not carry.
+    pub fn checkpoint(&self, created_at_ms: u64, source: String) -> Option<Checkpoint> {
+        if self.pending.is_some() || self.halted.is_some() {
+            return None;
+        }
+        Some(Checkpoint {
+            genesis_hash: self.genesis_hash,
+            number: self.finalized.number,
+            hash: self.finalized.hash,
+            header: self.finalized.scale.clone(),
+            set_id: self.set_id,
+            authorities: self.authorities.clone(),
+            created_at_ms: Some(created_at_ms),
+            source: Some(source),
+        })
+    }
+
     /// Accepts `headers` (the blocks after our finalized one, in order, up to the justified
     /// target) when `justification` proves the last one final; returns them verified. On any
     /// error nothing changes.
@@ -228,8 +317,10 @@ impl Finality {
         &mut self,
         headers: &[Vec<u8>],
         justification: &[u8],
-        randomness_seed: [u8; 32],
     ) -> Result<Vec<VerifiedHeader>, FinalityError> {
+        if let Some(halted) = self.halted() {
+            return Err(halted);
+        }
         let (target_number, target_hash) = justification_target(justification)?;
         if target_number <= self.finalized.number {
             return Err(FinalityError::NotNewer {
@@ -244,9 +335,8 @@ impl Finality {
         }
 
         let mut chain: Vec<VerifiedHeader> = Vec::with_capacity(headers.len());
-        let mut set_id = self.set_id;
-        let mut authorities = self.authorities.clone();
         let mut pending = self.pending.clone();
+        let mut forced_at = None;
         for scale in headers {
             let (header, changes) = VerifiedHeader::decode(scale)?;
             let parent = chain.last().unwrap_or(&self.finalized);
@@ -261,37 +351,40 @@ impl Finality {
                     ),
                 });
             }
-            if header.number != parent.number + 1 {
+            if Some(header.number) != parent.number.checked_add(1) {
                 return Err(FinalityError::BrokenChain {
                     number: header.number,
                     why: format!("it follows block #{}", parent.number),
                 });
             }
-            // A change scheduled earlier that takes effect here.
-            if let Some(change) = pending.take_if(|c| c.activates_at == header.number) {
-                if !change.forced && header.number != target_number {
-                    return Err(FinalityError::ChangeSkipped { at: header.number });
-                }
-                if change.forced || header.number != target_number {
-                    set_id += 1;
-                    authorities = change.authorities;
-                } else {
-                    pending = Some(change); // enacted by this very justification
-                }
-            }
-            // The earliest change in a block counts; no new one while one is pending.
-            if pending.is_none()
-                && let Some(change) = changes.into_iter().next()
+            let is_target = header.number == target_number;
+            // A scheduled change that takes effect here: only the target's own justification
+            // (by the old set) may enact it.
+            if pending
+                .as_ref()
+                .is_some_and(|p| p.activates_at == header.number && !is_target)
             {
-                if change.activates_at == header.number && header.number != target_number {
-                    if !change.forced {
+                return Err(FinalityError::ChangeSkipped { at: header.number });
+            }
+            match single_change(header.number, changes)? {
+                Some(change) if change.forced => {
+                    forced_at.get_or_insert(header.number);
+                }
+                Some(change) => {
+                    if pending.is_some() {
+                        return Err(FinalityError::Header(format!(
+                            "block #{} schedules an authority set change while another is \
+                             pending",
+                            header.number
+                        )));
+                    }
+                    let scheduled = Pending::of(header.number, change);
+                    if scheduled.activates_at == header.number && !is_target {
                         return Err(FinalityError::ChangeSkipped { at: header.number });
                     }
-                    set_id += 1;
-                    authorities = change.authorities;
-                } else {
-                    pending = Some(change);
+                    pending = Some(scheduled);
                 }
+                None => {}
             }
             chain.push(header);
         }
@@ -307,86 +400,33 @@ impl Finality {
             });
         }
 
-        check_signatures(justification, set_id, &authorities, randomness_seed)?;
+        // Always the set in force: never one a header in this very range announces.
+        if let Err(error) = grandpa::verify(justification, self.set_id, &self.authorities) {
+            return Err(match forced_at {
+                // Nothing vouches for the forced change: say what it would take, not only that
+                // the signatures fail.
+                Some(at) => FinalityError::ForcedChange {
+                    at,
+                    authenticated: false,
+                },
+                None => FinalityError::Justification {
+                    set_id: self.set_id,
+                    error,
+                },
+            });
+        }
 
         // Accepted. A change enacted by this justification puts the next set in force.
-        if let Some(change) = pending.take_if(|c| c.activates_at == target_number) {
-            set_id += 1;
-            authorities = change.authorities;
+        if let Some(change) = pending.take_if(|p| p.activates_at == target_number) {
+            self.set_id = self.set_id.checked_add(1).ok_or_else(|| {
+                FinalityError::Header("the authority set id cannot count any higher".into())
+            })?;
+            self.authorities = change.authorities;
         }
-        self.set_id = set_id;
-        self.authorities = authorities;
         self.pending = pending;
+        self.halted = forced_at;
         self.finalized = target.clone();
         self.justifications_verified += 1;
         Ok(chain)
-    }
-}
-
-/// smoldot verifies the signatures, distinct signers and vote ancestry (and a count threshold,
-/// which equals the weight threshold when weights are equal, as on Bittensor); the weights are
-/// added here so that unequal sets are judged by weight too.
-fn check_signatures(
-    justification: &[u8],
-    set_id: u64,
-    authorities: &[Authority],
-    randomness_seed: [u8; 32],
-) -> Result<(), FinalityError> {
-    verify::verify_justification(verify::JustificationVerifyConfig {
-        justification,
-        block_number_bytes: BLOCK_NUMBER_BYTES,
-        authorities_set_id: set_id,
-        authorities_list: authorities.iter().map(|a| &a.public_key[..]),
-        randomness_seed,
-    })
-    .map_err(|error| FinalityError::Justification {
-        set_id,
-        why: explain(&error, set_id),
-    })?;
-
-    let decoded = decode::decode_grandpa_justification(justification, BLOCK_NUMBER_BYTES)
-        .map_err(|_| FinalityError::Undecodable)?;
-    let total: u64 = authorities.iter().map(|a| a.weight).sum();
-    let signed: u64 = decoded
-        .precommits
-        .iter()
-        .filter_map(|p| {
-            authorities
-                .iter()
-                .find(|a| &a.public_key == p.authority_public_key)
-        })
-        .map(|a| a.weight)
-        .sum();
-    if u128::from(signed) * 3 <= u128::from(total) * 2 {
-        return Err(FinalityError::InsufficientWeight {
-            set_id,
-            signed,
-            total,
-        });
-    }
-    Ok(())
-}
-
-fn explain(error: &verify::JustificationVerifyError, set_id: u64) -> String {
-    use verify::JustificationVerifyError as E;
-    match error {
-        E::InvalidFormat => "it does not decode".into(),
-        E::BadPublicKey => "a signer's key is not a valid ed25519 key".into(),
-        E::BadSignature => format!(
-            "a signature does not verify: signed by another key, or for another set id than \
-             {set_id} or another round"
-        ),
-        E::DuplicateSignature { authority_key } => {
-            format!("authority {} signed twice", to_hex(authority_key))
-        }
-        E::NotAuthority { authority_key } => format!(
-            "signed by {}, which is not in authority set {set_id}",
-            to_hex(authority_key)
-        ),
-        E::NotEnoughSignatures => "fewer than two thirds of the authorities signed".into(),
-        E::BadAncestry | E::UnusedAncestryEntry => {
-            "its votes' ancestry does not link to the block it finalizes".into()
-        }
-        E::TargetMismatch => "its votes do not finalize the block it names".into(),
     }
 }

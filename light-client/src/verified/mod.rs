@@ -5,14 +5,21 @@
 //! - [`checkpoint`]: the trust anchor (a finalized block and its GRANDPA set), its file format
 //!   and age;
 //! - [`finality`]: headers accepted as final only through justifications of the set in force,
-//!   following authority set changes announced in justified headers;
+//!   following scheduled authority set changes announced in justified headers, never forced
+//!   ones; [`grandpa`]: a justification judged by signatures, vote ancestry and weight;
 //! - [`proof`]: storage values, absences and key ranges only through read proofs against a
 //!   proven state root;
-//! - [`runtime`]: the runtime's version and calls from its proven `:code`;
-//! - [`body`]: a block's extrinsics only as the list its proven header commits to.
+//! - [`runtime`]: the runtime's version and calls from its proven `:code`, each call with a
+//!   fuel limit written into the code ([`fuel`]);
+//! - [`body`]: a block's extrinsics only as the list its proven header commits to;
+//! - [`follower`]: the proven chain and what it needs next, as typed requests (sans I/O), and
+//!   the runtime in force era by era.
 //!
 //! The fetching side ([`crate::client::verified_rpc`]) asks endpoints, hands the answers here,
-//! and tells the user which endpoint lied and how.
+//! and tells the user which endpoint lied and how. Nothing here imports from the layers above.
+
+// Every byte here is an adversary's: an index out of range must be an error, not a panic.
+#![deny(clippy::indexing_slicing)]
 
 #[cfg(any(feature = "native", feature = "browser"))]
 pub mod body;
@@ -20,6 +27,12 @@ pub mod body;
 pub mod checkpoint;
 #[cfg(any(feature = "native", feature = "browser"))]
 pub mod finality;
+#[cfg(any(feature = "native", feature = "browser"))]
+pub mod follower;
+#[cfg(any(feature = "native", feature = "browser"))]
+pub mod fuel;
+#[cfg(any(feature = "native", feature = "browser"))]
+pub mod grandpa;
 #[cfg(any(feature = "native", feature = "browser"))]
 pub mod proof;
 #[cfg(any(feature = "native", feature = "browser"))]

@@ -84,7 +84,7 @@ impl Proof {
                 })?;
         if decoded.trie_root_proof_entry(&state_root).is_none() {
             return Err(ProofError::WrongRoot {
-                state_root: crate::metadata::to_hex(&state_root),
+                state_root: crate::hex::to_hex(&state_root),
             });
         }
         Ok(Proof {
@@ -159,7 +159,7 @@ impl Proof {
     ) -> Result<(Entries, bool), ProofError> {
         let complete = claimed.len() < page_size;
         let (keys, end) = self.keys(prefix, after, claimed.len(), complete)?;
-        let hex = crate::metadata::to_hex;
+        let hex = crate::hex::to_hex;
         if let Some((index, (proven, listed))) = keys
             .iter()
             .zip(claimed)
@@ -174,11 +174,11 @@ impl Proof {
                 ),
             });
         }
-        if keys.len() < claimed.len() {
+        if let Some(extra) = claimed.get(keys.len()) {
             return Err(ProofError::KeysDiffer {
                 why: format!(
                     "the endpoint listed {} which the chain does not hold",
-                    hex(&claimed[keys.len()])
+                    hex(extra)
                 ),
             });
         }
@@ -208,6 +208,6 @@ impl Proof {
 
 fn incomplete(key: &[u8]) -> ProofError {
     ProofError::Incomplete {
-        key: crate::metadata::to_hex(key),
+        key: crate::hex::to_hex(key),
     }
 }

@@ -6,8 +6,14 @@
 //! (from the code's `runtime_version` section or `Core_version`), and runtime calls such as
 //! `Metadata_metadata`, which decoding then follows. A call that reads storage stops and names
 //! the key; the caller proves the value against the same state root and resumes it.
+//!
+//! The code is hostile until proven otherwise, and even proven code is run with a fuel limit
+//! ([`super::fuel`]): a call that never returns is stopped and reported, never left to freeze the
+//! worker.
 
-use crate::client::RuntimeSpec;
+use super::fuel;
+use crate::hashing::blake2_256;
+use crate::runtime_spec::RuntimeSpec;
 use smoldot::executor::{self, host, runtime_call};
 use smoldot::trie::TrieEntryVersion;
 use std::fmt;
@@ -36,15 +42,29 @@ pub struct Runtime {
     /// `None` only while a [`Call`] holds it.
     prototype: Option<host::HostVmPrototype>,
     spec: RuntimeSpec,
+    /// blake2-256 of the `:code` it was compiled from: what caches of what it says are keyed by.
+    code_hash: [u8; 32],
+    fuel: u64,
 }
 
 impl Runtime {
-    /// Compiles `code` (the value of `:code`) with `heap_pages` (the value of `:heappages`).
+    /// Compiles `code` (the value of `:code`) with `heap_pages` (the value of `:heappages`),
+    /// each call limited to [`fuel::CALL_FUEL`].
     pub fn new(code: &[u8], heap_pages: Option<&[u8]>) -> Result<Self, RuntimeError> {
+        Self::with_fuel(code, heap_pages, fuel::CALL_FUEL)
+    }
+
+    /// [`Runtime::new`] with each call limited to `fuel` function entries and loop iterations.
+    pub fn with_fuel(
+        code: &[u8],
+        heap_pages: Option<&[u8]>,
+        fuel: u64,
+    ) -> Result<Self, RuntimeError> {
         let heap_pages = executor::storage_heap_pages_to_value(heap_pages)
             .map_err(|e| RuntimeError::Code(format!(":heappages: {e}")))?;
+        let module = fuel::instrument(code, fuel).map_err(|e| RuntimeError::Code(e.to_string()))?;
         let prototype = host::HostVmPrototype::new(host::Config {
-            module: code,
+            module: &module,
             heap_pages,
             exec_hint: executor::vm::ExecHint::ValidateAndExecuteOnce,
             // Runtimes built with benchmarks import host functions no call here reaches.
@@ -60,11 +80,17 @@ impl Runtime {
         Ok(Runtime {
             prototype: Some(prototype),
             spec,
+            code_hash: blake2_256(code),
+            fuel,
         })
     }
 
     pub fn spec(&self) -> &RuntimeSpec {
         &self.spec
+    }
+
+    pub fn code_hash(&self) -> &[u8; 32] {
+        &self.code_hash
     }
 
     /// Starts `function(parameter)`; drive it with [`Call::step`] and hand the runtime back
@@ -91,6 +117,7 @@ impl Runtime {
             Ok(state) => Ok(Call {
                 function: function.to_string(),
                 state: Some(state),
+                fuel: self.fuel,
             }),
             Err((error, prototype)) => {
                 self.prototype = Some(prototype);
@@ -111,6 +138,7 @@ impl Runtime {
 pub struct Call {
     function: String,
     state: Option<runtime_call::RuntimeCall>,
+    fuel: u64,
 }
 
 /// What a call needs next.
@@ -143,7 +171,14 @@ impl Call {
                     return Ok(Step::Done(output));
                 }
                 R::Finished(Err(error)) => {
-                    let why = error.detail.to_string();
+                    let mut why = error.detail.to_string();
+                    if fuel::is_out_of_fuel(&why) {
+                        why = format!(
+                            "it ran out of fuel ({} function calls and loop iterations) and was \
+                             stopped: the runtime code never returns from it, or is hostile",
+                            self.fuel
+                        );
+                    }
                     self.state = Some(R::Finished(Err(error)));
                     return Err(self.failed(why));
                 }

@@ -73,7 +73,7 @@ impl fmt::Display for ProtocolError {
 impl std::error::Error for ProtocolError {}
 
 fn hex(bytes: &[u8]) -> String {
-    taoscope_light_client::metadata::to_hex(bytes)
+    taoscope_light_client::hex::to_hex(bytes)
 }
 
 fn concat(parts: impl Iterator<Item = impl AsRef<[u8]>>) -> Vec<u8> {

@@ -159,7 +159,7 @@ impl Rpc {
     pub async fn metadata(&mut self) -> taoscope_light_client::metadata::Metadata {
         let hex = self.call("state_getMetadata", json!([])).await;
         taoscope_light_client::metadata::Metadata::decode(
-            &taoscope_light_client::metadata::from_hex(hex.as_str().unwrap()).unwrap(),
+            &taoscope_light_client::hex::from_hex(hex.as_str().unwrap()).unwrap(),
         )
         .unwrap()
     }

@@ -1,9 +1,9 @@
 //! Endpoints over the browser's `WebSocket` (a page or Web Worker): `wss://` public endpoints,
 //! or `ws://` on loopback and plain-http pages (the browser forbids `ws://` from https).
 
-use super::endpoints::{Connection, FetchError};
-use super::{VerifiedTransport, channels, serve};
-use crate::platform::browser::sleep;
+use super::endpoints::{Connection, FetchError, Limits};
+use super::{Settings, VerifiedTransport, channels, serve};
+use crate::platform::browser::{now_ms, sleep};
 use crate::verified::checkpoint::Checkpoint;
 use futures_channel::mpsc;
 use futures_util::StreamExt;
@@ -13,9 +13,6 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{MessageEvent, WebSocket};
 
-/// How long one answer may take (a runtime's `:code` proof is megabytes).
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
-
 enum Event {
     Open,
     Message(String),
@@ -24,6 +21,7 @@ enum Event {
 
 pub struct BrowserConnection {
     socket: WebSocket,
+    limits: Limits,
     events: mpsc::UnboundedReceiver<Event>,
     _on_open: Closure<dyn FnMut()>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -42,7 +40,7 @@ impl Drop for BrowserConnection {
 impl BrowserConnection {
     /// The next event, or a timeout.
     async fn next_event(&mut self) -> Result<Event, FetchError> {
-        let timer = Box::pin(sleep(ANSWER_TIMEOUT));
+        let timer = Box::pin(sleep(Duration::from_millis(self.limits.answer_timeout_ms)));
         match select(self.events.next(), timer).await {
             Either::Left((Some(event), _)) => Ok(event),
             Either::Left((None, _)) => Err(FetchError::Connection("the socket is gone".into())),
@@ -52,7 +50,7 @@ impl BrowserConnection {
 }
 
 impl Connection for BrowserConnection {
-    async fn open(url: &str) -> Result<Self, FetchError> {
+    async fn open(url: &str, limits: Limits) -> Result<Self, FetchError> {
         let socket = WebSocket::new(url).map_err(|e| {
             let why = e
                 .dyn_ref::<js_sys::Error>()
@@ -90,6 +88,7 @@ impl Connection for BrowserConnection {
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         let mut connection = BrowserConnection {
             socket,
+            limits,
             events,
             _on_open: on_open,
             _on_message: on_message,
@@ -109,6 +108,13 @@ impl Connection for BrowserConnection {
             .send_with_str(request)
             .map_err(|_| FetchError::Connection("the socket refused to send".into()))?;
         match self.next_event().await? {
+            // The browser has buffered it already; refusing it keeps it out of the parser and
+            // the caches, and the connection is closed (the caller drops it).
+            Event::Message(text) if text.len() > self.limits.max_answer_bytes => {
+                Err(FetchError::TooLarge {
+                    limit: self.limits.max_answer_bytes,
+                })
+            }
             Event::Message(text) => Ok(text),
             Event::Closed(why) => Err(FetchError::Connection(why)),
             Event::Open => Err(FetchError::Garbled("the socket opened twice".into())),
@@ -118,13 +124,17 @@ impl Connection for BrowserConnection {
     async fn sleep(ms: u64) {
         sleep(Duration::from_millis(ms)).await;
     }
+
+    fn now_ms() -> u64 {
+        now_ms() as u64
+    }
 }
 
 /// Starts the verified-RPC transport as a task of this page or worker.
-pub fn start(checkpoint: Checkpoint, urls: Vec<String>, poll_ms: u64) -> VerifiedTransport {
+pub fn start(checkpoint: Checkpoint, urls: Vec<String>, settings: Settings) -> VerifiedTransport {
     let (transport, server) = channels(&checkpoint);
     wasm_bindgen_futures::spawn_local(serve::<BrowserConnection>(
-        checkpoint, urls, poll_ms, server,
+        checkpoint, urls, settings, server,
     ));
     transport
 }

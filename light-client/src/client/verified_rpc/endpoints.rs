@@ -4,7 +4,12 @@
 //! ([`super::server`]) verifies every answer and reports the ones that fail
 //! ([`Endpoints::reject`]): the endpoint's count goes up and it drops behind every endpoint
 //! with fewer rejections, so an honest one answers next. Endpoints that cannot be reached are
-//! skipped the same way, without counting against their honesty.
+//! skipped the same way, without counting against their honesty, and asked again only after a
+//! growing pause (1 s, 2 s, … up to a minute), so a dead endpoint costs no time on every poll.
+//!
+//! Limits on what an endpoint can make us hold or wait for ([`Limits`]): an answer larger than
+//! `max_answer_bytes` is refused (the connection is closed), and one slower than
+//! `answer_timeout_ms` is given up on.
 
 use super::super::trust::EndpointReport;
 use serde_json::{Value, json};
@@ -22,6 +27,10 @@ pub enum FetchError {
     Refused { code: i64, message: String },
     /// The answer is not JSON-RPC.
     Garbled(String),
+    /// The answer is larger than [`Limits::max_answer_bytes`].
+    TooLarge { limit: usize },
+    /// The endpoint failed recently; it is asked again after a pause.
+    Backoff { seconds: u64 },
 }
 
 impl fmt::Display for FetchError {
@@ -33,30 +42,66 @@ impl fmt::Display for FetchError {
                 write!(f, "the endpoint refused ({code}): {message}")
             }
             FetchError::Garbled(why) => write!(f, "the endpoint's answer is not JSON-RPC: {why}"),
+            FetchError::TooLarge { limit } => write!(
+                f,
+                "the endpoint's answer is larger than {} MiB, more than any question here needs",
+                limit >> 20
+            ),
+            FetchError::Backoff { seconds } => write!(
+                f,
+                "the endpoint failed a moment ago; it is asked again in {seconds} s"
+            ),
         }
     }
 }
 
+/// What one endpoint may cost: how long an answer may take, and how large it may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub answer_timeout_ms: u64,
+    /// A runtime's `:code` proof (a few MiB, twice that in hex) is the largest honest answer.
+    pub max_answer_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            answer_timeout_ms: 30_000,
+            max_answer_bytes: 32 << 20,
+        }
+    }
+}
+
+/// The pause after a failure, doubling up to this.
+const MAX_BACKOFF_MS: u64 = 60_000;
+
 /// One WebSocket connection to an endpoint, on some platform.
 #[allow(async_fn_in_trait)] // single-threaded callers
 pub trait Connection: Sized {
-    /// Opens a connection to `url` (`ws://` or, where the platform has TLS, `wss://`).
-    async fn open(url: &str) -> Result<Self, FetchError>;
+    /// Opens a connection to `url` (`ws://` or, where the platform has TLS, `wss://`), whose
+    /// answers are held to `limits`.
+    async fn open(url: &str, limits: Limits) -> Result<Self, FetchError>;
     /// Sends one request text and returns the text of the message answering it (the caller
     /// matches ids; notifications are not used).
     async fn exchange(&mut self, request: &str) -> Result<String, FetchError>;
     /// Waits `ms` milliseconds.
     async fn sleep(ms: u64);
+    /// Milliseconds on a clock that only goes forward.
+    fn now_ms() -> u64;
 }
 
 struct Endpoint<C> {
     report: EndpointReport,
     connection: Option<C>,
+    /// After a failure: not asked again before this time, and how long the next pause is.
+    retry_at_ms: u64,
+    backoff_ms: u64,
 }
 
 pub struct Endpoints<C> {
     endpoints: Vec<Endpoint<C>>,
     next_id: u64,
+    limits: Limits,
 }
 
 /// The endpoints in the order they are tried: fewest rejections first, then fewest failures,
@@ -71,8 +116,9 @@ fn order<C>(endpoints: &[Endpoint<C>]) -> Vec<usize> {
 }
 
 impl<C: Connection> Endpoints<C> {
-    pub fn new(urls: &[String]) -> Self {
+    pub fn new(urls: &[String], limits: Limits) -> Self {
         Endpoints {
+            limits,
             endpoints: urls
                 .iter()
                 .map(|url| Endpoint {
@@ -85,6 +131,8 @@ impl<C: Connection> Endpoints<C> {
                         connected: false,
                     },
                     connection: None,
+                    retry_at_ms: 0,
+                    backoff_ms: 0,
                 })
                 .collect(),
             next_id: 1,
@@ -123,12 +171,17 @@ impl<C: Connection> Endpoints<C> {
     }
 
     fn fail(&mut self, endpoint: usize, error: &FetchError) {
+        if matches!(error, FetchError::Backoff { .. }) {
+            return; // not asked: nothing new about it
+        }
         if let Some(e) = self.endpoints.get_mut(endpoint) {
             e.report.failures += 1;
             e.report.last_failure = Some(error.to_string());
             if !matches!(error, FetchError::Refused { .. }) {
                 e.connection = None;
                 e.report.connected = false;
+                e.backoff_ms = (e.backoff_ms * 2).clamp(1_000, MAX_BACKOFF_MS);
+                e.retry_at_ms = C::now_ms().saturating_add(e.backoff_ms);
             }
         }
     }
@@ -162,8 +215,15 @@ impl<C: Connection> Endpoints<C> {
             .get_mut(endpoint)
             .ok_or_else(|| FetchError::Connection("no such endpoint".into()))?;
         if entry.connection.is_none() {
-            entry.connection = Some(C::open(&entry.report.url).await?);
+            let now = C::now_ms();
+            if now < entry.retry_at_ms {
+                return Err(FetchError::Backoff {
+                    seconds: (entry.retry_at_ms - now).div_ceil(1000),
+                });
+            }
+            entry.connection = Some(C::open(&entry.report.url, self.limits).await?);
             entry.report.connected = true;
+            entry.backoff_ms = 0;
         }
         let connection = entry
             .connection

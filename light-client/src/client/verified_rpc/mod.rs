@@ -9,11 +9,19 @@
 //! not care which transport answers; [`VerifiedTransport::report`] says what was trusted and
 //! what was checked (the app's Trust panel).
 //!
-//! Threat model: every endpoint may lie, drop, delay or replay. A lie is caught (the answer
-//! does not verify), named and counted against the endpoint, and the question goes to the next
-//! one; the only thing that cannot be caught is a checkpoint the user was given by a liar.
+//! Threat model: every endpoint may lie, drop, delay, replay or flood. A lie is caught (the
+//! answer does not verify), named and counted against the endpoint, and the question goes to the
+//! next one; a flood is cut at [`endpoints::Limits`]; a silence times out. What cannot be caught
+//! is a checkpoint the user was given by a liar, which is why a checkpoint must be of the
+//! network's chain and young ([`Checkpoint::accept`]).
+//!
+//! The layers: [`crate::verified::follower`] (pure: what is proven, what is needed next),
+//! `driver` (fetches with failover), `server` (the JSON-RPC façade), `legacy` (the shapes of
+//! the endpoints' answers), [`endpoints`] (connections, limits, backoff).
 
+mod driver;
 pub mod endpoints;
+pub mod legacy;
 mod server;
 
 #[cfg(feature = "browser")]
@@ -23,9 +31,9 @@ pub mod native;
 
 pub use super::trust::{EndpointReport, Rejection, TrustReport};
 use super::{BlockRef, ClientError, Transport};
-use crate::metadata::to_hex;
-use crate::verified::checkpoint::Checkpoint;
-use endpoints::Connection;
+use crate::hex::to_hex;
+use crate::verified::checkpoint::{Acceptance, Checkpoint};
+use endpoints::{Connection, Limits};
 use futures_channel::mpsc;
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
@@ -80,12 +88,32 @@ pub fn channels(checkpoint: &Checkpoint) -> (VerifiedTransport, ServerChannels) 
     )
 }
 
+/// How the server task runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// How often the endpoints are asked for a newer finalized block.
+    pub poll_ms: u64,
+    pub limits: Limits,
+    /// What the network asks of the checkpoint (its chain, its age); `None`: the caller checked.
+    pub acceptance: Option<Acceptance>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            poll_ms: 1000,
+            limits: Limits::default(),
+            acceptance: None,
+        }
+    }
+}
+
 /// The server task: answers the transport's requests and polls the endpoints for finality
 /// every `poll_ms`, until the transport is dropped.
 pub async fn serve<C: Connection>(
     checkpoint: Checkpoint,
     urls: Vec<String>,
-    poll_ms: u64,
+    settings: Settings,
     channels: ServerChannels,
 ) {
     let ServerChannels {
@@ -93,15 +121,22 @@ pub async fn serve<C: Connection>(
         responses,
         report,
     } = channels;
-    let mut server = match server::Server::<C>::new(&checkpoint, &urls, report.clone()) {
-        Ok(server) => server,
-        Err(error) => {
-            if let Ok(mut report) = report.lock() {
-                report.last_error = Some(format!("the checkpoint cannot be used: {error}"));
-            }
-            return;
+    let refuse = |why: String| {
+        if let Ok(mut report) = report.lock() {
+            report.last_error = Some(format!("the checkpoint cannot be used: {why}"));
         }
     };
+    if let Some(acceptance) = &settings.acceptance
+        && let Err(error) = checkpoint.accept(acceptance)
+    {
+        return refuse(error.to_string());
+    }
+    let mut server =
+        match server::Server::<C>::new(&checkpoint, &urls, settings.limits, report.clone()) {
+            Ok(server) => server,
+            Err(error) => return refuse(error.to_string()),
+        };
+    let poll_ms = settings.poll_ms;
     server.poll().await;
     let mut timer = Box::pin(C::sleep(poll_ms));
     loop {
@@ -146,12 +181,13 @@ pub async fn make_checkpoint<C: Connection>(
     now_ms: u64,
 ) -> Result<Checkpoint, String> {
     use crate::hashing::twox_128;
-    use crate::metadata::from_hex;
+    use crate::header::Header;
+    use crate::hex::from_hex;
     use crate::verified::checkpoint::Authority;
     use parity_scale_codec::Decode;
     use serde_json::{Value, json};
 
-    let mut endpoints = endpoints::Endpoints::<C>::new(&[url.to_string()]);
+    let mut endpoints = endpoints::Endpoints::<C>::new(&[url.to_string()], Limits::default());
     let mut ask = async |method: &str, params: Value| {
         endpoints
             .request(0, method, params)
@@ -182,10 +218,9 @@ pub async fn make_checkpoint<C: Connection>(
     };
     let at = to_hex(&hash);
     let header_json = ask("chain_getHeader", json!([at])).await?;
-    let header = server::header_from_json(&header_json)?;
-    let decoded = smoldot::header::decode(&header, crate::verified::BLOCK_NUMBER_BYTES)
-        .map_err(|e| format!("the header does not decode: {e}"))?;
-    if decoded.hash(crate::verified::BLOCK_NUMBER_BYTES) != hash {
+    let header = legacy::header(&header_json)?;
+    let decoded = Header::decode(&header).map_err(|e| format!("the header does not decode: {e}"))?;
+    if decoded.hash != hash {
         return Err("the node's header does not hash to the block hash it gave".into());
     }
 
@@ -216,7 +251,7 @@ pub async fn make_checkpoint<C: Connection>(
         .map_err(|e| format!("GrandpaApi_grandpa_authorities: {e}"))?;
     let checkpoint = Checkpoint {
         genesis_hash,
-        number: decoded.number,
+        number: u64::from(decoded.number),
         hash,
         header,
         set_id,

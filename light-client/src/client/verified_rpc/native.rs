@@ -2,22 +2,27 @@
 //! codec, the async stack smoldot-light's native platform already brings. `ws://` only: no
 //! TLS here (the browser has it).
 
-use super::endpoints::{Connection, FetchError};
-use super::{VerifiedTransport, channels, serve};
+use super::endpoints::{Connection, FetchError, Limits};
+use super::{Settings, VerifiedTransport, channels, serve};
 use crate::verified::checkpoint::Checkpoint;
 use smol::net::TcpStream;
-use std::time::Duration;
-
-/// How long one answer may take (a runtime's `:code` proof is megabytes).
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 pub struct NativeConnection {
     sender: soketto::connection::Sender<TcpStream>,
     receiver: soketto::connection::Receiver<TcpStream>,
+    limits: Limits,
+}
+
+impl NativeConnection {
+    fn timeout(&self) -> Duration {
+        Duration::from_millis(self.limits.answer_timeout_ms)
+    }
 }
 
 impl Connection for NativeConnection {
-    async fn open(url: &str) -> Result<Self, FetchError> {
+    async fn open(url: &str, limits: Limits) -> Result<Self, FetchError> {
         let failed = |why: String| FetchError::Connection(why);
         let rest = url.strip_prefix("ws://").ok_or_else(|| {
             failed(format!(
@@ -41,20 +46,29 @@ impl Connection for NativeConnection {
                 Err(e) => return Err(failed(format!("{url}: handshake: {e}"))),
             }
             let mut builder = client.into_builder();
-            builder.set_max_message_size(128 * 1024 * 1024);
-            builder.set_max_frame_size(128 * 1024 * 1024);
+            builder.set_max_message_size(limits.max_answer_bytes);
+            builder.set_max_frame_size(limits.max_answer_bytes);
             let (sender, receiver) = builder.finish();
-            Ok(NativeConnection { sender, receiver })
+            Ok(NativeConnection {
+                sender,
+                receiver,
+                limits,
+            })
         };
         smol::future::or(connect, async {
-            smol::Timer::after(ANSWER_TIMEOUT).await;
+            smol::Timer::after(Duration::from_millis(limits.answer_timeout_ms)).await;
             Err(FetchError::Timeout)
         })
         .await
     }
 
     async fn exchange(&mut self, request: &str) -> Result<String, FetchError> {
-        let lost = |e: soketto::connection::Error| FetchError::Connection(e.to_string());
+        let limit = self.limits.max_answer_bytes;
+        let lost = move |e: soketto::connection::Error| match e {
+            soketto::connection::Error::MessageTooLarge { .. } => FetchError::TooLarge { limit },
+            e => FetchError::Connection(e.to_string()),
+        };
+        let timeout = self.timeout();
         self.sender.send_text(request).await.map_err(lost)?;
         self.sender.flush().await.map_err(lost)?;
         let mut message = Vec::new();
@@ -66,7 +80,7 @@ impl Connection for NativeConnection {
                 .map_err(lost)
         };
         smol::future::or(receive, async {
-            smol::Timer::after(ANSWER_TIMEOUT).await;
+            smol::Timer::after(timeout).await;
             Err(FetchError::Timeout)
         })
         .await?;
@@ -76,14 +90,31 @@ impl Connection for NativeConnection {
     async fn sleep(ms: u64) {
         smol::Timer::after(Duration::from_millis(ms)).await;
     }
+
+    fn now_ms() -> u64 {
+        static START: OnceLock<Instant> = OnceLock::new();
+        u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
 }
 
 /// Starts the verified-RPC transport on a thread of its own, from `checkpoint`, over `urls`
 /// (tried in order; failing ones demoted), polling for finality every `poll_ms`.
 pub fn start(checkpoint: Checkpoint, urls: Vec<String>, poll_ms: u64) -> VerifiedTransport {
+    start_with(
+        checkpoint,
+        urls,
+        Settings {
+            poll_ms,
+            ..Settings::default()
+        },
+    )
+}
+
+/// [`start`] with every setting chosen.
+pub fn start_with(checkpoint: Checkpoint, urls: Vec<String>, settings: Settings) -> VerifiedTransport {
     let (transport, server) = channels(&checkpoint);
     std::thread::spawn(move || {
-        smol::block_on(serve::<NativeConnection>(checkpoint, urls, poll_ms, server));
+        smol::block_on(serve::<NativeConnection>(checkpoint, urls, settings, server));
     });
     transport
 }

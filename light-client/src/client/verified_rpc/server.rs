@@ -2,47 +2,42 @@
 //! language) from untrusted legacy endpoints, answering only with what the verified core
 //! ([`crate::verified`]) has proven.
 //!
-//! - Follow: finality advances by justifications ([`Finality::advance`]) over headers we hash
-//!   ourselves; each newly proven block is announced (`newBlock`, `bestBlockChanged`,
-//!   `finalized`). Only finalized blocks are served: the best block is the finalized one.
+//! Three parts, as smoldot splits its sync: the [`Follower`] (pure: the proven chain, what it
+//! needs next, the runtime in force), the [`Driver`] (fetches with failover, judges nothing),
+//! and this façade (JSON-RPC: the follow subscription, operations, transactions).
+//!
+//! - Follow: each newly proven block is announced (`newBlock`, `bestBlockChanged`,
+//!   `finalized`). Only finalized blocks are served: the best block is the finalized one. A
+//!   reader that falls too far behind gets `stop` and follows again.
 //! - Storage: each value, absence and prefix page comes with a read proof checked against the
-//!   block's proven state root ([`Proof`]).
-//! - Calls: run in the runtime compiled from the block's proven `:code`; each value the call
-//!   reads is proven the same way.
+//!   block's proven state root; refused at blocks whose runtime is not known (an upgrade whose
+//!   code could not be proven), rather than decoded with the old runtime's metadata.
+//! - Calls: run in the runtime compiled from the proven `:code` in force at the block, with a
+//!   fuel limit; each value the call reads is proven the same way.
 //! - Transactions: judged by that runtime on proven state (`TaggedTransactionQueue`), sent to
 //!   every endpoint, and reported final only when found in the body of a proven block, the body
 //!   checked against the header's extrinsics root. An endpoint can refuse to pass a
 //!   transaction on, or hide it, but cannot make it look included.
-//!
-//! An answer that fails verification is rejected with the reason, counted against the endpoint
-//! ([`Endpoints::reject`]), and the same question goes to the next endpoint. Only when every
-//! endpoint fails does the operation fail, with every reason.
 
-use super::endpoints::{Connection, Endpoints, FetchError};
-use super::{Rejection, TrustReport};
-use crate::client::{BlockRef, RuntimeSpec};
+use super::TrustReport;
+use super::driver::Driver;
+use super::endpoints::{Connection, Limits};
 use crate::hashing::blake2_256;
-use crate::metadata::{from_hex, to_hex};
-use crate::verified::body;
+use crate::hex::{from_hex, to_hex};
+use crate::runtime_spec::RuntimeSpec;
 use crate::verified::checkpoint::Checkpoint;
-use crate::verified::finality::{self, Finality, FinalityError, VerifiedHeader};
-use crate::verified::proof::{Entries, Proof};
-use crate::verified::runtime::{Runtime, Step};
+use crate::verified::finality::{FinalityError, VerifiedHeader};
+use crate::verified::follower::{Follower, Fresh};
+use crate::verified::runtime::Step;
 use serde_json::{Value, json};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-/// Keys asked per page of a prefix iteration.
-const PAGE_SIZE: usize = 256;
-/// The most headers fetched to link one justification (a longer gap is closed in steps).
-const MAX_GAP: u64 = 4096;
-/// Rejections kept for the Trust panel.
-const REJECTIONS_KEPT: usize = 32;
-/// Proven headers kept readable (about an hour of Bittensor's 12 s blocks, a few MB).
-const BLOCKS_KEPT: usize = 512;
 /// Finalized blocks a submitted transaction is looked for in before it is reported dropped
 /// (Bittensor wallets sign with a 64-block era; an immortal one may still land later).
 const WATCH_BLOCKS: u64 = 256;
+/// Transactions watched at once.
+const MAX_WATCHED: usize = 64;
 
 /// A transaction submitted through this transport, looked for in each newly proven block.
 struct Watched {
@@ -52,38 +47,10 @@ struct Watched {
     sent_at: u64,
 }
 
-/// Why an attempt at one endpoint gave nothing.
-enum Attempt {
-    /// The endpoint could not answer (network, timeout, refusal): try another.
-    Fetch(FetchError),
-    /// The endpoint answered something that fails verification.
-    Rejected(String),
-}
-
-impl From<FetchError> for Attempt {
-    fn from(error: FetchError) -> Self {
-        Attempt::Fetch(error)
-    }
-}
-
-fn rejected(why: impl Into<String>) -> Attempt {
-    Attempt::Rejected(why.into())
-}
-
 pub struct Server<C> {
-    endpoints: Endpoints<C>,
-    finality: Finality,
+    driver: Driver<C>,
+    follower: Follower,
     genesis_hash: [u8; 32],
-    /// The runtime in force at the finalized block, and the block it was read at.
-    runtime: Option<Runtime>,
-    /// The latest proven headers, by hash: readable whether or not the follower has unpinned
-    /// them (a proof at any of them is as good as at the newest), so tools can read two
-    /// transports at one block.
-    pinned: HashMap<[u8; 32], VerifiedHeader>,
-    /// Their hashes, oldest first, for retention.
-    pinned_order: VecDeque<[u8; 32]>,
-    /// Blocks proven final and not yet announced.
-    announce: Vec<VerifiedHeader>,
     follow: Option<String>,
     initialized: bool,
     next_operation: u64,
@@ -91,34 +58,25 @@ pub struct Server<C> {
     /// Proven blocks whose bodies are still to be searched for watched transactions.
     unsearched: VecDeque<VerifiedHeader>,
     outgoing: VecDeque<String>,
-    report: Arc<Mutex<TrustReport>>,
 }
 
 impl<C: Connection> Server<C> {
     pub fn new(
         checkpoint: &Checkpoint,
         urls: &[String],
+        limits: Limits,
         report: Arc<Mutex<TrustReport>>,
     ) -> Result<Self, FinalityError> {
-        let finality = Finality::new(checkpoint)?;
-        let mut pinned = HashMap::new();
-        pinned.insert(finality.finalized().hash, finality.finalized().clone());
-        let pinned_order = VecDeque::from([finality.finalized().hash]);
         Ok(Server {
-            endpoints: Endpoints::new(urls),
-            finality,
+            driver: Driver::new(urls, limits, report),
+            follower: Follower::new(checkpoint)?,
             genesis_hash: checkpoint.genesis_hash,
-            runtime: None,
-            pinned,
-            pinned_order,
-            announce: Vec::new(),
             follow: None,
             initialized: false,
             next_operation: 1,
             watched: Vec::new(),
             unsearched: VecDeque::new(),
             outgoing: VecDeque::new(),
-            report,
         })
     }
 
@@ -127,308 +85,62 @@ impl<C: Connection> Server<C> {
         self.outgoing.drain(..).collect()
     }
 
-    fn update_report(&self, change: impl FnOnce(&mut TrustReport)) {
-        if let Ok(mut report) = self.report.lock() {
-            report.endpoints = self.endpoints.reports();
-            report.set_id = self.finality.set_id();
-            report.justifications_verified = self.finality.justifications_verified();
-            let finalized = self.finality.finalized();
-            report.finalized = Some(BlockRef {
-                number: finalized.number,
-                hash: to_hex(&finalized.hash),
-            });
-            change(&mut report);
-        }
-    }
-
-    /// Books an attempt that failed at `endpoint`; returns it in words for the final error.
-    fn note(&mut self, endpoint: usize, what: &str, attempt: Attempt) -> String {
-        let url = self.endpoints.url(endpoint).to_string();
-        match attempt {
-            Attempt::Fetch(error) => format!("{url}: {error}"),
-            Attempt::Rejected(why) => {
-                self.endpoints.reject(endpoint, &why);
-                let rejection = Rejection {
-                    endpoint: url.clone(),
-                    what: what.to_string(),
-                    why: why.clone(),
-                };
-                self.update_report(|r| {
-                    r.rejections.push(rejection);
-                    let excess = r.rejections.len().saturating_sub(REJECTIONS_KEPT);
-                    r.rejections.drain(..excess);
-                });
-                format!("{url}: rejected: {why}")
-            }
-        }
-    }
-
-    fn no_answer(what: &str, reasons: &[String]) -> String {
-        if reasons.is_empty() {
-            format!("{what}: no endpoint is configured")
-        } else {
-            format!(
-                "{what}: no endpoint gave a verifiable answer ({})",
-                reasons.join("; ")
-            )
-        }
-    }
-
     // ---- Finality ----------------------------------------------------------------------
 
-    /// Asks the endpoints for a newer finalized block and proves what they offer; announces
-    /// what was proven.
+    /// Asks the endpoints for a newer finalized block and proves what they offer, reads the
+    /// runtime where it changed, announces what was proven.
     pub async fn poll(&mut self) {
-        let mut reasons = Vec::new();
-        for endpoint in self.endpoints.in_order() {
-            match self.advance_from(endpoint).await {
-                Ok(()) => {
-                    reasons.clear();
-                    break;
-                }
-                Err(attempt) => reasons.push(self.note(endpoint, "finality", attempt)),
-            }
+        let before = self.follower.finalized().number;
+        let error = self.driver.advance(&mut self.follower).await.err();
+        self.driver.load_runtime(&mut self.follower).await;
+        if !self.watched.is_empty() {
+            self.unsearched.extend(self.fresh_since(before));
         }
-        let error = (!reasons.is_empty()).then(|| Self::no_answer("following finality", &reasons));
-        self.update_report(|r| r.last_error = error);
-        self.announce().await;
+        let resume = self
+            .follower
+            .checkpoint(0, "proven by taoscope from its checkpoint".into())
+            .map(|mut c| {
+                c.created_at_ms = None;
+                c.to_json().to_string()
+            });
+        self.driver.report(&self.follower, |r| {
+            r.last_error = error;
+            r.resume_checkpoint = resume;
+        });
+        self.announce();
         self.watch_transactions().await;
     }
 
-    /// Follows `endpoint`'s finalized head, justification by justification.
-    async fn advance_from(&mut self, endpoint: usize) -> Result<(), Attempt> {
-        let head_hash = hash_answer(
-            self.endpoints
-                .request(endpoint, "chain_getFinalizedHead", json!([]))
-                .await?,
-            "chain_getFinalizedHead",
-        )?;
-        let head = self.header(endpoint, &head_hash).await?;
-        let ours = self.finality.finalized().clone();
-        if head.number < ours.number {
-            return Err(rejected(
-                FinalityError::NotNewer {
-                    finalized: ours.number,
-                    claimed: head.number,
-                }
-                .to_string(),
-            ));
-        }
-        if head.number == ours.number {
-            if head.hash != ours.hash {
-                return Err(rejected(format!(
-                    "its finalized block #{} is {}, but {} is proven final at that height",
-                    head.number,
-                    to_hex(&head.hash),
-                    to_hex(&ours.hash)
-                )));
-            }
-            return Ok(());
-        }
-        while self.finality.finalized().number < head.number {
-            let from = self.finality.finalized().number + 1;
-            let justification = self
-                .justification(endpoint, from, head.number, &head.hash)
-                .await?;
-            self.apply(endpoint, &justification).await?;
-        }
-        Ok(())
-    }
-
-    /// Verifies `justification` with the headers that link it; on an authority set change
-    /// inside the range, first proves the block that enacts it.
-    async fn apply(&mut self, endpoint: usize, justification: &[u8]) -> Result<(), Attempt> {
-        let (number, hash) =
-            finality::justification_target(justification).map_err(|e| rejected(e.to_string()))?;
-        let headers = self.chain_to(endpoint, number, hash).await?;
-        match self
-            .finality
-            .advance(&headers, justification, randomness_seed())
-        {
-            Ok(proven) => {
-                self.accept(proven);
-                Ok(())
-            }
-            Err(FinalityError::ChangeSkipped { at }) => {
-                let hash = hash_answer(
-                    self.endpoints
-                        .request(endpoint, "chain_getBlockHash", json!([at]))
-                        .await?,
-                    "chain_getBlockHash",
-                )?;
-                let enacting = self
-                    .block_justification(endpoint, &hash)
-                    .await?
-                    .ok_or_else(|| {
-                        rejected(format!(
-                            "block #{at} changes the authority set but the endpoint has no \
-                             justification for it"
-                        ))
-                    })?;
-                let headers = self.chain_to(endpoint, at, hash).await?;
-                let proven = self
-                    .finality
-                    .advance(&headers, &enacting, randomness_seed())
-                    .map_err(|e| rejected(e.to_string()))?;
-                self.accept(proven);
-                Ok(())
-            }
-            Err(error) => Err(rejected(error.to_string())),
-        }
-    }
-
-    fn accept(&mut self, proven: Vec<VerifiedHeader>) {
-        let count = proven.len() as u64;
-        if !self.watched.is_empty() {
-            self.unsearched.extend(proven.iter().cloned());
-        }
-        for header in &proven {
-            self.pinned.insert(header.hash, header.clone());
-            self.pinned_order.push_back(header.hash);
-        }
-        while self.pinned_order.len() > BLOCKS_KEPT {
-            if let Some(old) = self.pinned_order.pop_front() {
-                self.pinned.remove(&old);
+    /// Proven blocks after `number` that are still kept (for the transaction search).
+    fn fresh_since(&self, number: u64) -> Vec<VerifiedHeader> {
+        let mut blocks = Vec::new();
+        let mut at = self.follower.finalized().clone();
+        while at.number > number {
+            let parent = self.follower.block(&at.parent_hash).cloned();
+            blocks.push(at);
+            match parent {
+                Some(parent) => at = parent,
+                None => break,
             }
         }
-        self.announce.extend(proven);
-        self.update_report(|r| r.headers_verified += count);
+        blocks.reverse();
+        blocks
     }
 
-    /// A justification for a block from `from` on: `grandpa_proveFinality` where offered, else
-    /// the one stored with the endpoint's finalized head.
-    async fn justification(
-        &mut self,
-        endpoint: usize,
-        from: u64,
-        head_number: u64,
-        head_hash: &[u8; 32],
-    ) -> Result<Vec<u8>, Attempt> {
-        match self
-            .endpoints
-            .request(endpoint, "grandpa_proveFinality", json!([from]))
-            .await
-        {
-            Ok(Value::String(hex)) => {
-                let bytes = from_hex(&hex).map_err(|e| rejected(format!("finality proof: {e}")))?;
-                return finality_proof_justification(&bytes);
-            }
-            Ok(Value::Null) | Err(FetchError::Refused { .. }) => {}
-            Ok(other) => return Err(rejected(format!("finality proof: not hex: {other}"))),
-            Err(error) => return Err(error.into()),
-        }
-        self.block_justification(endpoint, head_hash)
-            .await?
-            .ok_or_else(|| {
-                Attempt::Fetch(FetchError::Refused {
-                    code: 0,
-                    message: format!("no justification for block #{head_number} yet"),
-                })
-            })
-    }
-
-    /// The GRANDPA justification stored with a block, if any.
-    async fn block_justification(
-        &mut self,
-        endpoint: usize,
-        hash: &[u8; 32],
-    ) -> Result<Option<Vec<u8>>, Attempt> {
-        let block = self
-            .endpoints
-            .request(endpoint, "chain_getBlock", json!([to_hex(hash)]))
-            .await?;
-        let Some(list) = block["justifications"].as_array() else {
-            return Ok(None);
-        };
-        for entry in list {
-            if bytes_of(&entry[0]).as_deref() == Some(b"FRNK") {
-                return bytes_of(&entry[1])
-                    .map(Some)
-                    .ok_or_else(|| rejected("a justification that is not bytes"));
-            }
-        }
-        Ok(None)
-    }
-
-    /// The header with hash `hash`, checked to hash to it.
-    async fn header(
-        &mut self,
-        endpoint: usize,
-        hash: &[u8; 32],
-    ) -> Result<VerifiedHeaderBytes, Attempt> {
-        let json = self
-            .endpoints
-            .request(endpoint, "chain_getHeader", json!([to_hex(hash)]))
-            .await?;
-        let scale = header_from_json(&json).map_err(|e| rejected(format!("header: {e}")))?;
-        let decoded = smoldot::header::decode(&scale, crate::verified::BLOCK_NUMBER_BYTES)
-            .map_err(|e| rejected(format!("header: {e}")))?;
-        let computed = decoded.hash(crate::verified::BLOCK_NUMBER_BYTES);
-        if &computed != hash {
-            return Err(rejected(format!(
-                "asked for the header of {}, got one that hashes to {}",
-                to_hex(hash),
-                to_hex(&computed)
-            )));
-        }
-        Ok(VerifiedHeaderBytes {
-            number: decoded.number,
-            hash: computed,
-            parent_hash: *decoded.parent_hash,
-            scale,
-        })
-    }
-
-    /// The headers after our finalized block up to `(number, hash)`, walking back by parent
-    /// hash (each checked to hash to what its child names).
-    async fn chain_to(
-        &mut self,
-        endpoint: usize,
-        number: u64,
-        hash: [u8; 32],
-    ) -> Result<Vec<Vec<u8>>, Attempt> {
-        let ours = self.finality.finalized().number;
-        if number <= ours {
-            return Err(rejected(
-                FinalityError::NotNewer {
-                    finalized: ours,
-                    claimed: number,
-                }
-                .to_string(),
-            ));
-        }
-        if number - ours > MAX_GAP {
-            return Err(rejected(format!(
-                "a justification {} blocks ahead; at most {MAX_GAP} are linked at once",
-                number - ours
-            )));
-        }
-        let mut headers = Vec::new();
-        let mut next = hash;
-        for _ in ours..number {
-            let header = self.header(endpoint, &next).await?;
-            next = header.parent_hash;
-            headers.push(header.scale);
-        }
-        headers.reverse();
-        Ok(headers)
-    }
-
-    /// Tells the follower about newly proven blocks, loading the runtime where it changed.
-    async fn announce(&mut self) {
+    /// Tells the follower about newly proven blocks.
+    fn announce(&mut self) {
         if self.follow.is_none() {
+            self.follower.clear_fresh();
             return;
         }
         if !self.initialized {
-            let finalized = self.finality.finalized().clone();
-            if self.runtime.is_none()
-                && let Err(error) = self.load_runtime(&finalized).await
-            {
-                self.update_report(|r| r.last_error = Some(error));
+            if self.follower.current_runtime().is_none() {
+                // Nothing to serve yet: the runtime is still to be proven (said in the report).
                 return;
             }
-            let runtime = self.runtime_json();
-            self.announce.clear();
+            self.follower.clear_fresh();
+            let finalized = self.follower.finalized().clone();
+            let runtime = self.runtime_json(finalized.number);
             self.initialized = true;
             self.event(json!({
                 "event": "initialized",
@@ -437,16 +149,23 @@ impl<C: Connection> Server<C> {
             }));
             return;
         }
-        if self.announce.is_empty() {
+        let blocks = match self.follower.take_fresh() {
+            Fresh::Blocks(blocks) => blocks,
+            Fresh::Overflowed => {
+                // The reader fell behind what is kept: it follows again from the newest block.
+                self.event(json!({ "event": "stop" }));
+                self.follow = None;
+                self.initialized = false;
+                return;
+            }
+        };
+        let Some(last) = blocks.last() else {
             return;
-        }
-        let blocks = std::mem::take(&mut self.announce);
+        };
+        let last = to_hex(&last.hash);
         for block in &blocks {
             let new_runtime = if block.runtime_updated {
-                match self.load_runtime(block).await {
-                    Ok(()) => self.runtime_json(),
-                    Err(error) => json!({ "type": "invalid", "error": error }),
-                }
+                self.runtime_json(block.number)
             } else {
                 Value::Null
             };
@@ -457,9 +176,7 @@ impl<C: Connection> Server<C> {
                 "newRuntime": new_runtime,
             }));
         }
-        if let Some(last) = blocks.last() {
-            self.event(json!({ "event": "bestBlockChanged", "bestBlockHash": to_hex(&last.hash) }));
-        }
+        self.event(json!({ "event": "bestBlockChanged", "bestBlockHash": last }));
         self.event(json!({
             "event": "finalized",
             "finalizedBlockHashes": blocks.iter().map(|b| to_hex(&b.hash)).collect::<Vec<_>>(),
@@ -467,8 +184,13 @@ impl<C: Connection> Server<C> {
         }));
     }
 
-    fn runtime_json(&self) -> Value {
-        match &self.runtime {
+    /// The runtime in force at block `number`, as the follow events describe it.
+    fn runtime_json(&self, number: u64) -> Value {
+        let runtime = match self.follower.readable(number) {
+            Ok(()) => self.follower.current_runtime(),
+            Err(why) => return json!({ "type": "invalid", "error": why }),
+        };
+        match runtime {
             Some(runtime) => {
                 let RuntimeSpec {
                     spec_name,
@@ -488,149 +210,6 @@ impl<C: Connection> Server<C> {
         }
     }
 
-    /// Compiles the runtime from `:code` proven at `block`.
-    async fn load_runtime(&mut self, block: &VerifiedHeader) -> Result<(), String> {
-        let keys = [b":code".to_vec(), b":heappages".to_vec()];
-        let values = self.read_values(block, &keys).await?;
-        let code = values
-            .first()
-            .cloned()
-            .flatten()
-            .ok_or_else(|| "the proven state has no :code".to_string())?;
-        let heap_pages = values.get(1).cloned().flatten();
-        let runtime = Runtime::new(&code, heap_pages.as_deref()).map_err(|e| e.to_string())?;
-        self.update_report(|r| r.runtime = Some(runtime.spec().clone()));
-        self.runtime = Some(runtime);
-        Ok(())
-    }
-
-    // ---- Storage -------------------------------------------------------------------------
-
-    /// The values at `keys` in `block`'s state, proven.
-    async fn read_values(
-        &mut self,
-        block: &VerifiedHeader,
-        keys: &[Vec<u8>],
-    ) -> Result<Vec<Option<Vec<u8>>>, String> {
-        let mut reasons = Vec::new();
-        for endpoint in self.endpoints.in_order() {
-            let attempt = async {
-                let proof = self.read_proof(endpoint, block, keys).await?;
-                keys.iter()
-                    .map(|key| proof.value(key).map_err(|e| rejected(e.to_string())))
-                    .collect::<Result<Vec<_>, Attempt>>()
-            }
-            .await;
-            match attempt {
-                Ok(values) => {
-                    self.update_report(|r| r.proofs_verified += 1);
-                    return Ok(values);
-                }
-                Err(attempt) => reasons.push(self.note(endpoint, "storage", attempt)),
-            }
-        }
-        Err(Self::no_answer("reading storage", &reasons))
-    }
-
-    /// Every key and value under `prefix` in `block`'s state, page by page, each page proven
-    /// complete.
-    async fn read_prefix(
-        &mut self,
-        block: &VerifiedHeader,
-        prefix: &[u8],
-    ) -> Result<Entries, String> {
-        let mut entries = Entries::new();
-        loop {
-            let after = entries.last().map(|(key, _)| key.clone());
-            let mut reasons = Vec::new();
-            let mut page = None;
-            for endpoint in self.endpoints.in_order() {
-                match self.page(endpoint, block, prefix, after.as_deref()).await {
-                    Ok(found) => {
-                        page = Some(found);
-                        break;
-                    }
-                    Err(attempt) => reasons.push(self.note(endpoint, "storage", attempt)),
-                }
-            }
-            let Some((found, complete)) = page else {
-                return Err(Self::no_answer("iterating storage", &reasons));
-            };
-            self.update_report(|r| r.proofs_verified += 1);
-            entries.extend(found);
-            if complete {
-                return Ok(entries);
-            }
-        }
-    }
-
-    async fn page(
-        &mut self,
-        endpoint: usize,
-        block: &VerifiedHeader,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-    ) -> Result<(Entries, bool), Attempt> {
-        let listed = self
-            .endpoints
-            .request(
-                endpoint,
-                "state_getKeysPaged",
-                json!([
-                    to_hex(prefix),
-                    PAGE_SIZE,
-                    after.map(to_hex),
-                    to_hex(&block.hash)
-                ]),
-            )
-            .await?;
-        let claimed = listed
-            .as_array()
-            .ok_or_else(|| rejected("a key list that is not a list"))?
-            .iter()
-            .map(|k| {
-                k.as_str()
-                    .and_then(|k| from_hex(k).ok())
-                    .ok_or_else(|| rejected("a key that is not hex"))
-            })
-            .collect::<Result<Vec<_>, Attempt>>()?;
-        // The proof must reach where the page starts as well as every key on it.
-        let mut keys = vec![after.unwrap_or(prefix).to_vec()];
-        keys.extend(claimed.iter().cloned());
-        let proof = self.read_proof(endpoint, block, &keys).await?;
-        proof
-            .page(prefix, after, &claimed, PAGE_SIZE)
-            .map_err(|e| rejected(e.to_string()))
-    }
-
-    async fn read_proof(
-        &mut self,
-        endpoint: usize,
-        block: &VerifiedHeader,
-        keys: &[Vec<u8>],
-    ) -> Result<Proof, Attempt> {
-        let keys: Vec<String> = keys.iter().map(|k| to_hex(k)).collect();
-        let answer = self
-            .endpoints
-            .request(
-                endpoint,
-                "state_getReadProof",
-                json!([keys, to_hex(&block.hash)]),
-            )
-            .await?;
-        let nodes = answer["proof"]
-            .as_array()
-            .ok_or_else(|| rejected("a read proof without a node list"))?
-            .iter()
-            .map(|n| {
-                n.as_str()
-                    .and_then(|n| from_hex(n).ok())
-                    .ok_or_else(|| rejected("a proof node that is not hex"))
-            })
-            .collect::<Result<Vec<_>, Attempt>>()?;
-        Proof::new(block.state_root, &nodes).map_err(|e| rejected(e.to_string()))
-    }
-
     // ---- Runtime calls -------------------------------------------------------------------
 
     async fn call(
@@ -639,9 +218,7 @@ impl<C: Connection> Server<C> {
         function: &str,
         parameter: &[u8],
     ) -> Result<Vec<u8>, String> {
-        let Some(mut runtime) = self.runtime.take() else {
-            return Err("the runtime is not loaded".into());
-        };
+        let mut runtime = self.follower.take_runtime(block.number)?;
         let result = async {
             let mut call = runtime
                 .call(function, parameter)
@@ -650,7 +227,11 @@ impl<C: Connection> Server<C> {
                 match call.step() {
                     Ok(Step::Done(output)) => break Ok(output),
                     Ok(Step::NeedValue(key)) => {
-                        match self.read_values(block, std::slice::from_ref(&key)).await {
+                        match self
+                            .driver
+                            .read_values(block, std::slice::from_ref(&key))
+                            .await
+                        {
                             Ok(values) => {
                                 let value = values.into_iter().next().flatten();
                                 if let Err(error) = call.resume(value.as_deref()) {
@@ -667,7 +248,7 @@ impl<C: Connection> Server<C> {
             result
         }
         .await;
-        self.runtime = Some(runtime);
+        self.follower.put_runtime(block.number, runtime);
         result
     }
 
@@ -692,13 +273,13 @@ impl<C: Connection> Server<C> {
             self.transaction_event(&subscription, json!({ "event": "invalid", "error": words }));
             return;
         }
-        let at = self.finality.finalized().clone();
+        let at = self.follower.finalized().clone();
         if let Err(verdict) = self.validate(&at, &extrinsic).await {
             self.transaction_event(&subscription, verdict);
             return;
         }
         self.transaction_event(&subscription, json!({ "event": "validated" }));
-        match self.broadcast(&extrinsic).await {
+        match self.driver.broadcast(&extrinsic).await {
             Ok(took) => {
                 self.transaction_event(
                     &subscription,
@@ -743,44 +324,6 @@ impl<C: Connection> Server<C> {
         }
     }
 
-    /// Hands the transaction to every endpoint; the number that took it, or why none did.
-    async fn broadcast(&mut self, extrinsic: &[u8]) -> Result<usize, String> {
-        let hash = blake2_256(extrinsic);
-        let mut took = 0;
-        let mut reasons = Vec::new();
-        for endpoint in self.endpoints.in_order() {
-            let attempt = match self
-                .endpoints
-                .request(
-                    endpoint,
-                    "author_submitExtrinsic",
-                    json!([to_hex(extrinsic)]),
-                )
-                .await
-            {
-                Ok(answer) => match hash_answer(answer, "author_submitExtrinsic") {
-                    Ok(named) if named == hash => {
-                        took += 1;
-                        continue;
-                    }
-                    Ok(named) => rejected(format!(
-                        "it took the transaction {} as {}",
-                        to_hex(&hash),
-                        to_hex(&named)
-                    )),
-                    Err(attempt) => attempt,
-                },
-                Err(error) => error.into(),
-            };
-            reasons.push(self.note(endpoint, "transaction", attempt));
-        }
-        if took > 0 {
-            Ok(took)
-        } else {
-            Err(Self::no_answer("sending the transaction", &reasons))
-        }
-    }
-
     /// Searches the bodies of newly proven blocks for watched transactions; reports those found
     /// as final, and those not found within [`WATCH_BLOCKS`] as dropped.
     async fn watch_transactions(&mut self) {
@@ -789,11 +332,11 @@ impl<C: Connection> Server<C> {
                 self.unsearched.clear();
                 break;
             }
-            let body = match self.body(&block).await {
+            let body = match self.driver.body(&block).await {
                 Ok(body) => body,
                 // Searched again at the next poll; nothing is reported dropped meanwhile.
                 Err(error) => {
-                    self.update_report(|r| r.last_error = Some(error));
+                    self.driver.report(&self.follower, |r| r.last_error = Some(error));
                     return;
                 }
             };
@@ -813,7 +356,7 @@ impl<C: Connection> Server<C> {
                 );
             }
         }
-        let finalized = self.finality.finalized().number;
+        let finalized = self.follower.finalized().number;
         let (expired, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.watched)
             .into_iter()
             .partition(|w| finalized > w.sent_at + WATCH_BLOCKS);
@@ -831,44 +374,6 @@ impl<C: Connection> Server<C> {
                 }),
             );
         }
-    }
-
-    /// The extrinsics of a proven block, checked against its header.
-    async fn body(&mut self, block: &VerifiedHeader) -> Result<Vec<Vec<u8>>, String> {
-        let mut reasons = Vec::new();
-        for endpoint in self.endpoints.in_order() {
-            let attempt = async {
-                let answer = self
-                    .endpoints
-                    .request(endpoint, "chain_getBlock", json!([to_hex(&block.hash)]))
-                    .await?;
-                if answer.is_null() {
-                    return Err(Attempt::Fetch(FetchError::Refused {
-                        code: 0,
-                        message: format!("it does not have block #{}", block.number),
-                    }));
-                }
-                let extrinsics = answer["block"]["extrinsics"]
-                    .as_array()
-                    .ok_or_else(|| rejected("a block without an extrinsic list"))?
-                    .iter()
-                    .map(|x| {
-                        x.as_str()
-                            .and_then(|x| from_hex(x).ok())
-                            .ok_or_else(|| rejected("an extrinsic that is not hex"))
-                    })
-                    .collect::<Result<Vec<_>, Attempt>>()?;
-                body::verify_body(&block.scale, &extrinsics)
-                    .map_err(|e| rejected(e.to_string()))?;
-                Ok(extrinsics)
-            }
-            .await;
-            match attempt {
-                Ok(extrinsics) => return Ok(extrinsics),
-                Err(attempt) => reasons.push(self.note(endpoint, "block body", attempt)),
-            }
-        }
-        Err(Self::no_answer("reading a block body", &reasons))
     }
 
     // ---- The JSON-RPC API ----------------------------------------------------------------
@@ -905,11 +410,11 @@ impl<C: Connection> Server<C> {
         id
     }
 
-    /// A pinned block named by a `0x` hash parameter.
+    /// A kept proven block named by a `0x` hash parameter (blocks stay readable whether or not
+    /// the reader unpinned them, so tools can read two transports at one block).
     fn pinned(&self, hash: &Value) -> Option<VerifiedHeader> {
-        let bytes = from_hex(hash.as_str()?).ok()?;
-        let hash = <[u8; 32]>::try_from(bytes.as_slice()).ok()?;
-        self.pinned.get(&hash).cloned()
+        let hash = crate::hex::from_hex_array::<32>(hash.as_str()?).ok()?;
+        self.follower.block(&hash).cloned()
     }
 
     /// Handles one request from the client.
@@ -927,10 +432,12 @@ impl<C: Connection> Server<C> {
                     self.error(&id, -32800, "already following");
                     return;
                 }
-                self.follow = Some("verified-follow".into());
+                self.follow = Some(format!("verified-follow-{}", self.operation()));
                 self.initialized = false;
-                self.reply(&id, json!("verified-follow"));
-                self.announce().await;
+                let subscription = self.follow.clone();
+                self.reply(&id, json!(subscription));
+                self.driver.load_runtime(&mut self.follower).await;
+                self.announce();
             }
             "chainHead_v1_unfollow" => {
                 self.follow = None;
@@ -998,12 +505,7 @@ impl<C: Connection> Server<C> {
                 }
             }
             "system_health" => {
-                let reachable = self
-                    .endpoints
-                    .reports()
-                    .iter()
-                    .filter(|e| e.connected)
-                    .count();
+                let reachable = self.driver.connected();
                 self.reply(
                     &id,
                     json!({ "peers": reachable, "isSyncing": false, "shouldHavePeers": true }),
@@ -1014,6 +516,14 @@ impl<C: Connection> Server<C> {
                     self.error(&id, -32602, "the transaction is not hex");
                     return;
                 };
+                if self.watched.len() >= MAX_WATCHED {
+                    self.error(
+                        &id,
+                        -32800,
+                        &format!("{MAX_WATCHED} transactions are watched already"),
+                    );
+                    return;
+                }
                 let subscription = format!("verified-transaction-{}", self.operation());
                 self.reply(&id, json!(subscription));
                 self.submit(subscription, extrinsic).await;
@@ -1027,13 +537,16 @@ impl<C: Connection> Server<C> {
         }
     }
 
-    /// The items of a `chainHead_v1_storage` request, proven.
+    /// The items of a `chainHead_v1_storage` request, proven. Refused where the runtime in
+    /// force is not known: the reader would decode the values with the wrong metadata.
     async fn storage(
         &mut self,
         block: &VerifiedHeader,
         items: &[Value],
     ) -> Result<Vec<Value>, String> {
-        let mut keys = Vec::new();
+        self.follower.readable(block.number)?;
+        let mut values = Vec::new();
+        let mut hashes = Vec::new();
         let mut prefixes = Vec::new();
         for item in items {
             let key = item["key"]
@@ -1041,43 +554,53 @@ impl<C: Connection> Server<C> {
                 .and_then(|k| from_hex(k).ok())
                 .ok_or_else(|| "a storage item whose key is not hex".to_string())?;
             match item["type"].as_str() {
-                Some("value") => keys.push(key),
+                Some("value") => values.push(key),
+                Some("hash") => hashes.push(key),
                 Some("descendantsValues") => prefixes.push(key),
                 other => return Err(format!("storage item type {other:?} is not served here")),
             }
         }
         let mut found = Vec::new();
-        if !keys.is_empty() {
-            let values = self.read_values(block, &keys).await?;
-            for (key, value) in keys.iter().zip(values) {
+        if !values.is_empty() {
+            let read = self.driver.read_values(block, &values).await?;
+            for (key, value) in values.iter().zip(read) {
                 if let Some(value) = value {
                     found.push(json!({ "key": to_hex(key), "value": to_hex(&value) }));
                 }
             }
         }
+        for key in hashes {
+            // The code's hash is known from the runtime compiled from it: no megabytes again.
+            let known = (key == b":code")
+                .then(|| self.follower.take_runtime(block.number).ok())
+                .flatten()
+                .map(|runtime| {
+                    let hash = *runtime.code_hash();
+                    self.follower.put_runtime(block.number, runtime);
+                    hash
+                });
+            let hash = match known {
+                Some(hash) => Some(hash),
+                None => self
+                    .driver
+                    .read_values(block, std::slice::from_ref(&key))
+                    .await?
+                    .into_iter()
+                    .next()
+                    .flatten()
+                    .map(|value| blake2_256(&value)),
+            };
+            if let Some(hash) = hash {
+                found.push(json!({ "key": to_hex(&key), "hash": to_hex(&hash) }));
+            }
+        }
         for prefix in prefixes {
-            for (key, value) in self.read_prefix(block, &prefix).await? {
+            for (key, value) in self.driver.read_prefix(block, &prefix).await? {
                 found.push(json!({ "key": to_hex(&key), "value": to_hex(&value) }));
             }
         }
         Ok(found)
     }
-}
-
-/// A header as fetched: hash checked, place in the chain not yet.
-struct VerifiedHeaderBytes {
-    number: u64,
-    hash: [u8; 32],
-    parent_hash: [u8; 32],
-    scale: Vec<u8>,
-}
-
-fn hash_answer(answer: Value, method: &str) -> Result<[u8; 32], Attempt> {
-    answer
-        .as_str()
-        .and_then(|h| from_hex(h).ok())
-        .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
-        .ok_or_else(|| rejected(format!("{method}: not a block hash")))
 }
 
 /// What is wrong with the outer shape of an encoded extrinsic, if anything: a SCALE length
@@ -1102,76 +625,6 @@ fn shape_error(extrinsic: &[u8]) -> Option<String> {
         )),
         None => Some("it is empty".into()),
     }
-}
-
-/// Bytes written as a `0x` hex string or as a JSON array of numbers (Substrate writes a
-/// block's justifications the second way).
-fn bytes_of(value: &Value) -> Option<Vec<u8>> {
-    match value {
-        Value::String(hex) => from_hex(hex).ok(),
-        Value::Array(items) => items
-            .iter()
-            .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
-            .collect(),
-        _ => None,
-    }
-}
-
-/// The justification inside a SCALE `FinalityProof { block, justification, unknown_headers }`.
-fn finality_proof_justification(bytes: &[u8]) -> Result<Vec<u8>, Attempt> {
-    use parity_scale_codec::Decode;
-    let mut input = bytes
-        .get(32..)
-        .ok_or_else(|| rejected("a finality proof too short"))?;
-    Vec::<u8>::decode(&mut input).map_err(|e| rejected(format!("finality proof: {e}")))
-}
-
-/// The SCALE encoding of a header in `chain_getHeader`'s JSON form.
-pub(super) fn header_from_json(json: &Value) -> Result<Vec<u8>, String> {
-    use parity_scale_codec::{Compact, Encode};
-    let hash = |field: &str| -> Result<Vec<u8>, String> {
-        let bytes = json[field]
-            .as_str()
-            .ok_or_else(|| format!("no {field}"))
-            .and_then(from_hex)?;
-        if bytes.len() != 32 {
-            return Err(format!("{field} is {} bytes", bytes.len()));
-        }
-        Ok(bytes)
-    };
-    let number = json["number"]
-        .as_str()
-        .and_then(|n| u32::from_str_radix(n.trim_start_matches("0x"), 16).ok())
-        .ok_or("the number is not a hex u32")?;
-    let logs = json["digest"]["logs"]
-        .as_array()
-        .ok_or("no digest logs")?
-        .iter()
-        .map(|log| {
-            log.as_str()
-                .ok_or("a digest log that is not hex".to_string())
-                .and_then(from_hex)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out = hash("parentHash")?;
-    Compact(number).encode_to(&mut out);
-    out.extend(hash("stateRoot")?);
-    out.extend(hash("extrinsicsRoot")?);
-    Compact(logs.len() as u32).encode_to(&mut out);
-    for log in logs {
-        out.extend(log);
-    }
-    Ok(out)
-}
-
-/// Randomness for smoldot's batch signature verification (which must not be predictable to
-/// whoever forges signatures).
-fn randomness_seed() -> [u8; 32] {
-    let mut seed = [0u8; 32];
-    // Without an entropy source the check still holds for honest signatures; batch
-    // verification's resistance to crafted ones is what randomness adds.
-    let _ = getrandom::getrandom(&mut seed);
-    seed
 }
 
 #[cfg(test)]
