@@ -6,6 +6,14 @@
 //! from there the light client verifies every header and value itself. Over verified RPC it
 //! trusts only a checkpoint (shipped for the localnet, imported for Finney) and proves every
 //! endpoint answer from there. Nothing shown as verified comes from a node's word.
+//!
+//! A checkpoint must be of the network's chain (its genesis hash) and young enough (its block's
+//! Aura slot, not what the file says; 30 days by default, editable), unless the user accepts it
+//! explicitly. The last block proven over verified RPC is saved, with its authority set, and the
+//! next visit starts from it (after the same checks) rather than from an old checkpoint. What is
+//! kept in this browser (metadata, that block) is keyed by the chain's genesis and, for metadata,
+//! by the hash of the proven runtime code; importing a checkpoint clears what does not belong to
+//! it.
 
 use crate::chain_protocol::{
     ChainRequest, ChainResponse, ChainStatus, Phase, TransportChoice, Verified, WORKER_READY,
@@ -14,9 +22,11 @@ use crate::rpc::RpcClient;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
-use taoscope_light_client::hex::to_hex;
+use taoscope_light_client::hex::{from_hex_array, to_hex};
 use taoscope_light_client::metagraph::{Metagraph, SubnetSummary};
-use taoscope_light_client::verified::checkpoint::Checkpoint;
+use taoscope_light_client::verified::checkpoint::{
+    Acceptance, AgePolicy, BITTENSOR_SLOT_MS, Checkpoint, CheckpointError, DEFAULT_MAX_AGE_MS,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
@@ -61,15 +71,6 @@ impl Network {
             Network::LocalnetVerified => "Localnet over verified RPC",
             Network::Imported => "Imported chain spec",
             Network::Finney => "Finney (mainnet, verified RPC)",
-        }
-    }
-
-    /// The chain's name and the genesis hash a checkpoint of this network must carry, where the
-    /// network is one fixed chain (the localnet's genesis depends on how it was started).
-    pub fn fixed_chain(self) -> Option<(&'static str, &'static str)> {
-        match self {
-            Network::Finney => Some(("Finney", FINNEY_GENESIS)),
-            _ => None,
         }
     }
 
@@ -120,6 +121,21 @@ mod keys {
     pub fn endpoints(network: &str) -> String {
         format!("taoscope.endpoints.{network}")
     }
+
+    /// The last block proven over verified RPC, as a checkpoint (the next visit's start).
+    pub fn resume(network: &str) -> String {
+        format!("taoscope.resume.{network}")
+    }
+
+    /// The block hash of a checkpoint the user accepted although it is older than the maximum.
+    pub fn accepted(network: &str) -> String {
+        format!("taoscope.checkpoint-accepted.{network}")
+    }
+
+    /// The maximum checkpoint age in days (all networks).
+    pub const MAX_AGE_DAYS: &str = "taoscope.checkpoint-max-age-days";
+    /// The genesis of a localnet started with other options, which the user chose to follow.
+    pub const LOCALNET_GENESIS: &str = "taoscope.localnet.genesis";
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -234,6 +250,12 @@ pub struct Chain {
     /// Why the last refresh failed while an older verified answer is still shown (a peer
     /// restarting, a block no peer can prove any more); cleared by the next good answer.
     pub refresh_error: RwSignal<Option<String>>,
+    /// Over verified RPC: where the client started (the checkpoint, or the block proven on an
+    /// earlier visit).
+    pub started_from: RwSignal<Option<String>>,
+    /// Over verified RPC: why the checkpoint was refused, and whether the user may accept it as
+    /// it is (too old or undated; never another chain's).
+    pub refused: RwSignal<Option<(String, bool)>>,
     /// Request ids of the latest reads (only their answers are shown), and whether each is
     /// still in flight (a new finalized block does not queue another read behind it).
     subnets_id: StoredValue<u32>,
@@ -292,6 +314,77 @@ pub fn checkpoint_for(network: Network) -> Option<(String, bool)> {
     }
 }
 
+/// The genesis hash a checkpoint of `network` must carry: Finney's, or the localnet's (the
+/// shipped checkpoint's, unless the user chose a localnet started with other options).
+pub fn known_genesis(network: Network) -> Option<[u8; 32]> {
+    match network {
+        Network::Finney => from_hex_array(FINNEY_GENESIS).ok(),
+        Network::LocalnetVerified => load(keys::LOCALNET_GENESIS)
+            .and_then(|g| from_hex_array(&g).ok())
+            .or_else(|| {
+                Checkpoint::from_json(LOCALNET_CHECKPOINT)
+                    .ok()
+                    .map(|c| c.genesis_hash)
+            }),
+        Network::Localnet | Network::Imported => None,
+    }
+}
+
+/// How old a checkpoint may be (the user's setting, 30 days by default).
+pub fn max_age_ms() -> u64 {
+    load(keys::MAX_AGE_DAYS)
+        .and_then(|d| d.trim().parse::<u64>().ok())
+        .filter(|d| *d > 0)
+        .map_or(DEFAULT_MAX_AGE_MS, |days| days.saturating_mul(86_400_000))
+}
+
+pub fn set_max_age_days(days: u64) {
+    save(keys::MAX_AGE_DAYS, &days.to_string());
+}
+
+/// Whether the user accepted `checkpoint` as it is (its age), for `network`.
+pub fn accepted(network: Network, checkpoint: &Checkpoint) -> bool {
+    load(&keys::accepted(network.id())).is_some_and(|hash| hash == to_hex(&checkpoint.hash))
+}
+
+/// The age rule for `checkpoint`: the maximum, unless the user accepted it or it is the
+/// localnet's genesis shipped with the app (a chain made on this machine).
+pub fn age_policy(network: Network, checkpoint: &Checkpoint, shipped: bool) -> AgePolicy {
+    if shipped || accepted(network, checkpoint) {
+        AgePolicy::Accepted
+    } else {
+        AgePolicy::MaxAge(max_age_ms())
+    }
+}
+
+/// Whether `network` may start from `checkpoint`, now.
+pub fn check_checkpoint(
+    network: Network,
+    checkpoint: &Checkpoint,
+    shipped: bool,
+) -> Result<(), CheckpointError> {
+    let Some(genesis_hash) = known_genesis(network) else {
+        return Ok(());
+    };
+    checkpoint.accept(&Acceptance {
+        genesis_hash,
+        slot_ms: BITTENSOR_SLOT_MS,
+        now_ms: js_sys::Date::now() as u64,
+        age: age_policy(network, checkpoint, shipped),
+    })
+}
+
+/// The block proven on an earlier visit, when it may be started from: of the same chain as
+/// `anchor`, newer, and young enough.
+fn resume_point(network: Network, anchor: &Checkpoint) -> Option<(Checkpoint, String)> {
+    let text = load(&keys::resume(network.id()))?;
+    let resume = Checkpoint::from_json(&text).ok()?;
+    (resume.genesis_hash == anchor.genesis_hash
+        && resume.number > anchor.number
+        && check_checkpoint(network, &resume, false).is_ok())
+    .then_some((resume, text))
+}
+
 /// The JSON-RPC endpoints `network` asks, in the user's order.
 pub fn endpoints_for(network: Network) -> Vec<String> {
     let stored: Vec<String> = load(&keys::endpoints(network.id()))
@@ -321,6 +414,8 @@ impl Chain {
             subnets: RwSignal::new(None),
             metagraph: RwSignal::new(None),
             refresh_error: RwSignal::new(None),
+            started_from: RwSignal::new(None),
+            refused: RwSignal::new(None),
             subnets_id: StoredValue::new(0),
             metagraph_id: StoredValue::new((0, 0)),
             subnets_busy: StoredValue::new(false),
@@ -393,6 +488,7 @@ impl Chain {
             ChainResponse::Status(status) => {
                 let first_value = status.first_value_ms.is_some()
                     && self.status.with_untracked(|s| s.first_value_ms.is_none());
+                self.keep_resume_point(&status);
                 self.status.set(status);
                 // Keep the database once the client has proven something: the next visit
                 // starts from it.
@@ -444,6 +540,36 @@ impl Chain {
         }
     }
 
+    /// Saves the newest block the worker proved over verified RPC (with its authority set) as the
+    /// next visit's start, dated now.
+    fn keep_resume_point(self, status: &ChainStatus) {
+        let Some(text) = status
+            .trust
+            .as_ref()
+            .and_then(|t| t.resume_checkpoint.as_ref())
+        else {
+            return;
+        };
+        let network = self.network.get_untracked();
+        let Ok(mut resume) = Checkpoint::from_json(text) else {
+            return;
+        };
+        let kept = load(&keys::resume(network.id())).and_then(|t| Checkpoint::from_json(&t).ok());
+        if kept.is_some_and(|k| k.number >= resume.number && k.genesis_hash == resume.genesis_hash)
+        {
+            return;
+        }
+        resume.created_at_ms = Some(js_sys::Date::now() as u64);
+        resume.source = Some(format!(
+            "proven by taoscope in this browser, from the checkpoint of block #{}",
+            status
+                .trust
+                .as_ref()
+                .map_or(0, |t| t.checkpoint_block.number)
+        ));
+        save(&keys::resume(network.id()), &resume.to_json().to_string());
+    }
+
     /// Switches to `network` and follows it.
     pub fn choose(self, network: Network) {
         save(keys::NETWORK, network.id());
@@ -466,7 +592,7 @@ impl Chain {
                     } else {
                         "the checkpoint you imported".into()
                     }));
-                    self.start_verified(network, checkpoint);
+                    self.start_verified(network, checkpoint, shipped);
                 }
                 None => {
                     self.spec.set(SpecState::Failed(
@@ -531,16 +657,70 @@ impl Chain {
         self.send_start(network, chain_spec, database, TransportChoice::P2p);
     }
 
-    /// Follows `network` over verified RPC from `checkpoint` (nothing is saved between visits
-    /// but the metadata).
-    fn start_verified(self, network: Network, checkpoint: String) {
+    /// Follows `network` over verified RPC from `anchor` (or from the block proven on an
+    /// earlier visit, when that passes the same checks), once the checkpoint is of the network's
+    /// chain and young enough (or accepted).
+    fn start_verified(self, network: Network, anchor: String, shipped: bool) {
         self.saved.set(None);
+        self.refused.set(None);
+        self.started_from.set(None);
+        let checkpoint = match Checkpoint::from_json(&anchor) {
+            Ok(checkpoint) => checkpoint,
+            Err(error) => return self.refuse(error.to_string(), false),
+        };
+        let (start, text, words) = match resume_point(network, &checkpoint) {
+            Some((resume, text)) => {
+                let words = format!(
+                    "the block proven on an earlier visit (#{}), from the checkpoint of block #{}",
+                    resume.number, checkpoint.number
+                );
+                (resume, text, words)
+            }
+            None => {
+                if let Err(error) = check_checkpoint(network, &checkpoint, shipped) {
+                    let acceptable = matches!(
+                        error,
+                        CheckpointError::TooOld { .. } | CheckpointError::Undated
+                    );
+                    return self.refuse(error.to_string(), acceptable);
+                }
+                let words = format!("the checkpoint of block #{}", checkpoint.number);
+                (checkpoint, anchor, words)
+            }
+        };
+        self.started_from.set(Some(words));
         let chain_spec = json!({ "name": network.label() }).to_string();
         let transport = TransportChoice::VerifiedRpc {
-            checkpoint,
+            checkpoint: text,
             endpoints: endpoints_for(network),
+            genesis_hash: known_genesis(network).map_or_else(String::new, |g| to_hex(&g)),
+            max_age_ms: match age_policy(network, &start, shipped) {
+                AgePolicy::MaxAge(ms) => Some(ms),
+                AgePolicy::Accepted => None,
+            },
         };
         self.send_start(network, chain_spec, String::new(), transport);
+    }
+
+    /// Stops at a checkpoint the network may not start from, saying why.
+    fn refuse(self, why: String, acceptable: bool) {
+        self.refused.set(Some((why.clone(), acceptable)));
+        self.status.set(ChainStatus {
+            phase: Phase::Failed,
+            error: Some(format!("the checkpoint cannot be used: {why}")),
+            ..ChainStatus::default()
+        });
+    }
+
+    /// Accepts the chosen network's checkpoint as it is (its age), and starts from it.
+    pub fn accept_checkpoint(self) {
+        let network = self.network.get_untracked();
+        if let Some((text, _)) = checkpoint_for(network)
+            && let Ok(checkpoint) = Checkpoint::from_json(&text)
+        {
+            save(&keys::accepted(network.id()), &to_hex(&checkpoint.hash));
+        }
+        self.connect();
     }
 
     /// Asks the worker to follow `network`, with the metadata kept from an earlier visit.
@@ -567,23 +747,50 @@ impl Chain {
         });
     }
 
-    /// Uses `text` as the chosen network's checkpoint, once it reads as one.
-    pub fn import_checkpoint(self, text: &str) -> Result<(), String> {
-        let checkpoint = Checkpoint::from_json(text).map_err(|e| e.to_string())?;
+    /// Uses `text` as the chosen network's checkpoint, once it reads as one of the network's
+    /// chain. Whatever was kept from another checkpoint (the block proven from it, the metadata,
+    /// an accepted age) goes.
+    pub fn import_checkpoint(self, text: &str) -> Result<(), CheckpointImportError> {
+        let checkpoint = Checkpoint::from_json(text)
+            .map_err(|e| CheckpointImportError::Unreadable(e.to_string()))?;
         let network = self.network.get_untracked();
-        let genesis = to_hex(&checkpoint.genesis_hash);
-        if let Some((chain, expected)) = network.fixed_chain()
-            && genesis != expected
+        if let Some(expected) = known_genesis(network)
+            && checkpoint.genesis_hash != expected
         {
-            return Err(format!(
-                "this checkpoint is of another chain (genesis {genesis}), not {chain} (genesis \
-                 {expected}): make one with `taoscope checkpoint --rpc URL` against a {chain} \
-                 endpoint"
-            ));
+            let error = CheckpointError::OtherChain {
+                found: to_hex(&checkpoint.genesis_hash),
+                expected: to_hex(&expected),
+            };
+            return Err(CheckpointImportError::OtherChain {
+                why: error.to_string(),
+                // A localnet started with other options has another genesis, and it is the
+                // user's own chain: they may say so. Finney's genesis is fixed.
+                localnet_genesis: (network == Network::LocalnetVerified)
+                    .then(|| to_hex(&checkpoint.genesis_hash)),
+            });
         }
-        save(&keys::checkpoint(network.id()), text);
-        self.connect();
+        self.use_checkpoint(network, text);
         Ok(())
+    }
+
+    /// Follows a localnet with another genesis (started with other options), from `text`.
+    pub fn import_localnet_checkpoint(self, text: &str) -> Result<(), String> {
+        let checkpoint = Checkpoint::from_json(text).map_err(|e| e.to_string())?;
+        save(keys::LOCALNET_GENESIS, &to_hex(&checkpoint.genesis_hash));
+        self.use_checkpoint(Network::LocalnetVerified, text);
+        Ok(())
+    }
+
+    fn use_checkpoint(self, network: Network, text: &str) {
+        save(&keys::checkpoint(network.id()), text);
+        for key in [
+            keys::resume(network.id()),
+            keys::metadata(network.id()),
+            keys::accepted(network.id()),
+        ] {
+            forget(&key);
+        }
+        self.connect();
     }
 
     /// Sets the chosen network's endpoints (one per line) and reconnects.
@@ -638,6 +845,25 @@ impl Chain {
         let id = self.metagraph_id.get_value().0 + 1;
         self.metagraph_id.set_value((id, netuid));
         self.send(&ChainRequest::Metagraph { id, netuid });
+    }
+}
+
+/// Why a checkpoint was not imported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckpointImportError {
+    Unreadable(String),
+    /// Of another chain; for the localnet, the genesis the user may choose to follow instead.
+    OtherChain {
+        why: String,
+        localnet_genesis: Option<String>,
+    },
+}
+
+impl std::fmt::Display for CheckpointImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unreadable(why) | Self::OtherChain { why, .. } => write!(f, "{why}"),
+        }
     }
 }
 

@@ -27,7 +27,7 @@ pub enum ChainRequest {
         /// Runtime metadata kept from an earlier visit, so that the first read need not run
         /// the runtime for it.
         #[serde(default)]
-        metadata: Option<RuntimeMetadata>,
+        metadata: Option<Box<RuntimeMetadata>>,
         /// smoldot's debug logs on the console (the page's `?log=debug`).
         #[serde(default)]
         verbose: bool,
@@ -53,6 +53,13 @@ pub enum TransportChoice {
     VerifiedRpc {
         checkpoint: String,
         endpoints: Vec<String>,
+        /// The network's genesis hash (`0x…`): the checkpoint must be of that chain.
+        #[serde(default)]
+        genesis_hash: String,
+        /// The checkpoint is refused when its block is older than this; `None`: the user
+        /// accepted it as it is (or it ships with the app for the localnet).
+        #[serde(default)]
+        max_age_ms: Option<u64>,
     },
 }
 
@@ -77,9 +84,13 @@ pub enum ChainResponse {
     Metadata(RuntimeMetadata),
 }
 
-/// A runtime's metadata (hex SCALE, as `Metadata_metadata` returns it) and which runtime.
+/// A runtime's metadata (hex SCALE, as `Metadata_metadata` returns it) and which runtime: the
+/// chain (genesis hash) and the blake2-256 of the proven `:code` it came from. A kept copy is
+/// used only for that chain and that code, both proven again on the next visit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuntimeMetadata {
+    pub genesis_hash: String,
+    pub code_hash: String,
     pub spec_name: String,
     pub spec_version: u32,
     pub hex: String,

@@ -17,8 +17,8 @@
 
 use serde_json::{Value, json};
 use std::process::ExitCode;
-use taoscope_light_client::metadata::Metadata;
 use taoscope_light_client::hex::{from_hex, to_hex};
+use taoscope_light_client::metadata::Metadata;
 use taoscope_light_client::{extrinsic, storage};
 
 const USAGE: &str = "usage: taoscope metadata FILE\n       taoscope storage --metadata FILE PALLET\n       taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]\n       taoscope call --metadata FILE PALLET CALL ARGS_JSON\n       taoscope checkpoint --rpc URL --out FILE [--block N]";

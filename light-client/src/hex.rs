@@ -52,6 +52,10 @@ mod tests {
         assert!(from_hex("0xag").unwrap_err().contains("position 2"));
         assert!(from_hex("0x+1").is_err(), "a sign is not a digit");
         assert_eq!(from_hex_array::<2>("0x0102"), Ok([1, 2]));
-        assert!(from_hex_array::<32>("0x01").unwrap_err().contains("1 bytes"));
+        assert!(
+            from_hex_array::<32>("0x01")
+                .unwrap_err()
+                .contains("1 bytes")
+        );
     }
 }

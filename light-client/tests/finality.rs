@@ -195,10 +195,7 @@ fn a_scheduled_change_is_enacted_by_the_old_set_then_the_new_set_signs() {
 
     // Bob cannot finalize block 4: Alice's set does.
     let error = finality
-        .advance(
-            &c.range(4, 4),
-            &justification(&bob_key, &c.hashes[4], 4, 1),
-        )
+        .advance(&c.range(4, 4), &justification(&bob_key, &c.hashes[4], 4, 1))
         .unwrap_err();
     assert!(
         matches!(error, FinalityError::Justification { set_id: 0, .. }),
@@ -224,17 +221,11 @@ fn a_scheduled_change_is_enacted_by_the_old_set_then_the_new_set_signs() {
         assert!(error.to_string().contains("authority set 1"), "{error}");
     }
     let error = finality
-        .advance(
-            &c.range(5, 5),
-            &justification(&bob_key, &c.hashes[5], 5, 0),
-        )
+        .advance(&c.range(5, 5), &justification(&bob_key, &c.hashes[5], 5, 0))
         .unwrap_err();
     assert!(error.to_string().contains("another set id"), "{error}");
     finality
-        .advance(
-            &c.range(5, 6),
-            &justification(&bob_key, &c.hashes[6], 6, 1),
-        )
+        .advance(&c.range(5, 6), &justification(&bob_key, &c.hashes[6], 6, 1))
         .unwrap();
     assert_eq!(
         (
@@ -247,8 +238,8 @@ fn a_scheduled_change_is_enacted_by_the_old_set_then_the_new_set_signs() {
     // The state now saves as a checkpoint that starts where this one stands.
     let saved = finality.checkpoint(42, "proven".into()).unwrap();
     assert_eq!((saved.number, saved.set_id), (6, 1));
-    let mut resumed = Finality::new(&Checkpoint::from_json(&saved.to_json().to_string()).unwrap())
-        .unwrap();
+    let mut resumed =
+        Finality::new(&Checkpoint::from_json(&saved.to_json().to_string()).unwrap()).unwrap();
     assert_eq!(resumed.finalized(), finality.finalized());
     assert_eq!(resumed.authorities(), std::slice::from_ref(&bob));
 
@@ -351,7 +342,10 @@ fn a_forged_forced_change_is_refused_and_a_new_checkpoint_is_asked_for() {
                 &justification(&mallory_key, &blake2_256(&forged_1), 1, 1),
             )
             .unwrap_err();
-        assert!(matches!(error, FinalityError::ForcedChange { .. }), "{error}");
+        assert!(
+            matches!(error, FinalityError::ForcedChange { .. }),
+            "{error}"
+        );
     }
     assert_eq!(finality.finalized().number, 0);
     assert_eq!(finality.set_id(), 0);
@@ -428,13 +422,20 @@ fn signers_are_weighed_not_counted() {
             matches!(
                 error,
                 FinalityError::Justification {
-                    error: JustificationError::InsufficientWeight { needed: 4, total: 5, .. },
+                    error: JustificationError::InsufficientWeight {
+                        needed: 4,
+                        total: 5,
+                        ..
+                    },
                     ..
                 }
             ),
             "{error}"
         );
-        assert!(error.to_string().contains("more than two thirds"), "{error}");
+        assert!(
+            error.to_string().contains("more than two thirds"),
+            "{error}"
+        );
     }
     let mut finality = start_with(&chain, set.clone());
     finality
@@ -515,7 +516,10 @@ fn vote_ancestry_must_link_every_precommit_to_the_target_and_nothing_else() {
 
     // Block 3's header left out: block 4 does not link.
     let error = refused(&votes, &[chain.headers[4].clone()]);
-    assert!(matches!(error, JustificationError::NotDescendant { number: 4, .. }), "{error}");
+    assert!(
+        matches!(error, JustificationError::NotDescendant { number: 4, .. }),
+        "{error}"
+    );
     // Block 5's header rides along, needed by no precommit.
     let mut extra = ancestry.clone();
     extra.push(chain.headers[5].clone());
@@ -523,25 +527,37 @@ fn vote_ancestry_must_link_every_precommit_to_the_target_and_nothing_else() {
     assert_eq!(error, JustificationError::UnusedAncestry { count: 1 });
     // A precommit below the target.
     let error = refused(&[(&a, h[1], 1), (&b, h[2], 2), (&c, h[2], 2)], &[]);
-    assert!(matches!(error, JustificationError::BelowTarget { number: 1, .. }), "{error}");
+    assert!(
+        matches!(error, JustificationError::BelowTarget { number: 1, .. }),
+        "{error}"
+    );
 
     // C precommits to a sibling of block 2 (another fork, child of block 1).
     let sibling = header(&h[1], 2, 0x5b, &[]);
     let sibling_hash = blake2_256(&sibling);
     let error = refused(&[(&a, h[2], 2), (&b, h[2], 2), (&c, sibling_hash, 2)], &[]);
-    assert!(matches!(error, JustificationError::NotDescendant { number: 2, .. }), "{error}");
+    assert!(
+        matches!(error, JustificationError::NotDescendant { number: 2, .. }),
+        "{error}"
+    );
     // Or to a child of that sibling, its ancestry given: still not on the target's branch.
     let nephew = header(&sibling_hash, 3, 0x5b, &[]);
     let error = refused(
         &[(&a, h[2], 2), (&b, h[2], 2), (&c, blake2_256(&nephew), 3)],
         std::slice::from_ref(&nephew),
     );
-    assert!(matches!(error, JustificationError::NotDescendant { number: 3, .. }), "{error}");
+    assert!(
+        matches!(error, JustificationError::NotDescendant { number: 3, .. }),
+        "{error}"
+    );
     // An ancestry header that claims another height than its place on the walk.
     let liar = header(&h[2], 7, 0x33, &[]);
     let error = refused(
         &[(&a, h[2], 2), (&b, h[2], 2), (&c, blake2_256(&liar), 3)],
         &[liar],
     );
-    assert!(matches!(error, JustificationError::NotDescendant { .. }), "{error}");
+    assert!(
+        matches!(error, JustificationError::NotDescendant { .. }),
+        "{error}"
+    );
 }

@@ -9,8 +9,8 @@ mod common;
 use serde_json::{Map, Value, json};
 use taoscope_light_client::extrinsic::{self, Mortality, Scheme, Transaction};
 use taoscope_light_client::header::Header;
-use taoscope_light_client::metadata::{Metadata, MetadataError};
 use taoscope_light_client::hex::to_hex;
+use taoscope_light_client::metadata::{Metadata, MetadataError};
 use taoscope_light_client::types::AccountInfo;
 use taoscope_light_client::{runtime_api, storage, value};
 

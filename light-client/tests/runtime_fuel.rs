@@ -21,7 +21,12 @@ fn genesis_code() -> Vec<u8> {
     );
     let spec: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    from_hex(spec["genesis"]["raw"]["top"]["0x3a636f6465"].as_str().unwrap()).unwrap()
+    from_hex(
+        spec["genesis"]["raw"]["top"]["0x3a636f6465"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 fn decompress(code: &[u8]) -> Vec<u8> {
@@ -139,7 +144,9 @@ fn spinning(code: &[u8], function: &str) -> Vec<u8> {
     }
     // The section header sits just before its content.
     let mut header_start = section.start - 1;
-    while wasm[header_start] != 10 || header_start + 1 + leb_len(&wasm[header_start + 1..]) != section.start {
+    while wasm[header_start] != 10
+        || header_start + 1 + leb_len(&wasm[header_start + 1..]) != section.start
+    {
         header_start -= 1;
     }
     let mut out = wasm[..header_start].to_vec();
@@ -163,7 +170,10 @@ fn leb(out: &mut Vec<u8>, mut value: u32) {
 }
 
 fn leb_len(bytes: &[u8]) -> usize {
-    bytes.iter().position(|b| b & 0x80 == 0).map_or(0, |p| p + 1)
+    bytes
+        .iter()
+        .position(|b| b & 0x80 == 0)
+        .map_or(0, |p| p + 1)
 }
 
 #[test]

@@ -31,9 +31,9 @@ const METADATA_V14_HEX: &str =
 #[wasm_bindgen_test]
 fn the_codec_builds_keys_calls_and_signed_extrinsics_in_the_browser() {
     use taoscope_light_client::extrinsic::{self, Mortality, Signer, Transaction};
+    use taoscope_light_client::hex::{from_hex, to_hex};
     use taoscope_light_client::keys::Sr25519Signer;
     use taoscope_light_client::metadata::Metadata;
-use taoscope_light_client::hex::{from_hex, to_hex};
     use taoscope_light_client::storage;
 
     let metadata = Metadata::decode(&from_hex(METADATA_V14_HEX).unwrap()).unwrap();

@@ -23,8 +23,8 @@ use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::time::Duration;
 use taoscope_light_client::extrinsic::Signer;
-use taoscope_light_client::keys::Sr25519Signer;
 use taoscope_light_client::hex::to_hex;
+use taoscope_light_client::keys::Sr25519Signer;
 
 /// Substrate's `BlockNumber` is a `u32`.
 pub const BLOCK_NUMBER_BYTES: usize = 4;

@@ -13,9 +13,9 @@ use crate::chain::{Chain, ChainError};
 use crate::runtime::Storage;
 use serde_json::{Value, json};
 use taoscope_light_client::extrinsic::{self, Mortality, Signer, Transaction};
+use taoscope_light_client::hex::to_hex;
 use taoscope_light_client::keys::Sr25519Signer;
 use taoscope_light_client::metadata::Metadata;
-use taoscope_light_client::hex::to_hex;
 use taoscope_light_client::storage::{self, StorageValue};
 use taoscope_light_client::subnet::State;
 

@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 use std::fmt;
 use taoscope_light_client::extrinsic::Signer;
 use taoscope_light_client::hashing::twox_128;
+use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
 use taoscope_light_client::metadata::Metadata;
-use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::{storage, value};
 
 #[derive(Debug)]

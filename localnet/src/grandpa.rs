@@ -16,8 +16,8 @@
 use crate::genesis::DEV_ACCOUNTS;
 use smoldot::header::{self, DigestItemRef, GrandpaConsensusLogRef};
 use taoscope_light_client::extrinsic::Signer;
-use taoscope_light_client::keys::Ed25519Signer;
 use taoscope_light_client::hex::to_hex;
+use taoscope_light_client::keys::Ed25519Signer;
 
 /// GRANDPA's vote kinds, as SCALE enum indices: prevote 0, precommit 1, primary propose 2.
 const PRECOMMIT: u8 = 1;

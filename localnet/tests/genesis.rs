@@ -5,8 +5,8 @@
 
 use serde_json::json;
 use taoscope_light_client::extrinsic::Signer;
-use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
 use taoscope_light_client::hex::to_hex;
+use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
 use taoscope_light_client::storage;
 use taoscope_localnet::genesis::{ChainSpec, DEV_ACCOUNTS, DEV_ENDOWMENT, apply_dev_overrides};
 use taoscope_localnet::runtime::Runtime;

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use std::num::NonZero;
 use std::time::{Duration, Instant};
 use taoscope_light_client::extrinsic::{self, Mortality, Signer, Transaction};
+use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::keys::Sr25519Signer;
 use taoscope_light_client::metadata::Metadata;
-use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::storage;
 
 /// The longest wait for one answer or notification.

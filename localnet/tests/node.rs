@@ -9,9 +9,9 @@ use common::{Localnet, Rpc, temp_dir};
 use serde_json::{Value, json};
 use smoldot::finality::verify;
 use taoscope_light_client::extrinsic::{self, Mortality, Signer, Transaction};
+use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
 use taoscope_light_client::metadata::Metadata;
-use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::storage;
 
 fn hex(value: &Value) -> Vec<u8> {

@@ -20,8 +20,8 @@ use taoscope_light_client::client::verified_rpc::{TrustReport, native as verifie
 use taoscope_light_client::client::{BittensorClient, TransactionEvent};
 use taoscope_light_client::extrinsic::Signer;
 use taoscope_light_client::hashing::blake2_256;
-use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
 use taoscope_light_client::hex::{from_hex, to_hex};
+use taoscope_light_client::keys::{Ed25519Signer, Sr25519Signer};
 use taoscope_light_client::ss58;
 use taoscope_light_client::verified::checkpoint::Checkpoint;
 use taoscope_localnet::demo::NETUID;

@@ -20,10 +20,12 @@ use taoscope_light_client::client::verified_rpc;
 use taoscope_light_client::client::{
     AnyTransport, BittensorClient, ChainEvent, ClientError, Transport,
 };
-use taoscope_light_client::hex::{from_hex, to_hex};
+use taoscope_light_client::hex::{from_hex, from_hex_array, to_hex};
 use taoscope_light_client::metagraph::SubnetSummary;
 use taoscope_light_client::platform::browser::{BrowserPlatform, now_ms, sleep};
-use taoscope_light_client::verified::checkpoint::Checkpoint;
+use taoscope_light_client::verified::checkpoint::{
+    Acceptance, AgePolicy, BITTENSOR_SLOT_MS, Checkpoint,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -79,7 +81,7 @@ struct Start {
     chain_spec: String,
     database: String,
     secure_page: bool,
-    metadata: Option<RuntimeMetadata>,
+    metadata: Option<Box<RuntimeMetadata>>,
     verbose: bool,
     transport: TransportChoice,
 }
@@ -178,14 +180,35 @@ async fn follow(
         TransportChoice::VerifiedRpc {
             checkpoint,
             endpoints,
+            genesis_hash,
+            max_age_ms,
         } => Checkpoint::from_json(checkpoint)
             .map_err(|e| ClientError::Runtime(e.to_string()))
-            .map(|checkpoint| {
-                AnyTransport::VerifiedRpc(verified_rpc::browser::start(
+            .and_then(|checkpoint| {
+                // The page checked the checkpoint; the worker holds it to the same rules, so a
+                // page bug cannot start the client from another chain or an old checkpoint.
+                let acceptance = from_hex_array(genesis_hash)
+                    .ok()
+                    .map(|genesis_hash| Acceptance {
+                        genesis_hash,
+                        slot_ms: BITTENSOR_SLOT_MS,
+                        now_ms: js_sys::Date::now() as u64,
+                        age: max_age_ms.map_or(AgePolicy::Accepted, AgePolicy::MaxAge),
+                    });
+                if let Some(acceptance) = &acceptance {
+                    checkpoint.accept(acceptance).map_err(|e| {
+                        ClientError::Runtime(format!("the checkpoint cannot be used: {e}"))
+                    })?;
+                }
+                Ok(AnyTransport::VerifiedRpc(verified_rpc::browser::start(
                     checkpoint,
                     endpoints.clone(),
-                    VERIFIED_POLL_MS,
-                ))
+                    verified_rpc::Settings {
+                        poll_ms: VERIFIED_POLL_MS,
+                        acceptance,
+                        ..verified_rpc::Settings::default()
+                    },
+                )))
             }),
     };
     let client = transport.and_then(BittensorClient::new);
@@ -199,16 +222,28 @@ async fn follow(
         }
     };
     status.transport = client.transport().name().to_string();
-    // Metadata kept from an earlier visit; unreadable bytes are simply read again.
+    // The chain's genesis: the chain spec's (p2p) or the checkpoint's (verified RPC), both what
+    // the user trusts.
+    let genesis_hash = client
+        .request("chainSpec_v1_genesisHash", serde_json::json!([]))
+        .await
+        .ok()
+        .and_then(|h| h.as_str().map(str::to_string))
+        .unwrap_or_default();
+    // Metadata kept from an earlier visit, for this chain only; it is used only once the
+    // runtime's code, proven again, hashes to what it was kept under. Anything else is read again.
     if let Some(kept) = &start.metadata
+        && kept.genesis_hash == genesis_hash
+        && let Ok(code_hash) = from_hex_array::<32>(&kept.code_hash)
         && let Ok(bytes) = from_hex(&kept.hex)
     {
-        let _ = client.remember_metadata(&kept.spec_name, kept.spec_version, bytes);
+        let _ = client.remember_metadata(code_hash, bytes);
     }
     let mut metadata_sent = start
         .metadata
         .as_ref()
-        .map(|m| (m.spec_name.clone(), m.spec_version));
+        .filter(|m| m.genesis_hash == genesis_hash)
+        .map(|m| m.code_hash.clone());
     post(scope, &ChainResponse::Status(status.clone()));
     let mut posted = status.clone();
     let mut queue: VecDeque<ChainRequest> = VecDeque::new();
@@ -233,17 +268,19 @@ async fn follow(
                 Err(error) => status.error = Some(error),
             }
         }
-        // The runtime's metadata, once read, for the page to keep.
-        if let Some(runtime) = &status.runtime {
-            let key = (runtime.spec_name.clone(), runtime.spec_version);
+        // The runtime's metadata, once read, for the page to keep (by chain and code hash).
+        if let (Some(runtime), Some(code_hash)) = (&status.runtime, client.known_code_hash()) {
+            let key = to_hex(&code_hash);
             if metadata_sent.as_ref() != Some(&key)
-                && let Some(bytes) = client.metadata_bytes(&key.0, key.1)
+                && let Some(bytes) = client.metadata_bytes(&code_hash)
             {
                 post(
                     scope,
                     &ChainResponse::Metadata(RuntimeMetadata {
-                        spec_name: key.0.clone(),
-                        spec_version: key.1,
+                        genesis_hash: genesis_hash.clone(),
+                        code_hash: key.clone(),
+                        spec_name: runtime.spec_name.clone(),
+                        spec_version: runtime.spec_version,
                         hex: to_hex(&bytes),
                     }),
                 );

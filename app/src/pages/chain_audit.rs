@@ -17,8 +17,8 @@ use taoscope_consensus::v103::{self, EpochOutputV103};
 use taoscope_consensus::{Comparison, Mismatch};
 use taoscope_light_client::epoch_v103;
 use taoscope_light_client::hashing::twox_128;
-use taoscope_light_client::metadata::Metadata;
 use taoscope_light_client::hex::{from_hex, to_hex};
+use taoscope_light_client::metadata::Metadata;
 use taoscope_light_client::units::format_tao;
 
 /// Keys asked for in one `state_queryStorageAt` / one `state_getKeysPaged` page.

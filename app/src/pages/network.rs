@@ -8,7 +8,7 @@ use crate::chain::{self, Chain, Network, SpecState};
 use crate::chain_protocol::Phase;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use taoscope_light_client::verified::checkpoint::{Checkpoint, DEFAULT_MAX_AGE_MS};
+use taoscope_light_client::verified::checkpoint::{BITTENSOR_SLOT_MS, Checkpoint};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -87,11 +87,14 @@ pub fn NetworkPage() -> impl IntoView {
             <dl class="facts">
                 <dt>"Started from"</dt>
                 <dd data-testid="started-from">{move || if verified() {
-                    "the checkpoint, then every justification since"
+                    format!(
+                        "{}, then every justification since",
+                        chain.started_from.get().unwrap_or_else(|| "the checkpoint".into())
+                    )
                 } else if status.with(|s| s.from_database) {
-                    "the database saved on an earlier visit (known peers and the runtime)"
+                    "the database saved on an earlier visit (known peers and the runtime)".into()
                 } else {
-                    "the chain spec alone (warp sync from genesis)"
+                    "the chain spec alone (warp sync from genesis)".into()
                 }}</dd>
                 <dt>"Time to first finalized block"</dt>
                 <dd data-testid="time-to-finalized">{move || ms(status.with(|s| s.first_finalized_ms))}</dd>
@@ -274,38 +277,49 @@ fn TrustPanel() -> impl IntoView {
     let age = move || {
         let network = chain.network.get();
         let _ = chain.spec.get();
-        let (text, shipped) = chain::checkpoint_for(network)?;
+        let (text, _) = chain::checkpoint_for(network)?;
         let checkpoint = Checkpoint::from_json(&text).ok()?;
         let now = js_sys::Date::now() as u64;
-        let age = checkpoint.age_ms(now).map_or("undated".to_string(), |ms| {
-            format!("{} days", ms / 86_400_000)
-        });
-        // The localnet's genesis does not age: the chain is made fresh on this machine.
-        let warning = (!shipped)
-            .then(|| checkpoint.age_warning(now, DEFAULT_MAX_AGE_MS))
-            .flatten();
-        Some((age, warning))
+        Some(checkpoint.age_ms(now, BITTENSOR_SLOT_MS).map_or(
+            "unknown (no Aura slot: a genesis block)".to_string(),
+            |ms| format!("{} days (from its block's slot)", ms / 86_400_000),
+        ))
     };
     view! {
         <section class="trust" data-testid="trust-panel" aria-labelledby="trust-title">
             <h2 id="trust-title">"Trust"</h2>
             <p class="muted">
                 "You trust one thing: the checkpoint below (a finalized block and the GRANDPA "
-                "authorities that sign what follows it). Every header after it is accepted only with "
-                "a justification of those authorities, every value only with a storage proof "
-                "against a proven block, and the runtime only from its proven code. Endpoints are "
-                "not trusted: an answer that fails a check is rejected and counted against them."
+                "authorities that sign what follows it). It must be of this network's chain, and its "
+                "block no older than the maximum age unless you accept it. Every header after it is "
+                "accepted only with a justification of those authorities, every value only with a "
+                "storage proof against a proven block, and the runtime only from its proven code. "
+                "Endpoints are not trusted: an answer that fails a check is rejected and counted "
+                "against them. A forced change of authorities is never taken on an endpoint's word: "
+                "taoscope stops and asks for a new checkpoint."
             </p>
+            <Refused/>
             {move || trust().map(|t| {
-                let (age, warning) = age().unwrap_or(("unknown".into(), None));
+                let stale = t.halted.clone().or_else(|| t.runtime_problem.clone());
                 view! {
+                {stale.map(|why| view! {
+                    <div class="notice" role="alert" data-testid="trust-stale">
+                        <p><strong>"Stale: "</strong>"what is shown was proven at block "
+                            {t.finalized.as_ref().map_or("—".into(), |b| format!("#{}", b.number))}
+                            " and is not being updated."</p>
+                        <p data-testid="trust-halted">{why}</p>
+                    </div>
+                })}
+                {t.last_error.clone().map(|why| view! {
+                    <p class="notice" data-testid="trust-last-error">{why}</p>
+                })}
                 <dl class="facts">
                     <dt>"Checkpoint"</dt>
                     <dd data-testid="trust-checkpoint">{format!("block #{} ({}), authority set {}", t.checkpoint_block.number, t.checkpoint_block.hash, t.checkpoint_set_id)}</dd>
                     <dt>"Checkpoint's source"</dt>
                     <dd data-testid="trust-source">{t.checkpoint_source.clone().unwrap_or_else(|| "not stated".into())}</dd>
                     <dt>"Checkpoint's age"</dt>
-                    <dd data-testid="trust-age">{age}</dd>
+                    <dd data-testid="trust-age">{age().unwrap_or_else(|| "unknown".into())}</dd>
                     <dt>"Proven final"</dt>
                     <dd data-testid="trust-finalized">{t.finalized.as_ref().map_or("—".into(), |b| format!("#{}", b.number))}</dd>
                     <dt>"Authority set now"</dt>
@@ -317,9 +331,9 @@ fn TrustPanel() -> impl IntoView {
                     <dt>"Storage proofs verified"</dt>
                     <dd data-testid="trust-proofs">{t.proofs_verified}</dd>
                     <dt>"Runtime (from proven code)"</dt>
-                    <dd>{t.runtime.as_ref().map_or("—".into(), |r| format!("{} {}", r.spec_name, r.spec_version))}</dd>
+                    <dd>{t.runtime.as_ref().map_or("—".into(), |r| format!("{} {}", r.spec_name, r.spec_version))}
+                        {t.runtime_code_hash.clone().map(|h| view! { " " <code class="hash" title="blake2-256 of the proven :code">{h}</code> })}</dd>
                 </dl>
-                {warning.map(|w| view! { <p class="notice" role="alert" data-testid="checkpoint-age-warning">{w}</p> })}
                 <h3>"Endpoint health"</h3>
                 <table class="endpoints">
                     <thead><tr><th scope="col">"Endpoint"</th><th scope="col">"Connected"</th><th scope="col">"Rejected answers"</th><th scope="col">"Failed requests"</th></tr></thead>
@@ -329,7 +343,7 @@ fn TrustPanel() -> impl IntoView {
                             <td><code>{e.url.clone()}</code></td>
                             <td>{if e.connected { "yes" } else { "no" }}</td>
                             <td data-field="rejections">{e.rejections}</td>
-                            <td title=e.last_failure.clone().unwrap_or_default()>{e.failures}</td>
+                            <td data-field="failures" title=e.last_failure.clone().unwrap_or_default()>{e.failures}</td>
                         </tr>
                     }).collect_view()}
                     </tbody>
@@ -343,7 +357,59 @@ fn TrustPanel() -> impl IntoView {
                     </ul>
                 })}
             }})}
+            <MaxAge/>
         </section>
+    }
+}
+
+/// Why the checkpoint was refused; for an old one, the explicit choice to use it anyway.
+#[component]
+fn Refused() -> impl IntoView {
+    let chain = expect_context::<Chain>();
+    move || {
+        chain.refused.get().map(|(why, acceptable)| view! {
+            <div class="notice" role="alert" data-testid="checkpoint-refused">
+                <p>{why}</p>
+                {acceptable.then(|| view! {
+                    <p>
+                        "Accept it only if you know where it came from and that its authorities are "
+                        "still this chain's."
+                    </p>
+                    <button type="button" data-testid="checkpoint-accept"
+                        on:click=move |_| chain.accept_checkpoint()>
+                        "Use this checkpoint anyway"
+                    </button>
+                })}
+            </div>
+        })
+    }
+}
+
+/// The maximum checkpoint age, editable.
+#[component]
+fn MaxAge() -> impl IntoView {
+    let chain = expect_context::<Chain>();
+    let days = RwSignal::new((chain::max_age_ms() / 86_400_000).to_string());
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match days.get_untracked().trim().parse::<u64>() {
+            Ok(d) if (1..=3650).contains(&d) => {
+                error.set(None);
+                chain::set_max_age_days(d);
+                chain.connect();
+            }
+            _ => error.set(Some("a number of days from 1 to 3650".into())),
+        }
+    };
+    view! {
+        <form class="row" on:submit=apply>
+            <label for="max-age">"Maximum checkpoint age (days)"</label>
+            <input id="max-age" data-testid="max-age" type="number" min="1" max="3650" inputmode="numeric"
+                prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev))/>
+            <button type="submit" data-testid="max-age-save">"Apply"</button>
+        </form>
+        {move || error.get().map(|why| view! { <p class="error" role="alert">{why}</p> })}
     }
 }
 
@@ -355,9 +421,21 @@ fn VerifiedSource() -> impl IntoView {
     let endpoints = RwSignal::new(chain::endpoints_for(network).join("\n"));
     let checkpoint = RwSignal::new(String::new());
     let error: RwSignal<Option<String>> = RwSignal::new(None);
-    let use_checkpoint = move |text: String| match chain.import_checkpoint(&text) {
-        Ok(()) => error.set(None),
-        Err(why) => error.set(Some(why)),
+    // A checkpoint of another localnet (started with other options): the user may follow it.
+    let other_localnet: RwSignal<Option<(String, String)>> = RwSignal::new(None);
+    let use_checkpoint = move |text: String| {
+        other_localnet.set(None);
+        match chain.import_checkpoint(&text) {
+            Ok(()) => error.set(None),
+            Err(chain::CheckpointImportError::OtherChain {
+                why,
+                localnet_genesis: Some(genesis),
+            }) => {
+                error.set(Some(why));
+                other_localnet.set(Some((genesis, text)));
+            }
+            Err(why) => error.set(Some(why.to_string())),
+        }
     };
     let on_file = move |ev: leptos::ev::Event| read_chosen_file(&ev, use_checkpoint, error);
     view! {
@@ -386,5 +464,19 @@ fn VerifiedSource() -> impl IntoView {
             <button type="submit" data-testid="checkpoint-import">"Use this checkpoint"</button>
         </form>
         {move || error.get().map(|why| view! { <p class="error" role="alert" data-testid="checkpoint-error">{why}</p> })}
+        {move || other_localnet.get().map(|(genesis, text)| view! {
+            <div class="notice">
+                <p>
+                    "If this is your own localnet, started with other options (" <code>"--grandpa-change"</code>
+                    ", " <code>"--dev"</code> "), its genesis is " <code>{genesis}</code> "."
+                </p>
+                <button type="button" data-testid="checkpoint-other-localnet" on:click=move |_| {
+                    match chain.import_localnet_checkpoint(&text) {
+                        Ok(()) => { error.set(None); other_localnet.set(None); }
+                        Err(why) => error.set(Some(why)),
+                    }
+                }>"Follow this localnet instead"</button>
+            </div>
+        })}
     }
 }

@@ -22,8 +22,8 @@ pub mod trust;
 pub mod verified_rpc;
 
 use crate::header::Header;
-use crate::metadata::Metadata;
 use crate::hex::{from_hex, to_hex};
+use crate::metadata::Metadata;
 use crate::metagraph::{self, Fetched, Metagraph, Reads, SubnetSummary};
 use crate::storage::StorageError;
 use serde_json::{Value, json};
@@ -226,8 +226,12 @@ pub struct BittensorClient<T: Transport> {
     runtime: Option<RuntimeSpec>,
     /// Events of watched transactions, by subscription.
     transactions: HashMap<String, VecDeque<TransactionEvent>>,
-    /// Metadata per runtime (name, spec version), with the bytes it was decoded from.
-    metadata: HashMap<(String, u32), KnownMetadata>,
+    /// Metadata per runtime, by the blake2-256 of its proven `:code`, with the bytes it was
+    /// decoded from.
+    metadata: HashMap<[u8; 32], KnownMetadata>,
+    /// The hash of the `:code` in force, read through a proof once per runtime (cleared when the
+    /// chain reports a new runtime).
+    code_hash: Option<[u8; 32]>,
 }
 
 fn malformed(method: &str, why: impl Into<String>) -> ClientError {
@@ -294,6 +298,7 @@ impl<T: Transport> BittensorClient<T> {
             best: None,
             runtime: None,
             metadata: HashMap::new(),
+            code_hash: None,
         };
         client.start_follow()?;
         Ok(client)
@@ -459,6 +464,7 @@ impl<T: Transport> BittensorClient<T> {
                     self.best = Some(block.clone());
                     self.finalized = Some(block.clone());
                     self.runtime = Some(spec.clone());
+                    self.code_hash = None;
                     out.push(ChainEvent::Runtime(spec));
                     out.push(ChainEvent::Finalized(block));
                 }
@@ -487,6 +493,7 @@ impl<T: Transport> BittensorClient<T> {
                     };
                     for hash in &finalized {
                         if let Some(runtime) = self.follow.new_runtimes.remove(hash) {
+                            self.code_hash = None;
                             let spec = runtime_spec(&runtime)?;
                             self.runtime = Some(spec.clone());
                             out.push(ChainEvent::Runtime(spec));
@@ -698,44 +705,92 @@ impl<T: Transport> BittensorClient<T> {
         }
     }
 
+    /// The blake2-256 of the `:code` in force at the pinned block `at`, through a proof (read
+    /// once per runtime): what the runtime's metadata is kept under.
+    pub async fn code_hash(&mut self, at: &str) -> Result<[u8; 32], ClientError> {
+        const METHOD: &str = "chainHead_v1_storage";
+        if let Some(hash) = self.code_hash {
+            return Ok(hash);
+        }
+        let items = json!([{ "key": to_hex(b":code"), "type": "hash" }]);
+        let hash = loop {
+            let subscription = self.subscription()?;
+            let params = json!([subscription, at, items, null]);
+            let Some((operation, _)) = self.start_operation(METHOD, params).await? else {
+                self.pump().await?;
+                continue;
+            };
+            let mut found = None;
+            loop {
+                let event = self.operation_event(&operation).await?;
+                match event["event"].as_str() {
+                    Some("operationStorageItems") => {
+                        found = event["items"]
+                            .as_array()
+                            .and_then(|items| items.first())
+                            .and_then(|item| item["hash"].as_str())
+                            .map(crate::hex::from_hex_array::<32>)
+                            .transpose()
+                            .map_err(|e| malformed(METHOD, e))?;
+                    }
+                    Some("operationWaitingForContinue") => {
+                        let subscription = self.subscription()?;
+                        self.request("chainHead_v1_continue", json!([subscription, operation]))
+                            .await?;
+                    }
+                    Some("operationStorageDone") => break,
+                    Some(other) => return Err(operation_failed(METHOD, other, &event)),
+                    None => return Err(malformed(METHOD, "an event without a name")),
+                }
+            }
+            self.operations.remove(&operation);
+            break found.ok_or_else(|| ClientError::Runtime("the state has no :code".into()))?;
+        };
+        self.code_hash = Some(hash);
+        Ok(hash)
+    }
+
     /// The metadata of the runtime in force at the finalized block, read once per runtime
-    /// version (from a runtime call the transport proves).
+    /// (from a runtime call the transport proves), kept by the hash of its proven code.
     pub async fn metadata(&mut self, at: &str) -> Result<Rc<Metadata>, ClientError> {
-        let spec = self.runtime.clone().ok_or(ClientError::NotSynced)?;
-        let key = (spec.spec_name.clone(), spec.spec_version);
-        if let Some((metadata, _)) = self.metadata.get(&key) {
+        if self.runtime.is_none() {
+            return Err(ClientError::NotSynced);
+        }
+        let code_hash = self.code_hash(at).await?;
+        if let Some((metadata, _)) = self.metadata.get(&code_hash) {
             return Ok(metadata.clone());
         }
         let bytes = self.call(at, "Metadata_metadata", &[]).await?;
-        self.remember_metadata(&spec.spec_name, spec.spec_version, bytes)
+        self.remember_metadata(code_hash, bytes)
     }
 
-    /// Keeps `bytes` as the metadata of runtime `spec_name` `spec_version`: what
-    /// [`BittensorClient::metadata`] read on an earlier run (the caller's cache), so that a new
-    /// run need not execute the runtime for it. A runtime's metadata is fixed by its code, and a
-    /// chain cannot change its code without raising the spec version.
+    /// Keeps `bytes` as the metadata of the runtime whose proven `:code` hashes to `code_hash`:
+    /// what [`BittensorClient::metadata`] read on an earlier run (the caller's cache), so that a
+    /// new run need not execute the runtime for it. A runtime's metadata is fixed by its code, and
+    /// the code's hash is proven again before the kept metadata is used.
     pub fn remember_metadata(
         &mut self,
-        spec_name: &str,
-        spec_version: u32,
+        code_hash: [u8; 32],
         bytes: Vec<u8>,
     ) -> Result<Rc<Metadata>, ClientError> {
         let metadata = Rc::new(
             Metadata::decode(&bytes)
                 .map_err(|e| ClientError::Runtime(format!("its metadata: {e}")))?,
         );
-        self.metadata.insert(
-            (spec_name.to_string(), spec_version),
-            (metadata.clone(), Rc::new(bytes)),
-        );
+        self.metadata
+            .insert(code_hash, (metadata.clone(), Rc::new(bytes)));
         Ok(metadata)
     }
 
-    /// The metadata bytes of a runtime this client has read, for the caller to keep.
-    pub fn metadata_bytes(&self, spec_name: &str, spec_version: u32) -> Option<Rc<Vec<u8>>> {
-        self.metadata
-            .get(&(spec_name.to_string(), spec_version))
-            .map(|(_, bytes)| bytes.clone())
+    /// The metadata bytes of the runtime with this code hash, if this client has read them, for
+    /// the caller to keep.
+    pub fn metadata_bytes(&self, code_hash: &[u8; 32]) -> Option<Rc<Vec<u8>>> {
+        self.metadata.get(code_hash).map(|(_, bytes)| bytes.clone())
+    }
+
+    /// The hash of the `:code` in force, once read.
+    pub fn known_code_hash(&self) -> Option<[u8; 32]> {
+        self.code_hash
     }
 
     /// The finalized block to read at, or `NotSynced`.

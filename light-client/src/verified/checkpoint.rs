@@ -115,9 +115,15 @@ pub enum CheckpointError {
     /// No authority with a weight: nothing could ever be finalized from here.
     NoAuthorities,
     /// The checkpoint is of another chain than the network's.
-    OtherChain { found: String, expected: String },
+    OtherChain {
+        found: String,
+        expected: String,
+    },
     /// The checkpoint's block is older than the maximum age.
-    TooOld { age_days: u64, max_days: u64 },
+    TooOld {
+        age_days: u64,
+        max_days: u64,
+    },
     /// The checkpoint's header carries no Aura slot (a genesis header), so its age is unknown.
     Undated,
 }
@@ -468,7 +474,10 @@ mod tests {
             ..at(young, AgePolicy::Accepted)
         };
         let error = checkpoint.accept(&elsewhere).unwrap_err();
-        assert!(matches!(error, CheckpointError::OtherChain { .. }), "{error}");
+        assert!(
+            matches!(error, CheckpointError::OtherChain { .. }),
+            "{error}"
+        );
         assert!(error.to_string().contains("another chain"), "{error}");
     }
 }

@@ -252,9 +252,8 @@ impl Finality {
                     authenticated: false,
                 });
             }
-            Some(change) => {
-                Some(Pending::of(finalized.number, change)).filter(|p| p.activates_at > finalized.number)
-            }
+            Some(change) => Some(Pending::of(finalized.number, change))
+                .filter(|p| p.activates_at > finalized.number),
             None => None,
         };
         Ok(Finality {

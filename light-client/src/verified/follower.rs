@@ -248,7 +248,9 @@ impl Advance {
                 proven.extend(self.apply(follower)?);
                 Ok(proven)
             }
-            (_, other) => Err(lie(format!("an answer that does not fit the question: {other:?}"))),
+            (_, other) => Err(lie(format!(
+                "an answer that does not fit the question: {other:?}"
+            ))),
         }
     }
 
@@ -440,11 +442,7 @@ impl Follower {
     /// the proven values, or why they could not be had.
     ///
     /// [`runtime_wanted`]: Follower::runtime_wanted
-    pub fn runtime_read(
-        &mut self,
-        block: &VerifiedHeader,
-        values: RuntimeValues,
-    ) {
+    pub fn runtime_read(&mut self, block: &VerifiedHeader, values: RuntimeValues) {
         let Some(index) = self.era_index(block.number) else {
             return;
         };

@@ -60,11 +60,9 @@ pub fn instrument(code: &[u8], fuel: u64) -> Result<Vec<u8>, FuelError> {
     for section in &sections {
         match section.id {
             2 => {
-                for import in ImportSectionReader::new(BinaryReader::new(
-                    section.content,
-                    section.offset,
-                ))
-                .map_err(error)?
+                for import in
+                    ImportSectionReader::new(BinaryReader::new(section.content, section.offset))
+                        .map_err(error)?
                 {
                     if matches!(import.map_err(error)?.ty, TypeRef::Global(_)) {
                         imported_globals += 1;
@@ -108,7 +106,9 @@ pub fn instrument(code: &[u8], fuel: u64) -> Result<Vec<u8>, FuelError> {
                 let mut content = Vec::with_capacity(section.content.len() + global.len() + 5);
                 write_uleb(
                     &mut content,
-                    count.checked_add(1).ok_or_else(|| error("too many globals"))?,
+                    count
+                        .checked_add(1)
+                        .ok_or_else(|| error("too many globals"))?,
                 );
                 content.extend_from_slice(
                     section
@@ -185,8 +185,8 @@ fn sections(wasm: &[u8]) -> Result<Vec<Section<'_>>, FuelError> {
 
 /// The code section with `check` at each function's entry and after each `loop`'s block type.
 fn code_section(section: &Section, check: &[u8]) -> Result<Vec<u8>, FuelError> {
-    let reader =
-        CodeSectionReader::new(BinaryReader::new(section.content, section.offset)).map_err(error)?;
+    let reader = CodeSectionReader::new(BinaryReader::new(section.content, section.offset))
+        .map_err(error)?;
     let mut content = Vec::with_capacity(section.content.len() + section.content.len() / 4);
     write_uleb(&mut content, reader.count());
     let slice = |from: usize, to: usize| {

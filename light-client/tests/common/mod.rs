@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
-use taoscope_light_client::metadata::Metadata;
 use taoscope_light_client::hex::from_hex;
+use taoscope_light_client::metadata::Metadata;
 
 pub fn fixture_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

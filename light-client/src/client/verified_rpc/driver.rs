@@ -158,7 +158,10 @@ impl<C: Connection> Driver<C> {
                     }
                     Err(Stop::UpToDate(None)) => break Ok(()),
                     Err(Stop::UpToDate(Some(why))) => {
-                        break Err(Attempt::Fetch(FetchError::Refused { code: 0, message: why }));
+                        break Err(Attempt::Fetch(FetchError::Refused {
+                            code: 0,
+                            message: why,
+                        }));
                     }
                     Err(Stop::Lie(why)) => break Err(rejected(why)),
                     Err(Stop::Halted(why)) => return Err(why),

@@ -166,7 +166,11 @@ mod tests {
         assert!(header(&json!(null)).is_err());
 
         assert_eq!(finality_proof(&json!(null)), Ok(None));
-        assert!(finality_proof(&json!("0x01")).unwrap_err().contains("too short"));
+        assert!(
+            finality_proof(&json!("0x01"))
+                .unwrap_err()
+                .contains("too short")
+        );
         assert!(finality_proof(&json!(7)).is_err());
         let mut proof = vec![0u8; 32];
         vec![1u8, 2, 3].encode_to(&mut proof);

@@ -219,7 +219,8 @@ pub async fn make_checkpoint<C: Connection>(
     let at = to_hex(&hash);
     let header_json = ask("chain_getHeader", json!([at])).await?;
     let header = legacy::header(&header_json)?;
-    let decoded = Header::decode(&header).map_err(|e| format!("the header does not decode: {e}"))?;
+    let decoded =
+        Header::decode(&header).map_err(|e| format!("the header does not decode: {e}"))?;
     if decoded.hash != hash {
         return Err("the node's header does not hash to the block hash it gave".into());
     }

@@ -111,10 +111,16 @@ pub fn start(checkpoint: Checkpoint, urls: Vec<String>, poll_ms: u64) -> Verifie
 }
 
 /// [`start`] with every setting chosen.
-pub fn start_with(checkpoint: Checkpoint, urls: Vec<String>, settings: Settings) -> VerifiedTransport {
+pub fn start_with(
+    checkpoint: Checkpoint,
+    urls: Vec<String>,
+    settings: Settings,
+) -> VerifiedTransport {
     let (transport, server) = channels(&checkpoint);
     std::thread::spawn(move || {
-        smol::block_on(serve::<NativeConnection>(checkpoint, urls, settings, server));
+        smol::block_on(serve::<NativeConnection>(
+            checkpoint, urls, settings, server,
+        ));
     });
     transport
 }

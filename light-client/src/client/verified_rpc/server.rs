@@ -336,7 +336,8 @@ impl<C: Connection> Server<C> {
                 Ok(body) => body,
                 // Searched again at the next poll; nothing is reported dropped meanwhile.
                 Err(error) => {
-                    self.driver.report(&self.follower, |r| r.last_error = Some(error));
+                    self.driver
+                        .report(&self.follower, |r| r.last_error = Some(error));
                     return;
                 }
             };
