@@ -32,6 +32,8 @@ pub struct Options {
     pub demo_subnet: bool,
     /// Test-only genesis: the GRANDPA set changes at this block (`genesis::schedule_grandpa_change`).
     pub grandpa_change: Option<u32>,
+    /// Who may use the JSON-RPC server, and how much (`--rpc-origin`, `--rpc-max-connections`).
+    pub rpc_policy: node::RpcPolicy,
 }
 
 impl Options {
@@ -48,6 +50,7 @@ impl Options {
             block_time: None,
             demo_subnet: false,
             grandpa_change: None,
+            rpc_policy: node::RpcPolicy::default(),
         };
         let mut dir = None;
         let mut it = args.iter();
@@ -104,6 +107,18 @@ impl Options {
                                 format!("--grandpa-change: {block} is not a block after genesis")
                             })?,
                     );
+                }
+                "--rpc-origin" => options.rpc_policy.origins.push(value("an origin")?),
+                "--rpc-max-connections" => {
+                    let count = number(value("a count")?, "a count")?;
+                    options.rpc_policy.max_connections = usize::try_from(count)
+                        .ok()
+                        .filter(|&c| c > 0)
+                        .ok_or_else(|| format!("--rpc-max-connections: {count} is not a count"))?;
+                }
+                "--rpc-idle-ms" => {
+                    let ms = number(value("milliseconds")?, "a number of milliseconds")?;
+                    options.rpc_policy.idle_timeout = Duration::from_millis(ms.max(1));
                 }
                 other => return Err(format!("unknown option {other}")),
             }
@@ -268,7 +283,11 @@ pub fn run(options: Options) -> Result<(), String> {
         let signals =
             async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])
                 .map_err(|e| format!("cannot watch signals: {e}"))?;
-        let server = smol::spawn(node::serve(listener, node.clone()));
+        let server = smol::spawn(node::serve(
+            listener,
+            node.clone(),
+            options.rpc_policy.clone(),
+        ));
         let mut signals = signals;
         use smol::stream::StreamExt as _;
         let signal = signals.next().await;

@@ -3,6 +3,7 @@
 //! ```text
 //! taoscope-localnet --dir DIR [--chain-spec FILE] [--rpc-port N] [--host ADDR]
 //!                   [--backfill N] [--block-ms MS] [--demo-subnet] [--grandpa-change N]
+//!                   [--rpc-origin ORIGIN]... [--rpc-max-connections N] [--rpc-idle-ms MS]
 //! taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]
 //! ```
 //! With `--dir`, the node runs: it takes the chain spec (default: the Bittensor testnet genesis
@@ -14,7 +15,10 @@
 //! subnet 1 (10-block tempo, four validators, six miners) and keeps its validators setting
 //! weights, so that epochs happen within minutes (see `demo.rs`). `--grandpa-change N` (tests:
 //! a fresh chain only) starts from a genesis that hands GRANDPA finality from Alice to Bob and
-//! Charlie at block N. Once it serves, it writes
+//! Charlie at block N. The JSON-RPC server lets in tools (no `Origin`) and pages of this machine
+//! (`http://127.0.0.1:*`, `localhost`); `--rpc-origin` adds an origin (`*`: any), and it holds
+//! at most 256 connections (`--rpc-max-connections`), closing one that neither subscribes nor
+//! asks anything for 5 minutes (`--rpc-idle-ms`). Once it serves, it writes
 //! `DIR/chainspec.json` and `DIR/endpoints.json` and prints one JSON line. SIGINT or SIGTERM
 //! stops it after the block in progress.
 //!
@@ -31,7 +35,7 @@ use taoscope_localnet::runtime::Runtime;
 const DEFAULT_SPEC: &str = "../shared/chainspecs/bittensor-testnet-genesis.raw.json";
 const USAGE: &str = "usage: taoscope-localnet --dir DIR [--chain-spec FILE] [--rpc-port N] \
 [--p2p-port N] [--ws-port N] [--host ADDR] [--backfill N] [--block-ms MS] [--demo-subnet] \
-[--grandpa-change N]\n       taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]";
+[--grandpa-change N] [--rpc-origin ORIGIN]... [--rpc-max-connections N] [--rpc-idle-ms MS]\n       taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

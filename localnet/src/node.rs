@@ -2,10 +2,21 @@
 //! WebSocket. Everything here is I/O around the sans-I/O parts ([`crate::chain`],
 //! [`crate::pool`], [`crate::rpc`]).
 //!
-//! Every connection is untrusted: bytes that are not a WebSocket handshake, frames over
-//! [`MAX_MESSAGE`], text that is not JSON-RPC: each is logged and answered or dropped, and the
-//! node keeps authoring. The chain lives behind one mutex; a request holds it only for its own
-//! answer.
+//! Every connection is untrusted, and so is every web page the user has open: a page of any
+//! site may open `ws://127.0.0.1:9944`. So ([`RpcPolicy`]):
+//! - a WebSocket handshake whose `Origin` is not allowed is refused (403): by default no `Origin`
+//!   (tools, tests) and pages served from this machine (`127.0.0.1`, `localhost`, `[::1]`, any
+//!   port: the app); `--rpc-origin` adds more;
+//! - at most `max_connections` connections at once (more are refused with 503), each with at most
+//!   `max_subscriptions` subscriptions; a handshake that does not finish within the handshake
+//!   timeout, and a connection with no subscription that sends nothing for the idle timeout, are
+//!   closed;
+//! - bytes that are not a WebSocket handshake, frames over [`MAX_MESSAGE`], text that is not
+//!   JSON-RPC: each is logged and answered or dropped, and the node keeps authoring.
+//!
+//! The chain lives behind one mutex, which the author thread needs for every block. A request
+//! holds it only to take what it needs (a block's state, a runtime); read proofs and runtime
+//! calls, which take long on a large state, run after it is released, on the blocking pool.
 
 use crate::chain::Chain;
 use crate::demo::DemoSubnet;
@@ -16,7 +27,7 @@ use serde_json::{Value, json};
 use smol::channel::{Receiver, Sender, bounded};
 use smol::net::{TcpListener, TcpStream};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use taoscope_light_client::hex::{from_hex, to_hex};
@@ -27,6 +38,54 @@ pub const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 /// Messages queued for one connection before its subscriptions are cut (a reader that stopped
 /// reading must not hold the node's memory).
 const OUTBOX: usize = 1024;
+
+/// Who may connect to the JSON-RPC server, and how much one connection may hold.
+#[derive(Clone, Debug)]
+pub struct RpcPolicy {
+    /// Origins allowed besides none and this machine's pages (exact, e.g.
+    /// `https://app.example`; `*` allows every origin).
+    pub origins: Vec<String>,
+    pub max_connections: usize,
+    pub max_subscriptions: usize,
+    pub handshake_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+impl Default for RpcPolicy {
+    fn default() -> Self {
+        RpcPolicy {
+            origins: Vec::new(),
+            max_connections: 256,
+            max_subscriptions: 64,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+impl RpcPolicy {
+    /// Whether a handshake with this `Origin` header is let in.
+    pub fn allows(&self, origin: Option<&[u8]>) -> bool {
+        let Some(origin) = origin else {
+            return true; // not a browser page: a tool on this machine
+        };
+        let Ok(origin) = std::str::from_utf8(origin) else {
+            return false;
+        };
+        if self.origins.iter().any(|o| o == "*" || o == origin) {
+            return true;
+        }
+        let Some((scheme, rest)) = origin.split_once("://") else {
+            return false;
+        };
+        let host = match rest.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().map(|h| format!("[{h}]")),
+            None => rest.split(':').next().map(str::to_string),
+        };
+        matches!(scheme, "http" | "https")
+            && matches!(host.as_deref(), Some("127.0.0.1" | "localhost" | "[::1]"))
+    }
+}
 
 /// How a transaction's submitter hears of it: its connection and subscription, if it watches.
 pub type Watcher = Option<(Sender<String>, String)>;
@@ -256,15 +315,19 @@ pub fn spawn_author(
 }
 
 /// Accepts WebSocket connections until the listener fails.
-pub async fn serve(listener: TcpListener, node: Arc<Node>) {
+pub async fn serve(listener: TcpListener, node: Arc<Node>, policy: RpcPolicy) {
+    let policy = Arc::new(policy);
+    let open = Arc::new(AtomicUsize::new(0));
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                let node = node.clone();
+                let (node, policy, open) = (node.clone(), policy.clone(), open.clone());
                 smol::spawn(async move {
-                    if let Err(e) = connection(stream, node).await {
+                    let admitted = open.fetch_add(1, Ordering::SeqCst) < policy.max_connections;
+                    if let Err(e) = connection(stream, node, &policy, admitted).await {
                         eprintln!("rpc {peer}: {e}");
                     }
+                    open.fetch_sub(1, Ordering::SeqCst);
                 })
                 .detach();
             }
@@ -276,17 +339,55 @@ pub async fn serve(listener: TcpListener, node: Arc<Node>) {
     }
 }
 
-async fn connection(stream: TcpStream, node: Arc<Node>) -> Result<(), String> {
+/// Runs `work` for at most `limit`; `None` when it took longer.
+async fn within<T>(limit: Duration, work: impl std::future::Future<Output = T>) -> Option<T> {
+    smol::future::or(async { Some(work.await) }, async {
+        smol::Timer::after(limit).await;
+        None
+    })
+    .await
+}
+
+async fn connection(
+    stream: TcpStream,
+    node: Arc<Node>,
+    policy: &RpcPolicy,
+    admitted: bool,
+) -> Result<(), String> {
+    use soketto::handshake::server::Response;
     // Request and answer, one at a time: without this each small reply waits for an ACK.
     let _ = stream.set_nodelay(true);
     let mut server = soketto::handshake::Server::new(stream);
-    let request = server
-        .receive_request()
+    let request = within(policy.handshake_timeout, server.receive_request())
         .await
+        .ok_or("no WebSocket handshake in time")?
         .map_err(|e| format!("not a WebSocket handshake: {e}"))?;
+    let origin = request.headers().origin.map(<[u8]>::to_vec);
     let key = request.key();
+    let refusal = if !admitted {
+        Some((
+            503,
+            format!("{} connections are open already", policy.max_connections),
+        ))
+    } else if !policy.allows(origin.as_deref()) {
+        Some((
+            403,
+            format!(
+                "origin {} is not allowed (--rpc-origin adds one)",
+                String::from_utf8_lossy(origin.as_deref().unwrap_or_default())
+            ),
+        ))
+    } else {
+        None
+    };
+    if let Some((status_code, why)) = refusal {
+        let _ = server
+            .send_response(&Response::Reject { status_code })
+            .await;
+        return Err(format!("refused: {why}"));
+    }
     server
-        .send_response(&soketto::handshake::server::Response::Accept {
+        .send_response(&Response::Accept {
             key,
             protocol: None,
         })
@@ -309,13 +410,27 @@ async fn connection(stream: TcpStream, node: Arc<Node>) -> Result<(), String> {
     let mut message = Vec::new();
     let result = loop {
         message.clear();
-        match receiver.receive_data(&mut message).await {
-            Ok(_) => {}
-            Err(soketto::connection::Error::Closed) => break Ok(()),
-            Err(e) => break Err(format!("dropped: {e}")),
+        // A connection that only listens (subscriptions) may be quiet for long; one that does
+        // neither is closed after the idle timeout.
+        let subscribed = !watched.is_empty()
+            || node
+                .lock()
+                .heads
+                .iter()
+                .any(|(o, ..)| o.same_channel(&outbox));
+        let received = if subscribed {
+            Some(receiver.receive_data(&mut message).await)
+        } else {
+            within(policy.idle_timeout, receiver.receive_data(&mut message)).await
+        };
+        match received {
+            Some(Ok(_)) => {}
+            Some(Err(soketto::connection::Error::Closed)) => break Ok(()),
+            Some(Err(e)) => break Err(format!("dropped: {e}")),
+            None => break Err("idle: closed".into()),
         }
         let mut delivered = true;
-        for reply in handle(&node, &outbox, &mut watched, &message) {
+        for reply in handle(&node, &outbox, &mut watched, &message, policy).await {
             delivered &= outbox.send(reply).await.is_ok();
         }
         if !delivered {
@@ -329,11 +444,12 @@ async fn connection(stream: TcpStream, node: Arc<Node>) -> Result<(), String> {
 
 /// One JSON-RPC request: the reply (errors included), then what a new subscription sends
 /// first (the current head, or a transaction's `ready`), in the order they must arrive.
-fn handle(
+async fn handle(
     node: &Node,
     outbox: &Sender<String>,
     watched: &mut HashSet<String>,
     message: &[u8],
+    policy: &RpcPolicy,
 ) -> Vec<String> {
     let request: Value = match serde_json::from_slice(message) {
         Ok(request) => request,
@@ -350,7 +466,23 @@ fn handle(
     let method = request.get("method").and_then(Value::as_str).unwrap_or("");
     let params = request.get("params").cloned().unwrap_or(json!([]));
     let mut follow_ups = Vec::new();
-    let reply = match dispatch(node, outbox, watched, method, &params, &mut follow_ups) {
+    // Read proofs and runtime calls: what they need is taken under the lock, the work is done
+    // after it is released, away from the connections' executor.
+    let prepared = rpc::prepare(&mut node.lock().chain, method, &params);
+    let answer = match prepared {
+        Some(Ok(heavy)) => smol::unblock(move || rpc::run(heavy)).await,
+        Some(Err(error)) => Err(error),
+        None => dispatch(
+            node,
+            outbox,
+            watched,
+            method,
+            &params,
+            &mut follow_ups,
+            policy,
+        ),
+    };
+    let reply = match answer {
         Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
         Err(RpcError { code, message }) => {
             json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
@@ -368,8 +500,26 @@ fn dispatch(
     method: &str,
     params: &Value,
     follow_ups: &mut Vec<String>,
+    policy: &RpcPolicy,
 ) -> Result<Value, RpcError> {
     let mut state = node.lock();
+    let subscriptions = watched.len()
+        + state
+            .heads
+            .iter()
+            .filter(|(o, ..)| o.same_channel(outbox))
+            .count();
+    let subscribes =
+        method.starts_with("chain_subscribe") || method == "author_submitAndWatchExtrinsic";
+    if subscribes && subscriptions >= policy.max_subscriptions {
+        return Err(RpcError {
+            code: -32000,
+            message: format!(
+                "{} subscriptions are open on this connection already",
+                policy.max_subscriptions
+            ),
+        });
+    }
     if let Some(answer) = rpc::answer(&mut state.chain, method, params) {
         return answer;
     }

@@ -8,12 +8,15 @@
 
 use crate::chain::{BLOCK_NUMBER_BYTES, Block, Chain, ChainError};
 use crate::proof::StateTrie;
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, Storage};
 use serde_json::{Value, json};
 use smoldot::header;
+use smoldot::trie::TrieEntryVersion;
+use std::sync::Arc;
 use taoscope_light_client::hex::{from_hex, to_hex};
 
-/// Keys per `state_getKeysPaged` page at most, as Substrate caps it.
+/// Keys per `state_getKeysPaged` page, per `state_queryStorageAt` and per read proof at most
+/// (Substrate caps pages at 1000).
 pub const MAX_KEYS_PAGE: usize = 1000;
 
 /// A JSON-RPC error: code and message.
@@ -293,58 +296,6 @@ pub fn answer(chain: &mut Chain, method: &str, params: &Value) -> Option<Result<
                 .collect();
             Ok(Value::Array(keys))
         })(),
-        "state_getReadProof" => (|| {
-            let keys = param(params, 0)
-                .and_then(Value::as_array)
-                .ok_or_else(|| RpcError::invalid_params("keys: expected an array of hex keys"))?;
-            let keys: Vec<Vec<u8>> = keys
-                .iter()
-                .map(|k| {
-                    k.as_str()
-                        .ok_or_else(|| RpcError::invalid_params("keys: expected hex strings"))
-                        .and_then(|k| {
-                            from_hex(k).map_err(|e| RpcError::invalid_params(format!("key: {e}")))
-                        })
-                })
-                .collect::<Result<_, _>>()?;
-            let block = block_at(chain, params, 1)?.clone();
-            let state = chain.state(block.number).map_err(RpcError::chain)?;
-            let mut trie = StateTrie::new(&state, chain.runtime().state_version());
-            let proof: Vec<Value> = trie
-                .read_proof(keys.iter().map(Vec::as_slice))
-                .iter()
-                .map(|node| json!(to_hex(node)))
-                .collect();
-            Ok(json!({ "at": to_hex(&block.hash), "proof": proof }))
-        })(),
-        "state_call" => (|| {
-            let function = param(params, 0)
-                .and_then(Value::as_str)
-                .ok_or_else(|| RpcError::invalid_params("method: expected a runtime API name"))?
-                .to_string();
-            let data = hex_param(params, 1, "call data")?;
-            let number = block_at(chain, params, 2)?.number;
-            call_at(chain, number, &function, &data).map(|out| json!(to_hex(&out)))
-        })(),
-        "state_getMetadata" => (|| {
-            let number = block_at(chain, params, 0)?.number;
-            let output = call_at(chain, number, "Metadata_metadata", &[])?;
-            // `OpaqueMetadata` is a byte vector; the RPC returns the bytes inside.
-            let inner = strip_compact_prefix(&output).ok_or_else(|| RpcError {
-                code: 4002,
-                message: "Metadata_metadata: not a byte vector".into(),
-            })?;
-            Ok(json!(to_hex(inner)))
-        })(),
-        "state_getRuntimeVersion" => (|| {
-            let number = block_at(chain, params, 0)?.number;
-            let mut scratch = None;
-            let runtime = runtime_for(chain, number, &mut scratch)?;
-            runtime.version_json().ok_or_else(|| RpcError {
-                code: 4002,
-                message: "the runtime has no version".into(),
-            })
-        })(),
         "grandpa_proveFinality" => (|| {
             let number = param(params, 0)
                 .and_then(Value::as_u64)
@@ -357,6 +308,157 @@ pub fn answer(chain: &mut Chain, method: &str, params: &Value) -> Option<Result<
         _ => return None,
     };
     Some(result)
+}
+
+/// A request whose work is long (a read proof builds the trie of a whole state; a runtime call
+/// runs the runtime): what it needs, taken from the chain under the node's lock by [`prepare`],
+/// and worked out by [`run`] after the lock is released.
+pub enum Heavy {
+    ReadProof {
+        block: [u8; 32],
+        state: Arc<Storage>,
+        version: TrieEntryVersion,
+        keys: Vec<Vec<u8>>,
+    },
+    Call {
+        state: Arc<Storage>,
+        /// The runtime in force at the block, or `None`: compile it from the state's `:code`.
+        runtime: Option<Runtime>,
+        function: String,
+        parameter: Vec<u8>,
+        /// `state_getMetadata`: the bytes inside the `OpaqueMetadata` vector.
+        metadata: bool,
+    },
+    RuntimeVersion {
+        state: Arc<Storage>,
+        runtime: Option<Runtime>,
+    },
+}
+
+/// The heavy requests' part under the lock. `None`: not one of them.
+pub fn prepare(chain: &mut Chain, method: &str, params: &Value) -> Option<Result<Heavy, RpcError>> {
+    let prepared = match method {
+        "state_getReadProof" => (|| {
+            let keys = param(params, 0)
+                .and_then(Value::as_array)
+                .ok_or_else(|| RpcError::invalid_params("keys: expected an array of hex keys"))?;
+            if keys.len() > MAX_KEYS_PAGE {
+                return Err(RpcError::invalid_params(format!(
+                    "keys: at most {MAX_KEYS_PAGE} at once"
+                )));
+            }
+            let keys: Vec<Vec<u8>> = keys
+                .iter()
+                .map(|k| {
+                    k.as_str()
+                        .ok_or_else(|| RpcError::invalid_params("keys: expected hex strings"))
+                        .and_then(|k| {
+                            from_hex(k).map_err(|e| RpcError::invalid_params(format!("key: {e}")))
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+            let block = block_at(chain, params, 1)?.clone();
+            let state = chain.state(block.number).map_err(RpcError::chain)?;
+            Ok(Heavy::ReadProof {
+                block: block.hash,
+                state,
+                version: chain.runtime().state_version(),
+                keys,
+            })
+        })(),
+        "state_call" | "state_getMetadata" => (|| {
+            let metadata = method == "state_getMetadata";
+            let (function, parameter, at) = if metadata {
+                ("Metadata_metadata".to_string(), Vec::new(), 0)
+            } else {
+                let function = param(params, 0)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| RpcError::invalid_params("method: expected a runtime API name"))?
+                    .to_string();
+                (function, hex_param(params, 1, "call data")?, 2)
+            };
+            let number = block_at(chain, params, at)?.number;
+            let (state, runtime) = runtime_at(chain, number)?;
+            Ok(Heavy::Call {
+                state,
+                runtime,
+                function,
+                parameter,
+                metadata,
+            })
+        })(),
+        "state_getRuntimeVersion" => (|| {
+            let number = block_at(chain, params, 0)?.number;
+            let (state, runtime) = runtime_at(chain, number)?;
+            Ok(Heavy::RuntimeVersion { state, runtime })
+        })(),
+        _ => return None,
+    };
+    Some(prepared)
+}
+
+/// The state of block `number` and a copy of the runtime in force there, when it is the best
+/// block's (`None`: compile it from the state's `:code`, which is for [`run`] to do).
+fn runtime_at(chain: &mut Chain, number: u64) -> Result<(Arc<Storage>, Option<Runtime>), RpcError> {
+    let state = chain.state(number).map_err(RpcError::chain)?;
+    let best = chain.state(chain.best().number).map_err(RpcError::chain)?;
+    let same_code = state.get(b":code".as_slice()) == best.get(b":code".as_slice());
+    Ok((state, same_code.then(|| chain.runtime().clone())))
+}
+
+/// The heavy requests' work, without the lock.
+pub fn run(heavy: Heavy) -> Result<Value, RpcError> {
+    let compiled = |state: &Storage, runtime: Option<Runtime>| match runtime {
+        Some(runtime) => Ok(runtime),
+        None => Runtime::of(state).map_err(|e| RpcError::chain(e.into())),
+    };
+    match heavy {
+        Heavy::ReadProof {
+            block,
+            state,
+            version,
+            keys,
+        } => {
+            let mut trie = StateTrie::new(&state, version);
+            let proof: Vec<Value> = trie
+                .read_proof(keys.iter().map(Vec::as_slice))
+                .iter()
+                .map(|node| json!(to_hex(node)))
+                .collect();
+            Ok(json!({ "at": to_hex(&block), "proof": proof }))
+        }
+        Heavy::Call {
+            state,
+            runtime,
+            function,
+            parameter,
+            metadata,
+        } => {
+            let mut runtime = compiled(&state, runtime)?;
+            let (output, _) =
+                runtime
+                    .call(&state, &function, &parameter)
+                    .map_err(|e| RpcError {
+                        code: 4002,
+                        message: e.to_string(),
+                    })?;
+            if !metadata {
+                return Ok(json!(to_hex(&output)));
+            }
+            // `OpaqueMetadata` is a byte vector; the RPC returns the bytes inside.
+            let inner = strip_compact_prefix(&output).ok_or_else(|| RpcError {
+                code: 4002,
+                message: "Metadata_metadata: not a byte vector".into(),
+            })?;
+            Ok(json!(to_hex(inner)))
+        }
+        Heavy::RuntimeVersion { state, runtime } => compiled(&state, runtime)?
+            .version_json()
+            .ok_or_else(|| RpcError {
+                code: 4002,
+                message: "the runtime has no version".into(),
+            }),
+    }
 }
 
 /// `FinalityProof { block, justification, unknown_headers }`: every block has its own

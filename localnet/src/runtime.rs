@@ -70,6 +70,16 @@ pub struct Runtime {
     prototype: Option<host::HostVmPrototype>,
 }
 
+/// A copy shares the compiled code and starts a fresh instance: what a JSON-RPC call runs on
+/// while the author keeps the original.
+impl Clone for Runtime {
+    fn clone(&self) -> Self {
+        Runtime {
+            prototype: self.prototype.clone(),
+        }
+    }
+}
+
 impl Runtime {
     /// Loads the runtime of `storage` (its `:code` and `:heappages`).
     pub fn of(storage: &Storage) -> Result<Self, RuntimeError> {

@@ -111,7 +111,9 @@ impl<C: Connection> Driver<C> {
                     what: what.to_string(),
                     why: why.clone(),
                 };
+                let endpoints = self.endpoints.reports();
                 self.count(|r| {
+                    r.endpoints = endpoints;
                     r.rejections.push(rejection);
                     let excess = r.rejections.len().saturating_sub(REJECTIONS_KEPT);
                     r.rejections.drain(..excess);
