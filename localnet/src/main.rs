@@ -10,7 +10,7 @@
 //! in `../shared/chainspecs/`) with the development overrides (Alice authors, finalizes and is
 //! sudo; the dev accounts hold balances), re-executes the blocks stored in DIR, authors
 //! `--backfill` blocks at once on a fresh chain, then one block per `--block-ms` (default: the
-//! runtime's slot, 12 s; shorter runs the chain's clock fast, from 30 days in the past), and
+//! runtime's slot, 12 s; shorter runs the chain's clock fast, from 7 days in the past), and
 //! serves JSON-RPC over WebSocket on `--rpc-port` (default 9944). `--demo-subnet` sets up
 //! subnet 1 (10-block tempo, four validators, six miners) and keeps its validators setting
 //! weights, so that epochs happen within minutes (see `demo.rs`). `--grandpa-change N` (tests:

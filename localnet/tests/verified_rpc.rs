@@ -14,9 +14,13 @@ use common::{Localnet, Rpc, follow_until, signed_transfer, spec_over, temp_dir};
 use parity_scale_codec::Encode;
 use serde_json::{Value, json};
 use smol::net::{TcpListener, TcpStream};
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use taoscope_light_client::client::light::native as light;
-use taoscope_light_client::client::verified_rpc::{TrustReport, native as verified};
+use taoscope_light_client::client::verified_rpc::endpoints::Limits;
+use taoscope_light_client::client::verified_rpc::{Settings, TrustReport, native as verified};
 use taoscope_light_client::client::{BittensorClient, TransactionEvent};
 use taoscope_light_client::extrinsic::Signer;
 use taoscope_light_client::hashing::blake2_256;
@@ -139,7 +143,26 @@ enum Lie {
     Backwards,
     /// A block's last extrinsic left out of its body (`chain_getBlock`).
     HiddenExtrinsic,
+    /// A key the chain does not hold added to a `state_getKeysPaged` page.
+    ExtraKey,
+    /// The forged chain of a forced authority change: its head is a header after the honest
+    /// one carrying `ForcedChange(→ Eve, delay 0)`, then one more, justified by Eve for the next
+    /// set id. (The hole this client once had.)
+    ForcedChange,
+    /// Read proofs answered with 40 MiB of nonsense.
+    Oversized,
+    /// Nothing answered, ever, after the handshake.
+    Stalled,
+    /// The proof of `:code` at or after the upgrade block ([`UPGRADE_AT`]) cut short.
+    WithheldCode,
 }
+
+/// The block that changed the runtime, for [`Lie::WithheldCode`] (0: none yet).
+static UPGRADE_AT: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// The forged headers of [`Lie::ForcedChange`] by hash (as `chain_getHeader` JSON), and the
+/// finality proof of the latest forged head.
+static FORGED: Mutex<Option<(HashMap<[u8; 32], Value>, Value)>> = Mutex::new(None);
 
 /// A WebSocket endpoint on loopback that forwards to `upstream` and tells `lie`.
 fn proxy(upstream: String, lie: Lie) -> String {
@@ -188,7 +211,16 @@ async fn relay(stream: TcpStream, upstream: &str, lie: Lie) -> Result<(), String
         let request: Value = serde_json::from_slice(&message).map_err(|e| e.to_string())?;
         let method = request["method"].as_str().unwrap_or_default().to_string();
         let params = request["params"].clone();
-        let mut reply = node.request(&method, params.clone()).await;
+        if lie == Lie::Stalled {
+            continue;
+        }
+        let forged = (lie == Lie::ForcedChange)
+            .then(|| forged_answer(&method, &params))
+            .flatten();
+        let mut reply = match forged {
+            Some(result) => json!({ "jsonrpc": "2.0", "result": result }),
+            None => node.request(&method, params.clone()).await,
+        };
         reply["id"] = request["id"].clone();
         if let Some(result) = reply.get_mut("result") {
             tell(lie, &method, &params, result, &mut node).await;
@@ -272,6 +304,32 @@ async fn tell(lie: Lie, method: &str, params: &Value, result: &mut Value, node: 
                 extrinsics.pop();
             }
         }
+        (Lie::ExtraKey, "state_getKeysPaged") => {
+            if let Some(keys) = result.as_array_mut()
+                && let Some(first) = keys.first().and_then(Value::as_str)
+            {
+                let fabricated = format!("{first}00");
+                keys.insert(1, json!(fabricated));
+            }
+        }
+        (Lie::ForcedChange, "chain_getFinalizedHead") => {
+            *result = forge_forced_change(node, result).await;
+        }
+        (Lie::Oversized, "state_getReadProof") => {
+            *result = json!("0".repeat(40 << 20));
+        }
+        (Lie::WithheldCode, "state_getReadProof") => {
+            let asks_code = params[0]
+                .as_array()
+                .is_some_and(|keys| keys.iter().any(|k| k == ":code" || k == "0x3a636f6465"));
+            let header = node.call("chain_getHeader", json!([params[1]])).await;
+            if asks_code && number_of(&header) >= UPGRADE_AT.load(Ordering::SeqCst) {
+                let mut list = nodes(result);
+                let largest = (0..list.len()).max_by_key(|&i| list[i].len()).unwrap();
+                list.remove(largest);
+                set_nodes(result, &list);
+            }
+        }
         (Lie::BadHeaderHash, "chain_getHeader") => {
             result["stateRoot"] = json!(to_hex(&[1u8; 32]));
         }
@@ -279,6 +337,65 @@ async fn tell(lie: Lie, method: &str, params: &Value, result: &mut Value, node: 
             *result = node.call("chain_getBlockHash", json!([1])).await;
         }
         _ => {}
+    }
+}
+
+/// Builds the forged chain on the honest finalized head `honest` (its hash): header H + 1 with
+/// a forced change to Eve (delay 0), header H + 2, and Eve's justification of H + 2 for the set
+/// after Alice's. Returns the forged head's hash, what this endpoint now calls final.
+async fn forge_forced_change(node: &mut Rpc, honest: &Value) -> Value {
+    let parent = node.call("chain_getHeader", json!([honest])).await;
+    let eve = Ed25519Signer::dev("Eve");
+    // ConsensusLog::ForcedChange(median, ScheduledChange { [(Eve, 1)], delay 0 })
+    let mut log = vec![2u8];
+    0u32.encode_to(&mut log);
+    vec![(eve.account(), 1u64)].encode_to(&mut log);
+    0u32.encode_to(&mut log);
+    let mut item = vec![4u8];
+    item.extend(*b"FRNK");
+    log.encode_to(&mut item);
+    let child = |parent: &Value, parent_hash: &str, logs: Vec<String>| {
+        json!({
+            "parentHash": parent_hash,
+            "number": format!("0x{:x}", number_of(parent) + 1),
+            "stateRoot": parent["stateRoot"],
+            "extrinsicsRoot": parent["extrinsicsRoot"],
+            "digest": { "logs": logs },
+        })
+    };
+    let hash_of = |header: &Value| {
+        blake2_256(&taoscope_light_client::client::verified_rpc::legacy::header(header).unwrap())
+    };
+    let first = child(&parent, honest.as_str().unwrap(), vec![to_hex(&item)]);
+    let first_hash = hash_of(&first);
+    let second = child(&first, &to_hex(&first_hash), vec![]);
+    let second_hash = hash_of(&second);
+    let number = u32::try_from(number_of(&second)).unwrap();
+    let justification = grandpa::justification(
+        std::slice::from_ref(&eve),
+        &second_hash,
+        number,
+        u64::from(number),
+        1,
+    );
+    let proof = (second_hash, justification, Vec::<Vec<u8>>::new()).encode();
+    let headers = HashMap::from([(first_hash, first), (second_hash, second)]);
+    *FORGED.lock().unwrap() = Some((headers, json!(to_hex(&proof))));
+    json!(to_hex(&second_hash))
+}
+
+/// What the forging endpoint says instead of asking the node: the forged headers, and the
+/// finality proof of the forged head whatever block it is asked from.
+fn forged_answer(method: &str, params: &Value) -> Option<Value> {
+    let forged = FORGED.lock().unwrap();
+    let (headers, proof) = forged.as_ref()?;
+    match method {
+        "chain_getHeader" => {
+            let hash: [u8; 32] = from_hex(params[0].as_str()?).ok()?.try_into().ok()?;
+            headers.get(&hash).cloned()
+        }
+        "grandpa_proveFinality" => Some(proof.clone()),
+        _ => None,
     }
 }
 
@@ -321,6 +438,9 @@ fn lies_are_rejected_and_the_honest_endpoint_answers() {
             (Lie::WrongSetId, &["another set id"][..]),
             (Lie::BadHeaderHash, &["hashes to"][..]),
             (Lie::Backwards, &["never goes back"][..]),
+            (Lie::ExtraKey, &["does not hold", "of the page is"][..]),
+            (Lie::ForcedChange, &["new checkpoint is needed"][..]),
+            (Lie::Oversized, &["larger than 32 MiB"][..]),
         ];
         for (lie, words) in lies {
             let liar = proxy(honest.clone(), lie);
@@ -546,6 +666,190 @@ fn transactions_are_judged_sent_and_seen_final_through_proofs() {
             "the hidden extrinsic is caught: {against:?}"
         );
         assert!(rejections_of(&report, &honest).is_empty());
+    });
+    drop(node);
+}
+
+/// With only a forging endpoint, the forged chain of a forced change is never taken: the
+/// client stays at what it proved and says a new checkpoint is needed. A stalled endpoint costs
+/// a timeout, is counted as a failure (not a lie), and the honest one behind it is followed.
+#[test]
+fn a_forged_forced_change_alone_moves_nothing_and_a_stalled_endpoint_times_out() {
+    common::smoldot_logs();
+    let dir = temp_dir("verified-rpc-forced");
+    let node = Localnet::start(&dir, &["--backfill", "20", "--block-ms", "300"]);
+    let honest = node.rpc_url();
+    smol::block_on(async {
+        let checkpoint = verified::make_checkpoint(&honest, None).unwrap();
+        let settings = Settings {
+            poll_ms: POLL_MS,
+            limits: Limits {
+                answer_timeout_ms: 1500,
+                ..Limits::default()
+            },
+            acceptance: None,
+        };
+
+        let forger = proxy(honest.clone(), Lie::ForcedChange);
+        let client = BittensorClient::new(verified::start_with(
+            checkpoint.clone(),
+            vec![forger],
+            settings,
+        ))
+        .unwrap();
+        let words = loop {
+            let report = client.transport().report();
+            if let Some(error) = report.last_error.filter(|e| e.contains("forced")) {
+                break error;
+            }
+            smol::Timer::after(Duration::from_millis(100)).await;
+        };
+        eprintln!("only a forging endpoint: {words}");
+        assert!(words.contains("new checkpoint is needed"), "{words}");
+        let report = client.transport().report();
+        assert_eq!(
+            report.finalized.unwrap().number,
+            checkpoint.number,
+            "nothing of the forged chain is proven"
+        );
+        assert_eq!(report.set_id, checkpoint.set_id);
+
+        let stalled = proxy(honest.clone(), Lie::Stalled);
+        let mut client = BittensorClient::new(verified::start_with(
+            checkpoint.clone(),
+            vec![stalled.clone(), honest.clone()],
+            settings,
+        ))
+        .unwrap();
+        let started = Instant::now();
+        follow_until(&mut client, checkpoint.number + 5).await;
+        let report = client.transport().report();
+        let silent = report.endpoints.iter().find(|e| e.url == stalled).unwrap();
+        eprintln!(
+            "a stalled endpoint first: followed to #{} in {:?}; it: {} failures ({:?})",
+            report.finalized.as_ref().unwrap().number,
+            started.elapsed(),
+            silent.failures,
+            silent.last_failure
+        );
+        assert!(silent.failures >= 1 && silent.rejections == 0, "{silent:?}");
+        assert!(
+            silent
+                .last_failure
+                .as_deref()
+                .is_some_and(|f| f.contains("in time") || f.contains("asked again")),
+            "{silent:?}"
+        );
+    });
+    drop(node);
+}
+
+/// A runtime upgrade (`set_code_without_checks` through sudo, the same code, so the block says
+/// the runtime changed), followed through an endpoint that withholds `:code` from that block on:
+/// reads at blocks before it still work, and reads at or after it are refused with the reason,
+/// never decoded with the old runtime's metadata.
+#[test]
+fn withheld_code_at_an_upgrade_refuses_reads_after_it() {
+    use taoscope_light_client::extrinsic::{self, Mortality, Transaction};
+    common::smoldot_logs();
+    let dir = temp_dir("verified-rpc-upgrade");
+    let node = Localnet::start(&dir, &["--backfill", "10", "--block-ms", "300"]);
+    let honest = node.rpc_url();
+    smol::block_on(async {
+        let checkpoint = verified::make_checkpoint(&honest, None).unwrap();
+        let withholding = proxy(honest.clone(), Lie::WithheldCode);
+        let mut client = BittensorClient::new(verified::start(
+            checkpoint.clone(),
+            vec![withholding.clone()],
+            POLL_MS,
+        ))
+        .unwrap();
+        follow_until(&mut client, checkpoint.number + 1).await;
+        let before = client.read_block().unwrap();
+        let subnets_before = client.subnets(&before.hash).await.unwrap();
+
+        // The upgrade, by sudo.
+        let mut rpc = Rpc::connect(&honest).await;
+        let metadata = rpc.metadata().await;
+        let code = rpc.call("state_getStorage", json!(["0x3a636f6465"])).await;
+        let set_code = extrinsic::encode_call(
+            &metadata,
+            "System",
+            "set_code_without_checks",
+            json!({ "code": code }).as_object().unwrap(),
+        )
+        .unwrap();
+        let sudo = extrinsic::encode_call(
+            &metadata,
+            "Sudo",
+            "sudo_unchecked_weight",
+            json!({ "call": to_hex(&set_code), "weight": { "ref_time": 0, "proof_size": 0 } })
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
+        let alice = Sr25519Signer::dev("Alice").unwrap();
+        let nonce = client
+            .account(&before.hash, &ss58::encode(&alice.account(), 42))
+            .await
+            .unwrap()
+            .nonce;
+        let tx = Transaction {
+            spec_version: 103,
+            transaction_version: 1,
+            genesis_hash: checkpoint.genesis_hash,
+            mortality: Mortality::Immortal,
+            nonce,
+            tip: 0,
+            metadata_hash: None,
+        };
+        let signed = extrinsic::sign_ready(&metadata, &tx, &sudo, &alice).unwrap();
+        let subscription = rpc
+            .call("author_submitAndWatchExtrinsic", json!([to_hex(&signed)]))
+            .await;
+        let upgrade_block = loop {
+            let update = rpc.notification(&subscription).await;
+            if let Some(hash) = update["inBlock"].as_str() {
+                break number_of(&rpc.call("chain_getHeader", json!([hash])).await);
+            }
+            assert!(update.is_string(), "the upgrade failed: {update}");
+        };
+        UPGRADE_AT.store(upgrade_block, Ordering::SeqCst);
+        eprintln!("the runtime changed at block #{upgrade_block}");
+
+        // The client follows past the upgrade; its runtime cannot be read from there on.
+        let words = loop {
+            let report = client.transport().report();
+            if let Some(problem) = report.runtime_problem.clone()
+                && report.finalized.as_ref().unwrap().number >= upgrade_block
+            {
+                break problem;
+            }
+            // Events carry the invalid runtime as an error: the client says so and goes on.
+            let _ = client.events().await;
+            let _ = smol::future::or(async { client.pump().await.ok() }, async {
+                smol::Timer::after(Duration::from_millis(200)).await;
+                None
+            })
+            .await;
+        };
+        eprintln!("after the upgrade: {words}");
+        assert!(
+            words.contains(&format!("block #{upgrade_block}")),
+            "{words}"
+        );
+        assert!(
+            words.contains("refused rather than answered by the old runtime"),
+            "{words}"
+        );
+
+        // Reads before the upgrade still answer, the same as before; at the newest block, refused.
+        assert_eq!(client.subnets(&before.hash).await.unwrap(), subnets_before);
+        let report = client.transport().report();
+        let newest = report.finalized.unwrap();
+        let refused = client.subnets(&newest.hash).await.unwrap_err().to_string();
+        eprintln!("a read at #{}: {refused}", newest.number);
+        assert!(refused.contains("refused"), "{refused}");
     });
     drop(node);
 }

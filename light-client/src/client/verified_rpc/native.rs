@@ -65,7 +65,11 @@ impl Connection for NativeConnection {
     async fn exchange(&mut self, request: &str) -> Result<String, FetchError> {
         let limit = self.limits.max_answer_bytes;
         let lost = move |e: soketto::connection::Error| match e {
-            soketto::connection::Error::MessageTooLarge { .. } => FetchError::TooLarge { limit },
+            // Too large as one message, or as one frame of it.
+            soketto::connection::Error::MessageTooLarge { .. }
+            | soketto::connection::Error::Codec(soketto::base::Error::PayloadTooLarge { .. }) => {
+                FetchError::TooLarge { limit }
+            }
             e => FetchError::Connection(e.to_string()),
         };
         let timeout = self.timeout();
