@@ -93,7 +93,7 @@ fn Header() -> impl IntoView {
                             "✓ verified"
                         </span>
                     })}
-                    {move || status.with(|s| s.trust.as_ref().and_then(|t| t.halted.clone().or_else(|| t.runtime_problem.clone()))).map(|why| view! {
+                    {move || status.with(|s| s.trust.as_ref().and_then(|t| t.stale())).map(|why| view! {
                         <a href="/network" class="stale" data-testid="stale-mark"
                             title=format!("Not updated: {why}")>"stale"</a>
                     })}

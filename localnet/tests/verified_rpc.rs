@@ -364,7 +364,7 @@ async fn forge_forced_change(node: &mut Rpc, honest: &Value) -> Value {
         })
     };
     let hash_of = |header: &Value| {
-        blake2_256(&taoscope_light_client::client::verified_rpc::legacy::header(header).unwrap())
+        blake2_256(&taoscope_light_client::client::legacy::header(header).unwrap())
     };
     let first = child(&parent, honest.as_str().unwrap(), vec![to_hex(&item)]);
     let first_hash = hash_of(&first);

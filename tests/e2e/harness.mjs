@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { readFile, stat, mkdir } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { CSP } from '../../scripts/csp.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const SHARED = resolve(ROOT, '../shared');
@@ -20,7 +21,10 @@ const TYPES = {
   '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json',
 };
 
-/** Serves dist/ on 127.0.0.1 with the app's routes falling back to index.html. */
+/**
+ * Serves dist/ on 127.0.0.1 with the app's routes falling back to index.html, every file with
+ * the app's Content-Security-Policy header (a violation is a console error: a failed test).
+ */
 export async function serveDist() {
   const dist = join(ROOT, 'dist');
   await stat(join(dist, 'index.html')).catch(() => {
@@ -28,6 +32,13 @@ export async function serveDist() {
   });
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    if (path === '/blank') {
+      // A page of this origin without the app, for tests that talk to a node from the browser
+      // (the localnet lets in pages of this machine, not the opaque origin of about:blank).
+      res.writeHead(200, { 'content-type': TYPES['.html'], 'content-security-policy': CSP });
+      res.end('<!doctype html><title>helper</title>');
+      return;
+    }
     let file = join(dist, path);
     let body;
     try {
@@ -37,7 +48,10 @@ export async function serveDist() {
       file = join(dist, 'index.html');
       body = await readFile(file);
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store',
+      'content-security-policy': CSP,
+    });
     res.end(body);
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));

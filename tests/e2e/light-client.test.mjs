@@ -6,16 +6,21 @@
 // without a reload. A second visit starts from the database the first one saved; both times to
 // the first verified value are printed. Over verified RPC, the page follows the same chain from the
 // shipped checkpoint, and endpoints that lie stand before the honest one: each lie is rejected in
-// the Trust panel with its reason, and the tables still equal the chain. Last, on a second localnet
-// whose GRANDPA set changes, the page follows the change from an imported checkpoint.
+// the Trust panel with its reason, and the tables still equal the chain; a reload starts from the
+// block proven before it. An endpoint that forges a forced authority change moves nothing: the
+// page says a new checkpoint is needed and marks what it shows stale. A checkpoint older than the
+// maximum age is refused until the user accepts it, another chain's is refused, and metadata kept
+// from another chain is not used. Last, on a second localnet whose GRANDPA set changes, the page
+// follows the change from an imported checkpoint.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, freePort, ROOT } from './harness.mjs';
+import { blake2b } from '@noble/hashes/blake2.js';
+import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, freePort, ROOT, SHARED } from './harness.mjs';
 import { lyingEndpoint } from './lying-endpoint.mjs';
 
 const ARGS = ['--backfill', '120', '--block-ms', '500', '--demo-subnet'];
@@ -38,7 +43,14 @@ after(async () => {
 
 // ---- the localnet's own JSON-RPC (trusted here: it is what the page's proofs must agree with)
 
-/** `method(params)` over the node's WebSocket JSON-RPC, from a helper page (Node 20 has no WebSocket). */
+/** A page of the app's origin without the app, to talk to nodes from (Node 20 has no WebSocket). */
+async function helperPage(context) {
+  const helper = await context.newPage();
+  await helper.goto(`${server.url}/blank`);
+  return helper;
+}
+
+/** `method(params)` over the node's WebSocket JSON-RPC, from a helper page (see `helperPage`). */
 async function rpcCall(helper, method, params, url = localnet.rpc) {
   return helper.evaluate(async ([url, method, params]) => new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
@@ -168,7 +180,7 @@ async function assertMetagraphEqualChain(page, helper) {
 
 test('the page follows the localnet through smoldot-light, and what it shows equals the chain', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const helper = await context.newPage();
+  const helper = await helperPage(context);
   metadataFile = join(scratch, 'metadata.hex');
   writeFileSync(metadataFile, await rpcCall(helper, 'state_getMetadata', []));
 
@@ -221,8 +233,20 @@ test('the page follows the localnet through smoldot-light, and what it shows equ
 });
 
 /** Waits until the element with `testId` says something matching `pattern` (files are read asynchronously). */
-async function waitForText(page, testId, pattern) {
-  await page.waitForFunction(([testId, source]) => new RegExp(source).test(document.querySelector(`[data-testid="${testId}"]`)?.textContent ?? ''), [testId, pattern.source], { timeout: 10_000 });
+async function waitForText(page, testId, pattern, timeout = 10_000) {
+  await page.waitForFunction(([testId, source]) => new RegExp(source).test(document.querySelector(`[data-testid="${testId}"]`)?.textContent ?? ''), [testId, pattern.source], { timeout });
+}
+
+/** From now on, every page of `context` records each finalized block number its header shows. */
+async function recordFinalized(context) {
+  await context.addInitScript(() => {
+    window.taoscopeFinalizedSeen = [];
+    new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="finalized-block"]')?.textContent;
+      const seen = window.taoscopeFinalizedSeen;
+      if (text && seen[seen.length - 1] !== Number(text)) seen.push(Number(text));
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
 }
 
 test('a chain spec that cannot work is refused with what to fix, and the page keeps working', async () => {
@@ -249,9 +273,9 @@ test('a chain spec that cannot work is refused with what to fix, and the page ke
  * under `name`), a page on the Network page with "Localnet over verified RPC" chosen and
  * `endpoints` saved, and the node's head when it started.
  */
-async function openVerified(name, endpoints) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const helper = await context.newPage();
+async function openVerified(name, endpoints, context = null, helper = null) {
+  context ??= await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  helper ??= await helperPage(context);
   metadataFile = join(scratch, `metadata-${name}.hex`);
   writeFileSync(metadataFile, await rpcCall(helper, 'state_getMetadata', []));
   const head = Number(BigInt((await rpcCall(helper, 'chain_getHeader', [])).number));
@@ -295,6 +319,42 @@ test('the page follows the localnet over verified RPC from the shipped checkpoin
   await page.getByRole('link', { name: 'Network', exact: true }).click();
   assert.ok(await number(page, 'trust-proofs') >= 1, 'the tables came through storage proofs');
   page.assertClean();
+
+  // A returning visit starts from the block proven on this one, not from the checkpoint.
+  const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('taoscope.resume.localnet-verified')));
+  assert.ok(saved?.block.number > 0, 'a proven block is kept for the next visit');
+  await recordFinalized(context);
+  const reloaded = Date.now();
+  await page.reload();
+  await waitForFinalized(page, saved.block.number);
+  const seen = await page.evaluate(() => window.taoscopeFinalizedSeen);
+  console.log(`verified RPC in the page, reloaded: first finalized block #${seen[0]} (saved #${saved.block.number}) in ${Date.now() - reloaded} ms`);
+  assert.ok(Math.min(...seen) >= saved.block.number, `every block shown after the reload is the saved one or later: ${seen}`);
+  assert.match(await page.getByTestId('started-from').textContent(), new RegExp(`earlier visit \\(#${saved.block.number}\\)`));
+  page.assertClean();
+  await context.close();
+});
+
+test('metadata kept from another chain is not used: the page reads this chain\'s', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const helper = await helperPage(context);
+  // What another chain's visit would have left: spec-461 metadata, under the same runtime name
+  // and version as the localnet's (which a cache keyed by version alone would have taken).
+  const other = readFileSync(join(SHARED, 'fixtures', 'localnet_spec461_metadata_v14.hex'), 'utf8').trim();
+  await helper.evaluate((hex) => localStorage.setItem('taoscope.metadata.localnet-verified', JSON.stringify({
+    genesis_hash: '0x2f0555cc76fc2840a25a6ea3b9637146806f1f44b090c175ffde2a7e5ab36c03', code_hash: `0x${'11'.repeat(32)}`,
+    spec_name: 'node-subtensor', spec_version: 103, hex,
+  })), other);
+  const { page, head } = await openVerified('kept-metadata', [localnet.rpc], context, helper);
+  await waitForFinalized(page, head);
+  await assertSubnetsEqualChain(page, helper);
+  // The metadata kept now is this chain's, under its genesis and the hash of its proven code.
+  const code = await rpcCall(helper, 'state_getStorage', ['0x3a636f6465']);
+  const codeHash = `0x${Buffer.from(blake2b(bytes(code), { dkLen: 32 })).toString('hex')}`;
+  await page.waitForFunction((codeHash) => JSON.parse(localStorage.getItem('taoscope.metadata.localnet-verified') ?? '{}').code_hash === codeHash, codeHash, { timeout: 30_000 });
+  const kept = await page.evaluate(() => JSON.parse(localStorage.getItem('taoscope.metadata.localnet-verified')));
+  assert.equal(kept.genesis_hash, await rpcCall(helper, 'chain_getBlockHash', [0]));
+  page.assertClean();
   await context.close();
 });
 
@@ -303,6 +363,7 @@ test('over verified RPC, lying endpoints are rejected in the page with their rea
     ['changed-value', /it was changed/],
     ['bad-header', /hashes to/],
     ['wrong-key', /not in authority set 0/],
+    ['forced-change', /forced GRANDPA authority change.*new checkpoint is needed/],
   ];
   const liars = await Promise.all(lies.map(([lie]) => lyingEndpoint(localnet.rpc, lie)));
   const { context, helper, page, head } = await openVerified('lies', [...liars.map((l) => l.url), localnet.rpc]);
@@ -330,13 +391,65 @@ test('over verified RPC, lying endpoints are rejected in the page with their rea
   }
 });
 
+test('an endpoint that forges a forced authority change moves nothing: the page asks for a new checkpoint', async () => {
+  const forger = await lyingEndpoint(localnet.rpc, 'forced-change');
+  const { context, page } = await openVerified('forced', [forger.url]);
+  try {
+    await recordFinalized(context);
+    await waitForText(page, 'trust-stale-why', /new checkpoint is needed/, 60_000);
+    const words = await page.getByTestId('trust-stale-why').textContent();
+    console.log(`verified RPC in the page, only a forging endpoint: ${words.slice(0, 300)}…`);
+    assert.match(words, /forced GRANDPA authority change/);
+    await page.getByTestId('stale-mark').waitFor();
+    // Nothing of the forged chain: the page stays at what it proved (the checkpoint, block 0).
+    assert.equal(await page.getByTestId('trust-finalized').textContent(), '#0');
+    const shown = await page.locator('[data-testid="finalized-block"]').allTextContents();
+    assert.ok(shown.every((n) => n === '0'), `finalized blocks shown: ${shown}`);
+    await screenshot(page, 'verified-rpc-forced-change');
+    page.assertClean();
+  } finally {
+    await forger.close();
+    await context.close();
+  }
+});
+
+test('a checkpoint older than the maximum age is refused until accepted, and another chain\'s is refused', async () => {
+  const { context, helper, page, head } = await openVerified('old-checkpoint', [localnet.rpc]);
+  try {
+    // The node's checkpoint of its head: its block's slot is days old on this fast-clocked chain.
+    const checkpoint = await rpcCall(helper, 'taoscope_checkpoint', []);
+    await page.getByTestId('max-age').fill('1');
+    await page.getByTestId('max-age-save').click();
+    await page.getByTestId('checkpoint-text').fill(JSON.stringify(checkpoint));
+    await page.getByTestId('checkpoint-import').click();
+    await waitForText(page, 'checkpoint-refused', /days old \(more than 1\)/, 30_000);
+    console.log(`an old checkpoint: ${await page.getByTestId('checkpoint-refused').textContent()}`);
+    await screenshot(page, 'verified-rpc-old-checkpoint');
+    await page.getByTestId('checkpoint-accept').click();
+    const finalized = await waitForFinalized(page, checkpoint.block.number + 2);
+    assert.ok(finalized >= head, `followed from the accepted checkpoint to #${finalized}`);
+    assert.equal(await page.getByTestId('checkpoint-refused').count(), 0);
+
+    // Finney takes only Finney's checkpoints.
+    await page.getByTestId('network-select').selectOption('finney');
+    await page.getByTestId('checkpoint-text').fill(JSON.stringify(checkpoint));
+    await page.getByTestId('checkpoint-import').click();
+    await waitForText(page, 'checkpoint-error', /another chain/);
+    assert.equal(await page.getByTestId('checkpoint-other-localnet').count(), 0, 'Finney\'s genesis is fixed');
+    await page.getByTestId('network-select').selectOption('localnet-verified');
+    page.assertClean();
+  } finally {
+    await context.close();
+  }
+});
+
 test('over verified RPC, the page follows a GRANDPA authority set change from an imported checkpoint', async () => {
   // A second localnet whose genesis hands finality from Alice to Bob and Charlie at CHANGE_AT.
   const CHANGE_AT = 60;
   const changing = await startLocalnet({ args: ['--backfill', '30', '--block-ms', '300', '--grandpa-change', String(CHANGE_AT)] });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
-    const helper = await context.newPage();
+    const helper = await helperPage(context);
     const checkpoint = await rpcCall(helper, 'taoscope_checkpoint', [], changing.rpc);
     assert.equal(checkpoint.grandpa.setId, 0);
     assert.ok(checkpoint.block.number < CHANGE_AT, `checkpoint at #${checkpoint.block.number}`);
@@ -345,9 +458,12 @@ test('over verified RPC, the page follows a GRANDPA authority set change from an
     await page.goto(`${server.url}/network`);
     await page.getByTestId('network-select').selectOption('localnet-verified');
     await page.getByTestId('trust-panel').waitFor();
-    // The checkpoint first: the shipped one is of the other localnet.
+    // The checkpoint first: the shipped one is of the other localnet, and this one's genesis is
+    // not the localnet's usual one: refused, until the user says it is their localnet.
     await page.getByTestId('checkpoint-text').fill(JSON.stringify(checkpoint));
     await page.getByTestId('checkpoint-import').click();
+    await waitForText(page, 'checkpoint-error', /another chain/);
+    await page.getByTestId('checkpoint-other-localnet').click();
     await page.getByTestId('endpoints').fill(changing.rpc);
     await page.getByTestId('endpoints-save').click();
 

@@ -2,17 +2,74 @@
 // compromised or malicious public endpoint could answer. The verified-RPC transport must reject
 // every lie with its reason and take the answer from an honest endpoint instead.
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { blake2b } from '@noble/hashes/blake2.js';
 import { WebSocket, WebSocketServer } from 'ws';
 
 const hex = (bytes) => `0x${Buffer.from(bytes).toString('hex')}`;
 const unhex = (text) => Buffer.from(text.slice(2), 'hex');
 
-// SCALE compact length, for the lengths met here (< 2^14).
+// SCALE compact integer, for the numbers met here (< 2^30).
 function compact(n) {
   if (n < 64) return Buffer.from([n << 2]);
-  const two = Buffer.alloc(2);
-  two.writeUInt16LE((n << 2) | 1);
-  return two;
+  if (n < 1 << 14) {
+    const two = Buffer.alloc(2);
+    two.writeUInt16LE((n << 2) | 1);
+    return two;
+  }
+  const four = Buffer.alloc(4);
+  four.writeUInt32LE(((n << 2) | 2) >>> 0);
+  return four;
+}
+
+const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
+const u64 = (n) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
+
+/** The block hash of a header in `chain_getHeader`'s JSON form: blake2b-256 of its SCALE bytes. */
+function headerHash(header) {
+  const logs = header.digest.logs.map(unhex);
+  const scale = Buffer.concat([
+    unhex(header.parentHash), compact(Number(BigInt(header.number))), unhex(header.stateRoot),
+    unhex(header.extrinsicsRoot), compact(logs.length), ...logs,
+  ]);
+  return Buffer.from(blake2b(scale, { dkLen: 32 }));
+}
+
+/** A `FinalityProof` of `(hash, number)` whose justification the stranger signs for `setId`. */
+function strangersFinalityProof(hash, number, setId) {
+  const round = u64(number);
+  const payload = Buffer.concat([Buffer.from([1]), hash, u32(number), round, u64(setId)]);
+  const signature = sign(null, payload, stranger.privateKey);
+  const justification = Buffer.concat([
+    round, hash, u32(number),
+    compact(1), hash, u32(number), signature, strangerPublic,
+    compact(0),
+  ]);
+  return hex(Buffer.concat([hash, compact(justification.length), justification, compact(0)]));
+}
+
+/**
+ * The forged chain of a forced authority change on top of the honest header `parent` (with hash
+ * `parentHash`): a child carrying `ForcedChange(→ the stranger, delay 0)`, and its child. Returns
+ * both headers by hash, the head's hash, and the stranger's finality proof of the head for the
+ * set after the honest one.
+ */
+function forgeForcedChange(parent, parentHash) {
+  // ConsensusLog::ForcedChange(median 0, ScheduledChange { [(stranger, 1)], delay 0 })
+  const log = Buffer.concat([Buffer.from([2]), u32(0), compact(1), strangerPublic, u64(1), u32(0)]);
+  const item = Buffer.concat([Buffer.from([4]), Buffer.from('FRNK'), compact(log.length), log]);
+  const child = (of, ofHash, logs) => ({
+    parentHash: hex(ofHash), number: `0x${(Number(BigInt(of.number)) + 1).toString(16)}`,
+    stateRoot: of.stateRoot, extrinsicsRoot: of.extrinsicsRoot, digest: { logs },
+  });
+  const first = child(parent, parentHash, [hex(item)]);
+  const firstHash = headerHash(first);
+  const second = child(first, firstHash, []);
+  const secondHash = headerHash(second);
+  return {
+    headers: new Map([[hex(firstHash), first], [hex(secondHash), second]]),
+    head: hex(secondHash),
+    proof: strangersFinalityProof(secondHash, Number(BigInt(second.number)), 1),
+  };
 }
 
 function readCompact(bytes, at) {
@@ -46,7 +103,8 @@ function resignedFinalityProof(proofHex) {
   return hex(Buffer.concat([hash, compact(forged.length), forged, compact(0)]));
 }
 
-// How each lie rewrites an honest `result` of `method`.
+// How each lie rewrites an honest `result` of `method` (`ask` puts questions of its own to the
+// honest node; `forged` is what the connection forged so far).
 const LIES = {
   // A byte of the largest node of a read proof (a storage value) changed.
   'changed-value': (method, result) => {
@@ -62,6 +120,22 @@ const LIES = {
   // Finality proofs signed by a key outside the authority set.
   'wrong-key': (method, result) =>
     method === 'grandpa_proveFinality' && typeof result === 'string' ? resignedFinalityProof(result) : result,
+  // The forged chain of a forced authority change: the finalized head is a forged header after
+  // the honest one, with a forced change to the stranger, justified by the stranger.
+  'forced-change': async (method, result, { ask, forged }) => {
+    if (method !== 'chain_getFinalizedHead') return result;
+    Object.assign(forged, forgeForcedChange(await ask('chain_getHeader', [result]), unhex(result)));
+    return forged.head;
+  },
+};
+
+// Questions a lie answers itself, without the honest node: `undefined` when it does not.
+const OWN_ANSWERS = {
+  'forced-change': (method, params, { forged }) => {
+    if (method === 'chain_getHeader') return forged.headers?.get(params[0]);
+    if (method === 'grandpa_proveFinality') return forged.proof;
+    return undefined;
+  },
 };
 
 /** Starts a lying endpoint in front of `upstream`; resolves to its `ws://` URL and a `close`. */
@@ -73,13 +147,27 @@ export async function lyingEndpoint(upstream, lie) {
     const node = new WebSocket(upstream, { maxPayload: 256 << 20 });
     const asked = new Map();
     const waiting = [];
+    const own = new Map(); // the proxy's own questions, by id
+    const forged = {};
+    const toNode = (text) => (node.readyState === WebSocket.OPEN ? node.send(text) : waiting.push(text));
+    let next = 0;
+    const ask = (method, params) => new Promise((resolve, reject) => {
+      const id = `lie-${next++}`;
+      own.set(id, { resolve, reject });
+      toNode(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
     node.on('open', () => waiting.splice(0).forEach((text) => node.send(text)));
-    node.on('message', (data) => {
+    node.on('message', async (data) => {
       const message = JSON.parse(data.toString());
+      if (own.has(message.id)) {
+        const { resolve, reject } = own.get(message.id);
+        own.delete(message.id);
+        return 'result' in message ? resolve(message.result) : reject(new Error(JSON.stringify(message.error)));
+      }
       const request = asked.get(message.id);
       if (request && 'result' in message) {
         asked.delete(message.id);
-        message.result = rewrite(request.method, message.result);
+        message.result = await rewrite(request.method, message.result, { ask, forged });
       }
       client.send(JSON.stringify(message));
     });
@@ -88,9 +176,13 @@ export async function lyingEndpoint(upstream, lie) {
     client.on('message', (data) => {
       const text = data.toString();
       const request = JSON.parse(text);
+      const answer = OWN_ANSWERS[lie]?.(request.method, request.params, { forged });
+      if (answer !== undefined) {
+        client.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: answer }));
+        return;
+      }
       asked.set(request.id, request);
-      if (node.readyState === WebSocket.OPEN) node.send(text);
-      else waiting.push(text);
+      toNode(text);
     });
     client.on('close', () => node.close());
   });

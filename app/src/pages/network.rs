@@ -300,18 +300,14 @@ fn TrustPanel() -> impl IntoView {
             </p>
             <Refused/>
             {move || trust().map(|t| {
-                let stale = t.halted.clone().or_else(|| t.runtime_problem.clone());
                 view! {
-                {stale.map(|why| view! {
+                {t.stale().map(|why| view! {
                     <div class="notice" role="alert" data-testid="trust-stale">
                         <p><strong>"Stale: "</strong>"what is shown was proven at block "
                             {t.finalized.as_ref().map_or("—".into(), |b| format!("#{}", b.number))}
                             " and is not being updated."</p>
-                        <p data-testid="trust-halted">{why}</p>
+                        <p data-testid="trust-stale-why">{why}</p>
                     </div>
-                })}
-                {t.last_error.clone().map(|why| view! {
-                    <p class="notice" data-testid="trust-last-error">{why}</p>
                 })}
                 <dl class="facts">
                     <dt>"Checkpoint"</dt>

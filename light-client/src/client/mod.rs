@@ -15,6 +15,7 @@
 //! leave the chain's events queued for the next `events` call, so blocks are only unpinned
 //! between reads, never under one.
 
+pub mod legacy;
 #[cfg(any(feature = "native", feature = "browser"))]
 pub mod light;
 pub mod trust;

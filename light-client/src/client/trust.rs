@@ -66,3 +66,14 @@ pub struct TrustReport {
     #[serde(default)]
     pub resume_checkpoint: Option<String>,
 }
+
+impl TrustReport {
+    /// Why what is shown is not being updated, if it is not: the chain forced an authority
+    /// change, the runtime in force is not known, or no endpoint could prove a newer block.
+    pub fn stale(&self) -> Option<String> {
+        self.halted
+            .clone()
+            .or_else(|| self.runtime_problem.clone())
+            .or_else(|| self.last_error.clone())
+    }
+}

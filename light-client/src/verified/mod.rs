@@ -21,21 +21,21 @@
 // Every byte here is an adversary's: an index out of range must be an error, not a panic.
 #![deny(clippy::indexing_slicing)]
 
-#[cfg(any(feature = "native", feature = "browser"))]
+#[cfg(feature = "core")]
 pub mod body;
 // The checkpoint needs only the codec: the page reads it too (its age, where it came from).
 pub mod checkpoint;
-#[cfg(any(feature = "native", feature = "browser"))]
+#[cfg(feature = "core")]
 pub mod finality;
-#[cfg(any(feature = "native", feature = "browser"))]
+#[cfg(feature = "core")]
 pub mod follower;
-#[cfg(any(feature = "native", feature = "browser"))]
+#[cfg(feature = "core")]
 pub mod fuel;
-#[cfg(any(feature = "native", feature = "browser"))]
+#[cfg(feature = "core")]
 pub mod grandpa;
-#[cfg(any(feature = "native", feature = "browser"))]
+#[cfg(feature = "core")]
 pub mod proof;
-#[cfg(any(feature = "native", feature = "browser"))]
+#[cfg(feature = "core")]
 pub mod runtime;
 
 /// Bittensor's block numbers are `u32`: four bytes in headers and GRANDPA votes.

@@ -7,9 +7,9 @@
 //! every endpoint fails does an operation fail, with every reason.
 
 use super::endpoints::{Connection, Endpoints, FetchError, Limits};
-use super::legacy;
 use super::{Rejection, TrustReport};
 use crate::client::BlockRef;
+use crate::client::legacy;
 use crate::hashing::blake2_256;
 use crate::hex::to_hex;
 use crate::verified::body;

@@ -16,12 +16,11 @@
 //! network's chain and young ([`Checkpoint::accept`]).
 //!
 //! The layers: [`crate::verified::follower`] (pure: what is proven, what is needed next),
-//! `driver` (fetches with failover), `server` (the JSON-RPC façade), `legacy` (the shapes of
-//! the endpoints' answers), [`endpoints`] (connections, limits, backoff).
+//! `driver` (fetches with failover), `server` (the JSON-RPC façade), [`super::legacy`] (the shapes
+//! of the endpoints' answers), [`endpoints`] (connections, limits, backoff).
 
 mod driver;
 pub mod endpoints;
-pub mod legacy;
 mod server;
 
 #[cfg(feature = "browser")]
@@ -218,7 +217,7 @@ pub async fn make_checkpoint<C: Connection>(
     };
     let at = to_hex(&hash);
     let header_json = ask("chain_getHeader", json!([at])).await?;
-    let header = legacy::header(&header_json)?;
+    let header = super::legacy::header(&header_json)?;
     let decoded =
         Header::decode(&header).map_err(|e| format!("the header does not decode: {e}"))?;
     if decoded.hash != hash {
