@@ -59,6 +59,8 @@ pub mod runtime_spec;
 pub mod ss58;
 pub mod storage;
 pub mod subnet;
+#[cfg(feature = "websocket")]
+pub mod timer;
 pub mod types;
 pub mod units;
 pub mod value;

@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use taoscope_light_client::client::endpoints::Limits;
 use taoscope_light_client::client::light::native as light;
-use taoscope_light_client::client::verified_rpc::endpoints::Limits;
 use taoscope_light_client::client::verified_rpc::{Settings, TrustReport, native as verified};
 use taoscope_light_client::client::{BittensorClient, TransactionEvent};
 use taoscope_light_client::extrinsic::Signer;
@@ -162,7 +162,12 @@ static UPGRADE_AT: AtomicU64 = AtomicU64::new(u64::MAX);
 
 /// The forged headers of [`Lie::ForcedChange`] by hash (as `chain_getHeader` JSON), and the
 /// finality proof of the latest forged head.
-static FORGED: Mutex<Option<(HashMap<[u8; 32], Value>, Value)>> = Mutex::new(None);
+struct Forged {
+    headers: HashMap<[u8; 32], Value>,
+    proof: Value,
+}
+
+static FORGED: Mutex<Option<Forged>> = Mutex::new(None);
 
 /// A WebSocket endpoint on loopback that forwards to `upstream` and tells `lie`.
 fn proxy(upstream: String, lie: Lie) -> String {
@@ -380,7 +385,10 @@ async fn forge_forced_change(node: &mut Rpc, honest: &Value) -> Value {
     );
     let proof = (second_hash, justification, Vec::<Vec<u8>>::new()).encode();
     let headers = HashMap::from([(first_hash, first), (second_hash, second)]);
-    *FORGED.lock().unwrap() = Some((headers, json!(to_hex(&proof))));
+    *FORGED.lock().unwrap() = Some(Forged {
+        headers,
+        proof: json!(to_hex(&proof)),
+    });
     json!(to_hex(&second_hash))
 }
 
@@ -388,13 +396,13 @@ async fn forge_forced_change(node: &mut Rpc, honest: &Value) -> Value {
 /// finality proof of the forged head whatever block it is asked from.
 fn forged_answer(method: &str, params: &Value) -> Option<Value> {
     let forged = FORGED.lock().unwrap();
-    let (headers, proof) = forged.as_ref()?;
+    let forged = forged.as_ref()?;
     match method {
         "chain_getHeader" => {
             let hash: [u8; 32] = from_hex(params[0].as_str()?).ok()?.try_into().ok()?;
-            headers.get(&hash).cloned()
+            forged.headers.get(&hash).cloned()
         }
-        "grandpa_proveFinality" => Some(proof.clone()),
+        "grandpa_proveFinality" => Some(forged.proof.clone()),
         _ => None,
     }
 }

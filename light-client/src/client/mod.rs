@@ -15,12 +15,15 @@
 //! leave the chain's events queued for the next `events` call, so blocks are only unpinned
 //! between reads, never under one.
 
+pub mod endpoints;
 pub mod legacy;
 #[cfg(any(feature = "native", feature = "browser"))]
 pub mod light;
 pub mod trust;
 #[cfg(any(feature = "native", feature = "browser"))]
 pub mod verified_rpc;
+#[cfg(feature = "websocket")]
+pub mod websocket;
 
 use crate::header::Header;
 use crate::hex::{from_hex, to_hex};

@@ -32,16 +32,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
-#[wasm_bindgen]
-extern "C" {
-    // Both exist on `window` and on a worker's global scope; bound on the global object so the
-    // same code serves both.
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &js_sys::Function, milliseconds: f64) -> JsValue;
-    #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    fn performance_now() -> f64;
-}
-
 /// Bytes smoldot may queue on one connection before it waits for the socket to drain.
 const WRITE_WINDOW: u32 = 256 * 1024;
 
@@ -84,7 +74,7 @@ impl Sub<Instant> for Instant {
 }
 
 fn now() -> Instant {
-    let milliseconds = performance_now();
+    let milliseconds = crate::timer::now_ms();
     // `performance.now` is non-negative and finite; anything else reads as the start.
     Instant(Duration::try_from_secs_f64(milliseconds / 1000.0).unwrap_or_default())
 }
@@ -99,19 +89,11 @@ impl Future for Delay {
     }
 }
 
-/// Milliseconds on the page's (or worker's) monotonic clock, `performance.now`.
-pub fn now_ms() -> f64 {
-    performance_now()
-}
+pub use crate::timer::now_ms;
 
-/// A `setTimeout` timer, usable beside smoldot's (the worker's own waits).
+/// A `setTimeout` timer that smoldot-light can hold (`Send`, on this one thread).
 pub fn sleep(duration: Duration) -> Delay {
-    let milliseconds = duration.as_secs_f64() * 1000.0;
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        // Browsers clamp delays above 2³¹ − 1 ms to 0; smoldot's longest waits are minutes.
-        set_timeout(&resolve, milliseconds.min(f64::from(i32::MAX)));
-    });
-    Delay(SendWrapper::new(JsFuture::from(promise)))
+    Delay(SendWrapper::new(crate::timer::timeout(duration)))
 }
 
 /// A socket's state, shared between its JavaScript event handlers and smoldot's stream.

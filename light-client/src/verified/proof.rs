@@ -87,6 +87,19 @@ impl Proof {
                 state_root: crate::hex::to_hex(&state_root),
             });
         }
+        // A node with neither a value nor a child is in no chain's state (an empty state's root
+        // is one, and a running chain's state is never empty). smoldot's decoder lets it through
+        // and its key iteration assumes it away (found by `fuzz/fuzz_targets/proof.rs`).
+        let hollow = decoded.iter_ordered().any(|(_, entry)| {
+            let node = entry.trie_node_info;
+            matches!(node.storage_value, proof_decode::StorageValue::None)
+                && node.children.children().all(|c| c.merkle_value().is_none())
+        });
+        if hollow {
+            return Err(ProofError::Malformed(
+                "a trie node with neither a value nor children".into(),
+            ));
+        }
         Ok(Proof {
             decoded,
             state_root,
@@ -209,5 +222,23 @@ impl Proof {
 fn incomplete(key: &[u8]) -> ProofError {
     ProofError::Incomplete {
         key: crate::hex::to_hex(key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fuzzer's find: the empty trie's root node alone, which smoldot's key iteration does
+    /// not expect. Refused as no chain's state.
+    #[test]
+    fn a_hollow_node_is_refused() {
+        let empty = vec![0u8];
+        let root = crate::hashing::blake2_256(&empty);
+        let error = Proof::new(root, &[empty]).err();
+        assert!(
+            matches!(&error, Some(ProofError::Malformed(why)) if why.contains("neither")),
+            "{error:?}"
+        );
     }
 }

@@ -6,9 +6,9 @@
 //! endpoint, shown in the Trust panel, and the same question goes to the next endpoint. Only when
 //! every endpoint fails does an operation fail, with every reason.
 
-use super::endpoints::{Connection, Endpoints, FetchError, Limits};
 use super::{Rejection, TrustReport};
 use crate::client::BlockRef;
+use crate::client::endpoints::{Connection, Endpoints, FetchError, Limits};
 use crate::client::legacy;
 use crate::hashing::blake2_256;
 use crate::hex::to_hex;

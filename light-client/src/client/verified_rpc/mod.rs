@@ -11,16 +11,15 @@
 //!
 //! Threat model: every endpoint may lie, drop, delay, replay or flood. A lie is caught (the
 //! answer does not verify), named and counted against the endpoint, and the question goes to the
-//! next one; a flood is cut at [`endpoints::Limits`]; a silence times out. What cannot be caught
+//! next one; a flood is cut at [`super::endpoints::Limits`]; a silence times out. What cannot be caught
 //! is a checkpoint the user was given by a liar, which is why a checkpoint must be of the
 //! network's chain and young ([`Checkpoint::accept`]).
 //!
 //! The layers: [`crate::verified::follower`] (pure: what is proven, what is needed next),
 //! `driver` (fetches with failover), `server` (the JSON-RPC façade), [`super::legacy`] (the shapes
-//! of the endpoints' answers), [`endpoints`] (connections, limits, backoff).
+//! of the endpoints' answers), [`super::endpoints`] (connections, limits, backoff).
 
 mod driver;
-pub mod endpoints;
 mod server;
 
 #[cfg(feature = "browser")]
@@ -28,11 +27,11 @@ pub mod browser;
 #[cfg(feature = "native")]
 pub mod native;
 
+use super::endpoints::{self, Connection, Limits};
 pub use super::trust::{EndpointReport, Rejection, TrustReport};
 use super::{BlockRef, ClientError, Transport};
 use crate::hex::to_hex;
 use crate::verified::checkpoint::{Acceptance, Checkpoint};
-use endpoints::{Connection, Limits};
 use futures_channel::mpsc;
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};

@@ -2,8 +2,8 @@
 //! codec, the async stack smoldot-light's native platform already brings. `ws://` only: no
 //! TLS here (the browser has it).
 
-use super::endpoints::{Connection, FetchError, Limits};
 use super::{Settings, VerifiedTransport, channels, serve};
+use crate::client::endpoints::{Connection, FetchError, Limits};
 use crate::verified::checkpoint::Checkpoint;
 use smol::net::TcpStream;
 use std::sync::OnceLock;

@@ -21,7 +21,7 @@
 
 use super::TrustReport;
 use super::driver::Driver;
-use super::endpoints::{Connection, Limits};
+use crate::client::endpoints::{Connection, Limits};
 use crate::hashing::blake2_256;
 use crate::hex::{from_hex, to_hex};
 use crate::runtime_spec::RuntimeSpec;

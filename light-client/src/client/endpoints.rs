@@ -1,7 +1,7 @@
 //! Untrusted JSON-RPC endpoints: connections, failover and demotion.
 //!
-//! Nothing an endpoint says is believed here; this module only carries requests. The server
-//! ([`super::server`]) verifies every answer and reports the ones that fail
+//! Nothing an endpoint says is believed here; this module only carries requests. The verified-RPC
+//! driver verifies every answer and reports the ones that fail
 //! ([`Endpoints::reject`]): the endpoint's count goes up and it drops behind every endpoint
 //! with fewer rejections, so an honest one answers next. Endpoints that cannot be reached are
 //! skipped the same way, without counting against their honesty, and asked again only after a
@@ -11,7 +11,7 @@
 //! `max_answer_bytes` is refused (the connection is closed), and one slower than
 //! `answer_timeout_ms` is given up on.
 
-use super::super::trust::EndpointReport;
+use super::trust::EndpointReport;
 use serde_json::{Value, json};
 use std::fmt;
 
@@ -249,5 +249,34 @@ impl<C: Connection> Endpoints<C> {
             .get("result")
             .cloned()
             .ok_or_else(|| FetchError::Garbled("neither result nor error".into()))
+    }
+}
+
+/// One endpoint asked directly, with the same limits: for what a page reads from a node the user
+/// chose to trust (the localnet's chain spec, the Epoch lab's trusted-RPC audit). One request at a
+/// time; concurrent callers wait their turn.
+pub struct Single<C> {
+    endpoints: futures_util::lock::Mutex<Endpoints<C>>,
+    url: String,
+}
+
+impl<C: Connection> Single<C> {
+    pub fn new(url: &str) -> Self {
+        Single {
+            endpoints: futures_util::lock::Mutex::new(Endpoints::new(
+                &[url.to_string()],
+                Limits::default(),
+            )),
+            url: url.to_string(),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The `result` of `method(params)`, or why there is none.
+    pub async fn call(&self, method: &str, params: Value) -> Result<Value, FetchError> {
+        self.endpoints.lock().await.request(0, method, params).await
     }
 }
