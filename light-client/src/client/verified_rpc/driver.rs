@@ -145,6 +145,7 @@ impl<C: Connection> Driver<C> {
         let mut reasons = Vec::new();
         for endpoint in self.endpoints.in_order() {
             let mut advance = Advance::new();
+            let mut progressed = false;
             let outcome = loop {
                 let Some(request) = advance.request() else {
                     break Ok(());
@@ -156,9 +157,12 @@ impl<C: Connection> Driver<C> {
                 match advance.respond(follower, response) {
                     Ok(proven) => {
                         let count = proven.len() as u64;
+                        progressed |= count > 0;
                         self.count(|r| r.headers_verified += count);
                     }
                     Err(Stop::UpToDate(None)) => break Ok(()),
+                    // Proven as far as its justifications go: the rest waits for the next one.
+                    Err(Stop::UpToDate(Some(_))) if progressed => break Ok(()),
                     Err(Stop::UpToDate(Some(why))) => {
                         break Err(Attempt::Fetch(FetchError::Refused {
                             code: 0,
