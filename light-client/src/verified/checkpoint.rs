@@ -126,6 +126,10 @@ pub enum CheckpointError {
     },
     /// The checkpoint's header carries no Aura slot (a genesis header), so its age is unknown.
     Undated,
+    /// The checkpoint's block is dated more than a day after now: a clock is wrong, or the file.
+    FromTheFuture {
+        days: u64,
+    },
 }
 
 impl fmt::Display for CheckpointError {
@@ -165,6 +169,11 @@ impl fmt::Display for CheckpointError {
                  authorities it names may no longer be bonded, and their old keys could sign a \
                  fork only this client would follow. Make a new one with `taoscope checkpoint` \
                  from a node you trust, or accept this one explicitly"
+            ),
+            CheckpointError::FromTheFuture { days } => write!(
+                f,
+                "the checkpoint's block is dated {days} days from now by its slot: this \
+                 computer's clock is wrong, or the checkpoint is not of this network"
             ),
             CheckpointError::Undated => write!(
                 f,
@@ -322,6 +331,14 @@ impl Checkpoint {
         let AgePolicy::MaxAge(max_age_ms) = acceptance.age else {
             return Ok(());
         };
+        let Some(at) = self.slot_time_ms(acceptance.slot_ms) else {
+            return Err(CheckpointError::Undated);
+        };
+        if at > acceptance.now_ms.saturating_add(DAY_MS) {
+            return Err(CheckpointError::FromTheFuture {
+                days: (at - acceptance.now_ms).div_ceil(DAY_MS),
+            });
+        }
         match self.age_ms(acceptance.now_ms, acceptance.slot_ms) {
             None => Err(CheckpointError::Undated),
             Some(age) if age > max_age_ms => Err(CheckpointError::TooOld {
@@ -356,11 +373,11 @@ mod tests {
         bytes
     }
 
-    /// Slot 1000 of 12 s: block time 12 000 000 ms.
-    const SLOT_TIME: u64 = 12_000_000;
+    /// Slot 1 000 000 of 12 s: block time 12 000 000 000 ms (139 days after the epoch).
+    const SLOT_TIME: u64 = 12_000_000_000;
 
     fn sample() -> Checkpoint {
-        let header = header(7, Some(1000));
+        let header = header(7, Some(1_000_000));
         Checkpoint {
             genesis_hash: [9; 32],
             number: 7,
@@ -451,6 +468,13 @@ mod tests {
             })
         );
         assert_eq!(checkpoint.accept(&at(old, AgePolicy::Accepted)), Ok(()));
+        // A block dated well after now is no checkpoint of this network's clock.
+        let before = SLOT_TIME - 3 * DAY_MS;
+        assert_eq!(
+            checkpoint.accept(&at(before, limit)),
+            Err(CheckpointError::FromTheFuture { days: 3 })
+        );
+        assert_eq!(checkpoint.accept(&at(SLOT_TIME - 3_600_000, limit)), Ok(()));
         // What the file says about its own making does not count.
         let claims_young = Checkpoint {
             created_at_ms: Some(old),
