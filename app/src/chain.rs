@@ -256,6 +256,10 @@ pub struct Chain {
     /// Over verified RPC: why the checkpoint was refused, and whether the user may accept it as
     /// it is (too old or undated; never another chain's).
     pub refused: RwSignal<Option<(String, bool)>>,
+    /// Over verified RPC, the session now followed: the block hash of the checkpoint it started
+    /// from and of the user's checkpoint it descends from (statuses of an earlier session, still
+    /// on their way, are not kept as the next visit's start).
+    session: StoredValue<Option<(String, String)>>,
     /// Request ids of the latest reads (only their answers are shown), and whether each is
     /// still in flight (a new finalized block does not queue another read behind it).
     subnets_id: StoredValue<u32>,
@@ -374,12 +378,18 @@ pub fn check_checkpoint(
     })
 }
 
-/// The block proven on an earlier visit, when it may be started from: of the same chain as
-/// `anchor`, newer, and young enough.
+/// The block proven on an earlier visit, when it may be started from: proven from `anchor`
+/// (its `anchorHash`), newer, and young enough.
 fn resume_point(network: Network, anchor: &Checkpoint) -> Option<(Checkpoint, String)> {
     let text = load(&keys::resume(network.id()))?;
+    let proven_from = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()?
+        .get("anchorHash")?
+        .as_str()?
+        .to_string();
     let resume = Checkpoint::from_json(&text).ok()?;
-    (resume.genesis_hash == anchor.genesis_hash
+    (proven_from == to_hex(&anchor.hash)
+        && resume.genesis_hash == anchor.genesis_hash
         && resume.number > anchor.number
         && check_checkpoint(network, &resume, false).is_ok())
     .then_some((resume, text))
@@ -416,6 +426,7 @@ impl Chain {
             refresh_error: RwSignal::new(None),
             started_from: RwSignal::new(None),
             refused: RwSignal::new(None),
+            session: StoredValue::new(None),
             subnets_id: StoredValue::new(0),
             metagraph_id: StoredValue::new((0, 0)),
             subnets_busy: StoredValue::new(false),
@@ -550,6 +561,16 @@ impl Chain {
         else {
             return;
         };
+        let Some((started, anchor)) = self.session.get_value() else {
+            return;
+        };
+        if status
+            .trust
+            .as_ref()
+            .is_none_or(|t| t.checkpoint_block.hash != started)
+        {
+            return; // a status of an earlier session
+        }
         let network = self.network.get_untracked();
         let Ok(mut resume) = Checkpoint::from_json(text) else {
             return;
@@ -567,7 +588,11 @@ impl Chain {
                 .as_ref()
                 .map_or(0, |t| t.checkpoint_block.number)
         ));
-        save(&keys::resume(network.id()), &resume.to_json().to_string());
+        let mut json = resume.to_json();
+        if let Some(fields) = json.as_object_mut() {
+            fields.insert("anchorHash".into(), anchor.into());
+        }
+        save(&keys::resume(network.id()), &json.to_string());
     }
 
     /// Switches to `network` and follows it.
@@ -579,6 +604,7 @@ impl Chain {
 
     /// (Re)starts following the chosen network: its chain spec, then the worker.
     pub fn connect(self) {
+        self.session.set_value(None);
         self.subnets.set(None);
         self.metagraph.set(None);
         self.subnets_busy.set_value(false);
@@ -664,10 +690,12 @@ impl Chain {
         self.saved.set(None);
         self.refused.set(None);
         self.started_from.set(None);
+        self.session.set_value(None);
         let checkpoint = match Checkpoint::from_json(&anchor) {
             Ok(checkpoint) => checkpoint,
             Err(error) => return self.refuse(error.to_string(), false),
         };
+        let checkpoint_hash = checkpoint.hash;
         let (start, text, words) = match resume_point(network, &checkpoint) {
             Some((resume, text)) => {
                 let words = format!(
@@ -689,6 +717,8 @@ impl Chain {
             }
         };
         self.started_from.set(Some(words));
+        self.session
+            .set_value(Some((to_hex(&start.hash), to_hex(&checkpoint_hash))));
         let chain_spec = json!({ "name": network.label() }).to_string();
         let transport = TransportChoice::VerifiedRpc {
             checkpoint: text,

@@ -78,6 +78,22 @@ impl fmt::Display for HeaderError {
 impl std::error::Error for HeaderError {}
 
 impl Header {
+    /// Splits the SCALE header at the front of `input` off it: its bytes (a list of headers is
+    /// their encodings one after another, each delimiting itself).
+    pub fn split_off<'a>(input: &mut &'a [u8]) -> Result<&'a [u8], HeaderError> {
+        let start: &'a [u8] = input;
+        let err = |e: parity_scale_codec::Error| HeaderError(e.to_string());
+        <[u8; 32]>::decode(input).map_err(err)?;
+        Compact::<u32>::decode(input).map_err(err)?;
+        <[u8; 32]>::decode(input).map_err(err)?;
+        <[u8; 32]>::decode(input).map_err(err)?;
+        Vec::<DigestItem>::decode(input).map_err(err)?;
+        let used = start.len() - input.len();
+        start
+            .get(..used)
+            .ok_or_else(|| HeaderError("a header runs past its input".into()))
+    }
+
     /// Decodes a SCALE header; the whole input must be the header.
     pub fn decode(bytes: &[u8]) -> Result<Self, HeaderError> {
         let mut input = bytes;

@@ -139,7 +139,7 @@ enum Lie {
     WrongSetId,
     /// Headers with a changed state root (they hash to another block).
     BadHeaderHash,
-    /// The finalized head reported as block 1.
+    /// The finalized head reported as block 1 (as a lagging node, or a replay, would).
     Backwards,
     /// A block's last extrinsic left out of its body (`chain_getBlock`).
     HiddenExtrinsic,
@@ -445,7 +445,6 @@ fn lies_are_rejected_and_the_honest_endpoint_answers() {
             (Lie::WrongKey, &["not in authority set 0"][..]),
             (Lie::WrongSetId, &["another set id"][..]),
             (Lie::BadHeaderHash, &["hashes to"][..]),
-            (Lie::Backwards, &["never goes back"][..]),
             (Lie::ExtraKey, &["does not hold", "of the page is"][..]),
             (Lie::ForcedChange, &["new checkpoint is needed"][..]),
             (Lie::Oversized, &["larger than 32 MiB"][..]),
@@ -748,6 +747,24 @@ fn a_forged_forced_change_alone_moves_nothing_and_a_stalled_endpoint_times_out()
                 .is_some_and(|f| f.contains("in time") || f.contains("asked again")),
             "{silent:?}"
         );
+
+        // An endpoint whose head is behind (lagging, or replaying an old one) first: it does not
+        // move the client back, and it is no liar; the one ahead of it is heard.
+        let behind = proxy(honest.clone(), Lie::Backwards);
+        let mut client = BittensorClient::new(verified::start(
+            checkpoint.clone(),
+            vec![behind.clone(), honest.clone()],
+            POLL_MS,
+        ))
+        .unwrap();
+        follow_until(&mut client, checkpoint.number + 3).await;
+        let report = client.transport().report();
+        assert!(
+            rejections_of(&report, &behind).is_empty(),
+            "{:?}",
+            report.rejections
+        );
+        assert!(report.last_error.is_none(), "{:?}", report.last_error);
     });
     drop(node);
 }

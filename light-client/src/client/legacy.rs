@@ -63,10 +63,13 @@ pub fn header(json: &Value) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// The justification inside `grandpa_proveFinality`'s answer: hex of a SCALE
-/// `FinalityProof { block, justification, unknown_headers }`; `None` when the endpoint has no
-/// proof for that block yet (`null`).
-pub fn finality_proof(answer: &Value) -> Result<Option<Vec<u8>>, String> {
+/// A justification and the headers that link it (`grandpa_proveFinality`'s answer).
+pub type FinalityProof = (Vec<u8>, Vec<Vec<u8>>);
+
+/// The justification inside `grandpa_proveFinality`'s answer, hex of a SCALE
+/// `FinalityProof { block, justification, unknown_headers }`, and its headers (SCALE, each);
+/// `None` when the endpoint has no proof for that block yet (`null`).
+pub fn finality_proof(answer: &Value) -> Result<Option<FinalityProof>, String> {
     let hex = match answer {
         Value::Null => return Ok(None),
         Value::String(hex) => hex,
@@ -74,9 +77,23 @@ pub fn finality_proof(answer: &Value) -> Result<Option<Vec<u8>>, String> {
     };
     let bytes = from_hex(hex).map_err(|e| format!("finality proof: {e}"))?;
     let mut input = bytes.get(32..).ok_or("a finality proof too short")?;
-    Vec::<u8>::decode(&mut input)
-        .map(Some)
-        .map_err(|e| format!("finality proof: {e}"))
+    let justification =
+        Vec::<u8>::decode(&mut input).map_err(|e| format!("finality proof: {e}"))?;
+    // Older nodes end the proof there; the count is read only where there is one.
+    let mut headers = Vec::new();
+    if !input.is_empty() {
+        let Compact(count) = Compact::<u32>::decode(&mut input)
+            .map_err(|e| format!("finality proof's headers: {e}"))?;
+        for _ in 0..count {
+            let header = crate::header::Header::split_off(&mut input)
+                .map_err(|e| format!("finality proof's headers: {e}"))?;
+            headers.push(header.to_vec());
+        }
+    }
+    if !input.is_empty() {
+        return Err(format!("finality proof: {} bytes after it", input.len()));
+    }
+    Ok(Some((justification, headers)))
 }
 
 /// The GRANDPA justification in `chain_getBlock`'s answer, if it carries one.
@@ -176,8 +193,26 @@ mod tests {
         vec![1u8, 2, 3].encode_to(&mut proof);
         assert_eq!(
             finality_proof(&json!(crate::hex::to_hex(&proof))),
-            Ok(Some(vec![1, 2, 3]))
+            Ok(Some((vec![1, 2, 3], vec![])))
         );
+        // With its headers: two, each delimiting itself.
+        let header = |n: u32| {
+            let mut h = vec![0u8; 32];
+            Compact(n).encode_to(&mut h);
+            h.extend([0u8; 64]);
+            h.push(0);
+            h
+        };
+        let mut with_headers = proof.clone();
+        Compact(2u32).encode_to(&mut with_headers);
+        with_headers.extend(header(5));
+        with_headers.extend(header(6));
+        assert_eq!(
+            finality_proof(&json!(crate::hex::to_hex(&with_headers))),
+            Ok(Some((vec![1, 2, 3], vec![header(5), header(6)])))
+        );
+        with_headers.pop();
+        assert!(finality_proof(&json!(crate::hex::to_hex(&with_headers))).is_err());
 
         let block = json!({ "block": { "extrinsics": ["0x00"] },
                             "justifications": [[[70, 82, 78, 75], [9, 9]]] });

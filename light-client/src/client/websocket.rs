@@ -1,13 +1,17 @@
 //! JSON-RPC over the browser's `WebSocket` (a page or Web Worker): the one WebSocket client of the
 //! browser code. `wss://` public endpoints, or `ws://` on loopback and plain-http pages (the
 //! browser forbids `ws://` from https). Every answer is held to [`Limits`]: larger ones are
-//! refused, slower ones given up on.
+//! refused before they are copied out of the browser's string, slower ones given up on; a
+//! message nobody asked for (one request, one answer) closes the connection, so an endpoint
+//! cannot pile messages up in the worker's memory.
 
 use super::endpoints::{Connection, FetchError, Limits};
 use crate::timer::{now_ms, sleep};
 use futures_channel::mpsc;
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -17,11 +21,14 @@ enum Event {
     Open,
     Message(String),
     Closed(String),
+    TooLarge,
 }
 
 pub struct BrowserConnection {
     socket: WebSocket,
     limits: Limits,
+    /// Whether an answer is awaited (one request, one answer).
+    awaiting: Rc<Cell<bool>>,
     events: mpsc::UnboundedReceiver<Event>,
     _on_open: Closure<dyn FnMut()>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -59,6 +66,7 @@ impl Connection for BrowserConnection {
             FetchError::Connection(format!("{url}: {why}"))
         })?;
         let (sender, events) = mpsc::unbounded();
+        let awaiting = Rc::new(Cell::new(false));
         let on_open = {
             let sender = sender.clone();
             Closure::<dyn FnMut()>::new(move || {
@@ -67,13 +75,27 @@ impl Connection for BrowserConnection {
         };
         let on_message = {
             let sender = sender.clone();
+            let awaiting = awaiting.clone();
+            let socket = socket.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                let text = event
-                    .data()
-                    .as_string()
-                    .map(Event::Message)
-                    .unwrap_or_else(|| Event::Closed("the endpoint sent a binary message".into()));
-                let _ = sender.unbounded_send(text);
+                let data = event.data();
+                let event = if !awaiting.replace(false) {
+                    Event::Closed("the endpoint sent a message nobody asked for".into())
+                } else if let Some(text) = data.dyn_ref::<js_sys::JsString>() {
+                    // UTF-16 units: at least one byte each, so this bounds the copy.
+                    if text.length() as usize > limits.max_answer_bytes {
+                        Event::TooLarge
+                    } else {
+                        Event::Message(String::from(text))
+                    }
+                } else {
+                    Event::Closed("the endpoint sent a binary message".into())
+                };
+                if !matches!(event, Event::Message(_)) {
+                    // Nothing more is read from it.
+                    let _ = socket.close();
+                }
+                let _ = sender.unbounded_send(event);
             })
         };
         let on_close =
@@ -89,6 +111,7 @@ impl Connection for BrowserConnection {
         let mut connection = BrowserConnection {
             socket,
             limits,
+            awaiting,
             events,
             _on_open: on_open,
             _on_message: on_message,
@@ -97,19 +120,21 @@ impl Connection for BrowserConnection {
         match connection.next_event().await? {
             Event::Open => Ok(connection),
             Event::Closed(why) => Err(FetchError::Connection(format!("{url}: {why}"))),
-            Event::Message(_) => Err(FetchError::Garbled(
+            Event::Message(_) | Event::TooLarge => Err(FetchError::Garbled(
                 "a message before the socket opened".into(),
             )),
         }
     }
 
     async fn exchange(&mut self, request: &str) -> Result<String, FetchError> {
+        self.awaiting.set(true);
         self.socket
             .send_with_str(request)
             .map_err(|_| FetchError::Connection("the socket refused to send".into()))?;
         match self.next_event().await? {
-            // The browser has buffered it already; refusing it keeps it out of the parser and
-            // the caches, and the connection is closed (the caller drops it).
+            Event::TooLarge => Err(FetchError::TooLarge {
+                limit: self.limits.max_answer_bytes,
+            }),
             Event::Message(text) if text.len() > self.limits.max_answer_bytes => {
                 Err(FetchError::TooLarge {
                     limit: self.limits.max_answer_bytes,

@@ -30,8 +30,13 @@ use std::collections::{BTreeMap, VecDeque};
 pub const BLOCKS_KEPT: usize = 512;
 /// Proven blocks waiting to be announced before the reader is told it fell behind.
 pub const FRESH_KEPT: usize = 1024;
-/// The most headers fetched to link one justification (a longer gap is closed in steps).
+/// The most headers fetched one by one to link one justification (headers that come with a
+/// finality proof do not count: they cost no round trip).
 pub const MAX_GAP: u64 = 4096;
+/// A header larger than this is no Bittensor header (a digest of a few items).
+pub const MAX_HEADER_BYTES: usize = 64 << 10;
+/// The most header bytes held for one justification before it is checked.
+pub const MAX_WALK_BYTES: usize = 32 << 20;
 /// Compiled runtimes kept: the one in force and the one before (reads at blocks just before an
 /// upgrade). Older eras' blocks are refused.
 const RUNTIMES_KEPT: usize = 2;
@@ -54,13 +59,20 @@ pub enum Request {
 pub enum Response {
     Hash([u8; 32]),
     Header(Vec<u8>),
-    Justification(Option<Vec<u8>>),
+    /// A justification (none: the endpoint has none for that block yet), with the headers a
+    /// finality proof carries between the block asked and the one justified (they save a round
+    /// trip each, and are checked like fetched ones).
+    Justification {
+        justification: Option<Vec<u8>>,
+        headers: Vec<Vec<u8>>,
+    },
 }
 
 /// Why an attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
-    /// Nothing newer to prove now (the endpoint is not ahead, or has no justification yet).
+    /// Nothing newer to prove through this endpoint now (it is not ahead, lags behind, or has no
+    /// justification yet); the words say why when it is not simply up to date.
     UpToDate(Option<String>),
     /// The endpoint answered something false or malformed: count it against the endpoint.
     Lie(String),
@@ -91,14 +103,21 @@ enum Step {
     Done,
 }
 
-/// One attempt at advancing finality through one endpoint.
+/// One attempt at advancing finality through one endpoint. It may be kept across polls and
+/// resumed, as long as nothing else moved the follower meanwhile.
 pub struct Advance {
     step: Step,
     head: (u64, [u8; 32]),
     justification: Vec<u8>,
+    /// The justification's target number, while walking.
+    target: u64,
     /// The headers after our finalized block up to the justification's target, oldest first
     /// once the walk is complete.
     headers: Vec<Vec<u8>>,
+    /// Their bytes, bounded by [`MAX_WALK_BYTES`].
+    bytes: usize,
+    /// Headers that came with the finality proof, by their (computed) hash.
+    provided: BTreeMap<[u8; 32], Vec<u8>>,
 }
 
 impl Default for Advance {
@@ -113,7 +132,10 @@ impl Advance {
             step: Step::Head,
             head: (0, [0; 32]),
             justification: Vec::new(),
+            target: 0,
             headers: Vec::new(),
+            bytes: 0,
+            provided: BTreeMap::new(),
         }
     }
 
@@ -159,12 +181,13 @@ impl Advance {
             (Step::HeadHeader(hash), Response::Header(scale)) => {
                 let head = header_of(&hash, &scale)?;
                 let number = u64::from(head.number);
+                // Behind us: a lagging node (or one replaying an old head). Not believed, and
+                // not a lie either: load-balanced public endpoints lag now and then.
                 if number < ours.number {
-                    return Err(lie(FinalityError::NotNewer {
-                        finalized: ours.number,
-                        claimed: number,
-                    }
-                    .to_string()));
+                    return Err(Stop::UpToDate(Some(format!(
+                        "its finalized block #{number} is behind #{}, already proven final",
+                        ours.number
+                    ))));
                 }
                 if number == ours.number {
                     if hash != ours.hash {
@@ -183,11 +206,23 @@ impl Advance {
                 };
                 Ok(Vec::new())
             }
-            (Step::Proof { .. }, Response::Justification(None)) => {
+            (
+                Step::Proof { .. },
+                Response::Justification {
+                    justification: None,
+                    ..
+                },
+            ) => {
                 self.step = Step::Stored;
                 Ok(Vec::new())
             }
-            (Step::Proof { .. } | Step::Stored, Response::Justification(Some(justification))) => {
+            (
+                Step::Proof { .. } | Step::Stored,
+                Response::Justification {
+                    justification: Some(justification),
+                    headers,
+                },
+            ) => {
                 let (number, hash) = finality::justification_target(&justification)
                     .map_err(|e| lie(e.to_string()))?;
                 if number <= ours.number {
@@ -197,39 +232,44 @@ impl Advance {
                     }
                     .to_string()));
                 }
+                self.provided = headers
+                    .into_iter()
+                    .filter(|h| h.len() <= MAX_HEADER_BYTES)
+                    .map(|h| (blake2_256(&h), h))
+                    .collect();
                 let gap = number - ours.number;
-                if gap > MAX_GAP {
+                let provided = u64::try_from(self.provided.len()).unwrap_or(u64::MAX);
+                if gap > MAX_GAP.saturating_add(provided) {
                     return Err(Stop::UpToDate(Some(format!(
                         "its next justification is {gap} blocks ahead (block #{number}); at \
-                         most {MAX_GAP} are linked at once"
+                         most {MAX_GAP} headers are fetched one by one to link it"
                     ))));
                 }
                 self.justification = justification;
+                self.target = number;
                 self.headers.clear();
+                self.bytes = 0;
                 self.step = Step::Walk {
                     next: hash,
                     remaining: gap,
                 };
-                Ok(Vec::new())
+                self.walk_provided(follower)
             }
-            (Step::Stored, Response::Justification(None)) => Err(Stop::UpToDate(Some(format!(
+            (
+                Step::Stored,
+                Response::Justification {
+                    justification: None,
+                    ..
+                },
+            ) => Err(Stop::UpToDate(Some(format!(
                 "no justification for block #{} yet",
                 self.head.0
             )))),
             (Step::Walk { next, remaining }, Response::Header(scale)) => {
-                let header = header_of(&next, &scale)?;
-                self.headers.push(scale);
-                if remaining > 1 {
-                    self.step = Step::Walk {
-                        next: header.parent_hash,
-                        remaining: remaining - 1,
-                    };
-                    return Ok(Vec::new());
-                }
-                self.headers.reverse();
-                self.apply(follower)
+                self.take_header(next, remaining, scale)?;
+                self.walk_provided(follower)
             }
-            (Step::Enact { at }, Response::Justification(justification)) => {
+            (Step::Enact { at }, Response::Justification { justification, .. }) => {
                 let justification = justification.ok_or_else(|| {
                     lie(format!(
                         "block #{at} changes the authority set but the endpoint has no \
@@ -249,9 +289,66 @@ impl Advance {
                 Ok(proven)
             }
             (_, other) => Err(lie(format!(
-                "an answer that does not fit the question: {other:?}"
+                "an answer that does not fit the question: {}",
+                match other {
+                    Response::Hash(_) => "a hash",
+                    Response::Header(_) => "a header",
+                    Response::Justification { .. } => "a justification",
+                }
             ))),
         }
+    }
+
+    /// One header of the walk down from the target: it must hash to what its child names, be
+    /// of the height that follows from the target, and stay within the size limits.
+    fn take_header(&mut self, next: [u8; 32], remaining: u64, scale: Vec<u8>) -> Result<(), Stop> {
+        if scale.len() > MAX_HEADER_BYTES {
+            return Err(lie(format!(
+                "a header of {} bytes (at most {MAX_HEADER_BYTES})",
+                scale.len()
+            )));
+        }
+        let header = header_of(&next, &scale)?;
+        let expected = self.target - (self.headers.len() as u64);
+        if u64::from(header.number) != expected {
+            return Err(lie(format!(
+                "the header of {} is block #{}, where the chain down from #{} needs #{expected}",
+                to_hex(&next),
+                header.number,
+                self.target
+            )));
+        }
+        self.bytes += scale.len();
+        if self.bytes > MAX_WALK_BYTES {
+            return Err(lie(format!(
+                "more than {} MiB of headers for one justification",
+                MAX_WALK_BYTES >> 20
+            )));
+        }
+        self.headers.push(scale);
+        self.step = if remaining > 1 {
+            Step::Walk {
+                next: header.parent_hash,
+                remaining: remaining - 1,
+            }
+        } else {
+            Step::Done
+        };
+        Ok(())
+    }
+
+    /// Walks down with the headers the proof brought, as far as they go; applies the
+    /// justification once the walk reaches our finalized block.
+    fn walk_provided(&mut self, follower: &mut Follower) -> Result<Vec<VerifiedHeader>, Stop> {
+        while let Step::Walk { next, remaining } = self.step {
+            let Some(scale) = self.provided.remove(&next) else {
+                return Ok(Vec::new()); // fetched from the endpoint next
+            };
+            self.take_header(next, remaining, scale)?;
+        }
+        self.provided.clear();
+        self.headers.reverse();
+        self.apply(follower)
     }
 
     /// Applies the justification to the walked headers; on to the next justification when the
@@ -264,6 +361,7 @@ impl Advance {
             Ok(proven) => {
                 follower.accept(&proven);
                 self.headers.clear();
+                self.bytes = 0;
                 let finalized = follower.finality.finalized().number;
                 self.step = if finalized < self.head.0 {
                     Step::Proof {
@@ -421,12 +519,6 @@ impl Follower {
         Fresh::Blocks(self.fresh.drain(..).collect())
     }
 
-    /// Forgets blocks waiting to be announced (nobody follows).
-    pub fn clear_fresh(&mut self) {
-        self.fresh.clear();
-        self.overflowed = false;
-    }
-
     fn era_index(&self, number: u64) -> Option<usize> {
         self.eras.iter().rposition(|era| era.since <= number)
     }
@@ -504,6 +596,19 @@ impl Follower {
             EraRuntime::Forgotten => refused(&format!(
                 "the runtime in force at block #{number} is no longer kept; read at a newer block"
             )),
+        }
+    }
+
+    /// The runtime in force at block `number`, when it may be used.
+    pub fn runtime_at(&self, number: u64) -> Result<&Runtime, String> {
+        self.readable(number)?;
+        match self
+            .era_index(number)
+            .and_then(|i| self.eras.get(i))
+            .map(|e| &e.runtime)
+        {
+            Some(EraRuntime::Loaded(runtime)) => Ok(runtime),
+            _ => Err("another call is running".into()),
         }
     }
 

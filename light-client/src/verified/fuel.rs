@@ -4,9 +4,18 @@
 //! fuel of its own, and a Web Worker cannot be preempted: a runtime whose `Core_version` spins in
 //! a loop would freeze the light client for good. So the limit is written into the code before it
 //! is compiled: at the entry of every function and the head of every loop, a few instructions
-//! count a global down and trap when it reaches zero. The code between two such points runs
-//! straight through (branches only jump forward or out), so the count bounds the whole call.
-//! smoldot instantiates the module afresh for each call: each call starts with a full tank.
+//! take from a global the number of instructions the function or loop body holds (nested loops
+//! pay for themselves) and trap when not that much is left. Branches only jump forward or out of
+//! a block, so between two such points the code runs at most once through: the count bounds the
+//! instructions the whole call executes. smoldot instantiates the module afresh for each call:
+//! each call starts with a full tank.
+//!
+//! The code is validated as it came before anything is written into it: a module that names the
+//! tank's global index (invalid as written, valid once the tank is added) could refill it.
+//!
+//! Not counted: work inside host functions (hashing, signature checks), which is bounded by the
+//! size of the runtime's memory per call, so a hostile runtime can still make each loop iteration
+//! expensive; the count still bounds how many there are.
 //!
 //! The trap is an integer division by zero, which compiled Rust never reaches (it checks the
 //! divisor and panics first), so it names the cause: [`is_out_of_fuel`].
@@ -17,12 +26,13 @@
 use std::fmt;
 use wasmparser::{BinaryReader, CodeSectionReader, ImportSectionReader, Operator, TypeRef};
 
-/// Function entries and loop iterations one call may make. Measured on the localnet's runtime
-/// (spec 103, `tests/runtime_fuel.rs`): `Metadata_metadata` needs about 130 000, `Core_version`
-/// about 200. This leaves the heaviest call a margin of some 500× (today's larger runtime
-/// included), and stops a spinning call after about 2 s natively (4 Mi iterations take 0.14 s in
-/// a test build), a few times that in a browser.
-pub const CALL_FUEL: u64 = 1 << 26;
+/// Instructions one call may execute (a function's or loop body's instructions are taken on
+/// entry, so this bounds what ran from above). Measured by `tests/runtime_fuel.rs` on the
+/// localnet's runtime (spec 103): `Metadata_metadata` takes about 6.9 million, `Core_version`
+/// about 7 000; this is some 40× the heaviest. The worst case for time is a tight loop (two
+/// instructions and the check per iteration): it burns this much in about 8 s natively in a test
+/// build, a few times that in a browser.
+pub const CALL_FUEL: u64 = 1 << 28;
 
 /// Decompressed runtimes larger than this are refused (smoldot's own limit).
 const MAX_CODE: usize = 50 * 1024 * 1024;
@@ -53,6 +63,9 @@ pub fn is_out_of_fuel(why: &str) -> bool {
 /// The runtime `code` (as stored in `:code`, compressed or not) with `fuel` written into it.
 pub fn instrument(code: &[u8], fuel: u64) -> Result<Vec<u8>, FuelError> {
     let wasm = decompress(code)?;
+    wasmparser::Validator::new()
+        .validate_all(&wasm)
+        .map_err(|e| error(format!("not valid wasm: {e}")))?;
     let sections = sections(&wasm)?;
 
     let mut imported_globals = 0u32;
@@ -80,7 +93,6 @@ pub fn instrument(code: &[u8], fuel: u64) -> Result<Vec<u8>, FuelError> {
     let tank = imported_globals
         .checked_add(defined_globals)
         .ok_or_else(|| error("too many globals"))?;
-    let check = check_snippet(tank);
     // `(global (mut i64) (i64.const fuel))`
     let mut global = vec![0x7e, 0x01, 0x42];
     write_sleb(&mut global, i64::try_from(fuel).unwrap_or(i64::MAX));
@@ -120,7 +132,7 @@ pub fn instrument(code: &[u8], fuel: u64) -> Result<Vec<u8>, FuelError> {
                 write_section(&mut out, 6, &content);
                 global_written = true;
             }
-            10 => write_section(&mut out, 10, &code_section(section, &check)?),
+            10 => write_section(&mut out, 10, &code_section(section, tank)?),
             id => write_section(&mut out, id, section.content),
         }
     }
@@ -183,8 +195,9 @@ fn sections(wasm: &[u8]) -> Result<Vec<Section<'_>>, FuelError> {
     Ok(sections)
 }
 
-/// The code section with `check` at each function's entry and after each `loop`'s block type.
-fn code_section(section: &Section, check: &[u8]) -> Result<Vec<u8>, FuelError> {
+/// The code section with a fuel check at each function's entry and after each `loop`'s block
+/// type, each taking what its body holds.
+fn code_section(section: &Section, tank: u32) -> Result<Vec<u8>, FuelError> {
     let reader = CodeSectionReader::new(BinaryReader::new(section.content, section.offset))
         .map_err(error)?;
     let mut content = Vec::with_capacity(section.content.len() + section.content.len() / 4);
@@ -198,18 +211,23 @@ fn code_section(section: &Section, check: &[u8]) -> Result<Vec<u8>, FuelError> {
     for body in reader {
         let body = body.map_err(error)?;
         let range = body.range();
+        let (function_cost, loop_costs) = costs(&body)?;
+        let mut loop_costs = loop_costs.into_iter();
         let mut operators = body.get_operators_reader().map_err(error)?;
         let start = operators.original_position();
-        let mut rewritten = Vec::with_capacity(range.len() + check.len() * 4);
+        let mut rewritten = Vec::with_capacity(range.len() + range.len() / 4);
         rewritten.extend_from_slice(slice(range.start, start)?); // the locals
-        rewritten.extend_from_slice(check);
+        rewritten.extend(check_snippet(tank, function_cost));
         let mut copied = start;
         while !operators.eof() {
             let operator = operators.read().map_err(error)?;
             if matches!(operator, Operator::Loop { .. }) {
                 let after = operators.original_position();
                 rewritten.extend_from_slice(slice(copied, after)?);
-                rewritten.extend_from_slice(check);
+                let cost = loop_costs
+                    .next()
+                    .ok_or_else(|| error("a loop without its cost"))?;
+                rewritten.extend(check_snippet(tank, cost));
                 copied = after;
             }
         }
@@ -223,22 +241,60 @@ fn code_section(section: &Section, check: &[u8]) -> Result<Vec<u8>, FuelError> {
     Ok(content)
 }
 
-/// `if (global.get $tank) == 0 { trap } ; $tank -= 1`, the trap being a division by zero.
-fn check_snippet(tank: u32) -> Vec<u8> {
+/// What a function's body costs on entry, and each of its loops' bodies (in the order the
+/// loops start): their instructions, nested loops' excepted (each pays on its own entry).
+fn costs(body: &wasmparser::FunctionBody) -> Result<(u64, Vec<u64>), FuelError> {
+    // frames[0] is the function; then one per loop, in order of appearance. `open` holds, for
+    // each block open now, the frame its instructions are counted in.
+    let mut frames: Vec<u64> = vec![0];
+    let mut open: Vec<usize> = vec![0];
+    let mut operators = body.get_operators_reader().map_err(error)?;
+    while !operators.eof() {
+        let operator = operators.read().map_err(error)?;
+        let frame = open.last().copied().unwrap_or(0);
+        if let Some(cost) = frames.get_mut(frame) {
+            *cost += 1;
+        }
+        match operator {
+            Operator::Loop { .. } => {
+                frames.push(0);
+                open.push(frames.len() - 1);
+            }
+            Operator::Block { .. } | Operator::If { .. } | Operator::Try { .. } => open.push(frame),
+            Operator::End => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let mut frames = frames.into_iter();
+    let function = frames.next().unwrap_or(0);
+    Ok((function.max(1), frames.map(|c| c.max(1)).collect()))
+}
+
+/// `if (global.get $tank) < cost { trap } ; $tank -= cost`, the trap being a division by zero.
+fn check_snippet(tank: u32, cost: u64) -> Vec<u8> {
+    let cost = i64::try_from(cost).unwrap_or(i64::MAX);
     let mut out = Vec::new();
     let get = |out: &mut Vec<u8>| {
         out.push(0x23); // global.get
         write_uleb(out, tank);
     };
+    let constant = |out: &mut Vec<u8>| {
+        out.push(0x42); // i64.const
+        write_sleb(out, cost);
+    };
     get(&mut out);
+    constant(&mut out);
     out.extend_from_slice(&[
-        0x50, // i64.eqz
+        0x54, // i64.lt_u
         0x04, 0x40, // if (no result)
         0x41, 0x00, 0x41, 0x00, 0x6e, 0x1a, // i32.const 0 / i32.const 0 / i32.div_u / drop
         0x0b, // end
     ]);
     get(&mut out);
-    out.extend_from_slice(&[0x42, 0x01, 0x7d]); // i64.const 1 / i64.sub
+    constant(&mut out);
+    out.push(0x7d); // i64.sub
     out.push(0x24); // global.set
     write_uleb(&mut out, tank);
     out
@@ -301,6 +357,32 @@ mod tests {
         assert_eq!(sleb(-1), [0x7f]);
         assert_eq!(sleb(-123_456), [0xc0, 0xbb, 0x78]);
         assert_eq!(sleb(1 << 30), [0x80, 0x80, 0x80, 0x80, 0x04]);
+    }
+
+    /// A module of one function `() -> ()` with `body` (locals included, `end` included).
+    fn module(body: &[u8]) -> Vec<u8> {
+        let mut wasm = vec![0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+        wasm.extend([1, 4, 1, 0x60, 0, 0]); // type: () -> ()
+        wasm.extend([3, 2, 1, 0]); // one function of type 0
+        let mut code = vec![1];
+        write_uleb(&mut code, body.len() as u32);
+        code.extend_from_slice(body);
+        write_section(&mut wasm, 10, &code);
+        wasm
+    }
+
+    #[test]
+    fn what_is_written_in_is_valid_and_cannot_be_refilled() {
+        // `loop br 0 end`: a global is added (the module had none), and each body pays.
+        let spinning = module(&[0, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b]);
+        let out = instrument(&spinning, 1000).unwrap();
+        wasmparser::Validator::new().validate_all(&out).unwrap();
+        assert!(out.len() > spinning.len());
+        // A module that sets the global the tank will have (index 0 here) is invalid as written:
+        // refused, so it cannot refill the tank once it exists.
+        let refill = module(&[0, 0x42, 0x05, 0x24, 0x00, 0x0b]);
+        let error = instrument(&refill, 1000).unwrap_err();
+        assert!(error.to_string().contains("not valid wasm"), "{error}");
     }
 
     #[test]

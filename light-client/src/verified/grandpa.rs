@@ -6,7 +6,8 @@
 //! `validate_commit` with the justified block as the base):
 //! - every precommit is signed by a member of the set, over `(1, target hash, target number,
 //!   round, set id)`, with ed25519 as Substrate verifies it (ZIP-215, through the same
-//!   `ed25519-zebra` crate); no member counts twice;
+//!   `ed25519-zebra` crate); no member's weight counts twice (an equivocator's second vote is
+//!   checked like any other, as finality-grandpa keeps it, and adds nothing);
 //! - every precommit targets the justified block or a descendant of it: the link is walked
 //!   through the justification's `votes_ancestries` headers, hashed here, one height at a time,
 //!   and every one of those headers must be on some walk (nothing unexplained rides along);
@@ -48,9 +49,6 @@ pub enum JustificationError {
     NotAuthority {
         key: [u8; 32],
     },
-    DuplicateSigner {
-        key: [u8; 32],
-    },
     /// The signature does not verify for this set id and round (or the key is not a key).
     BadSignature {
         key: [u8; 32],
@@ -88,7 +86,6 @@ impl fmt::Display for JustificationError {
             Self::NotAuthority { key } => {
                 write!(f, "signed by {}, which is not in the set", to_hex(key))
             }
-            Self::DuplicateSigner { key } => write!(f, "authority {} signed twice", to_hex(key)),
             Self::BadSignature { key } => write!(
                 f,
                 "a signature by {} does not verify: signed by another key, or for another set \
@@ -187,9 +184,7 @@ pub fn verify(
         let weight = *weights
             .get(&key)
             .ok_or(JustificationError::NotAuthority { key })?;
-        if !signers.insert(key) {
-            return Err(JustificationError::DuplicateSigner { key });
-        }
+        let first_vote = signers.insert(key);
         let number = u32::try_from(precommit.target_number)
             .map_err(|_| JustificationError::BadSignature { key })?;
         let mut message = Vec::with_capacity(1 + 32 + 4 + 8 + 8);
@@ -231,7 +226,9 @@ pub fn verify(
         if hash != target_hash {
             return Err(not_descendant());
         }
-        signed += weight;
+        if first_vote {
+            signed += weight;
+        }
     }
 
     if used.len() != ancestry.len() {

@@ -54,7 +54,7 @@ impl Runtime {
         Self::with_fuel(code, heap_pages, fuel::CALL_FUEL)
     }
 
-    /// [`Runtime::new`] with each call limited to `fuel` function entries and loop iterations.
+    /// [`Runtime::new`] with each call limited to `fuel` instructions.
     pub fn with_fuel(
         code: &[u8],
         heap_pages: Option<&[u8]>,
@@ -174,8 +174,8 @@ impl Call {
                     let mut why = error.detail.to_string();
                     if fuel::is_out_of_fuel(&why) {
                         why = format!(
-                            "it ran out of fuel ({} function calls and loop iterations) and was \
-                             stopped: the runtime code never returns from it, or is hostile",
+                            "it ran out of fuel ({} instructions) and was stopped: the runtime \
+                             code never returns from it, or is hostile",
                             self.fuel
                         );
                     }

@@ -28,6 +28,8 @@ const KEYS_PER_PROOF: usize = 256;
 pub const MAX_PREFIX_KEYS: usize = 1 << 20;
 /// Rejections kept for the Trust panel.
 const REJECTIONS_KEPT: usize = 32;
+/// How long one poll may spend moving finality before requests are served again.
+const ADVANCE_BUDGET_MS: u64 = 5_000;
 
 /// Why an attempt at one endpoint gave nothing.
 pub(super) enum Attempt {
@@ -54,6 +56,8 @@ fn rejected(why: impl Into<String>) -> Attempt {
 pub struct Driver<C> {
     endpoints: Endpoints<C>,
     report: Arc<Mutex<TrustReport>>,
+    /// An attempt at advancing finality that ran out of time, and its endpoint.
+    in_progress: Option<(usize, Advance)>,
 }
 
 impl<C: Connection> Driver<C> {
@@ -61,6 +65,7 @@ impl<C: Connection> Driver<C> {
         Driver {
             endpoints: Endpoints::new(urls, limits),
             report,
+            in_progress: None,
         }
     }
 
@@ -136,17 +141,35 @@ impl<C: Connection> Driver<C> {
 
     // ---- Finality ----------------------------------------------------------------------
 
-    /// Moves finality as far as one endpoint can prove, trying them in order. `Err`: why no
-    /// endpoint could (or why the client cannot go further at all).
+    /// Moves finality as far as the endpoints can prove: each is asked in turn (one that is
+    /// behind, or up to date with us, must not keep a further one from being heard). A poll
+    /// spends at most [`ADVANCE_BUDGET_MS`] on it, so that requests are served between polls; an
+    /// attempt cut short goes on at the next poll. `Err`: why no endpoint could answer (or why
+    /// the client cannot go further at all).
     pub async fn advance(&mut self, follower: &mut Follower) -> Result<(), String> {
         if let Some(halted) = follower.finality().halted() {
             return Err(halted.to_string());
         }
+        let deadline = C::now_ms().saturating_add(ADVANCE_BUDGET_MS);
+        let mut resumed = self.in_progress.take();
+        let mut order = self.endpoints.in_order();
+        if let Some((endpoint, _)) = &resumed {
+            order.retain(|e| e != endpoint);
+            order.insert(0, *endpoint);
+        }
         let mut reasons = Vec::new();
-        for endpoint in self.endpoints.in_order() {
-            let mut advance = Advance::new();
+        let mut answered = false;
+        for endpoint in order {
+            let mut advance = match resumed.take() {
+                Some((e, advance)) if e == endpoint => advance,
+                _ => Advance::new(),
+            };
             let mut progressed = false;
             let outcome = loop {
+                if C::now_ms() > deadline {
+                    self.in_progress = Some((endpoint, advance));
+                    return Ok(());
+                }
                 let Some(request) = advance.request() else {
                     break Ok(());
                 };
@@ -174,11 +197,15 @@ impl<C: Connection> Driver<C> {
                 }
             };
             match outcome {
-                Ok(()) => return Ok(()),
+                Ok(()) => answered = true,
                 Err(attempt) => reasons.push(self.note(endpoint, "finality", attempt)),
             }
         }
-        Err(Self::no_answer("following finality", &reasons))
+        if answered {
+            Ok(())
+        } else {
+            Err(Self::no_answer("following finality", &reasons))
+        }
     }
 
     async fn fetch(&mut self, endpoint: usize, request: &Request) -> Result<Response, Attempt> {
@@ -198,10 +225,11 @@ impl<C: Connection> Driver<C> {
                     .request(endpoint, "chain_getHeader", json!([to_hex(hash)]))
                     .await?;
                 if answer.is_null() {
-                    return Err(rejected(format!(
-                        "it has no header for block {}, which it named itself",
-                        to_hex(hash)
-                    )));
+                    // A load-balanced endpoint may name a block one node has and ask another.
+                    return Err(Attempt::Fetch(FetchError::Refused {
+                        code: 0,
+                        message: format!("it has no header for block {}", to_hex(hash)),
+                    }));
                 }
                 legacy::header(&answer)
                     .map(Response::Header)
@@ -214,10 +242,19 @@ impl<C: Connection> Driver<C> {
                     .await
                 {
                     Ok(answer) => legacy::finality_proof(&answer)
-                        .map(Response::Justification)
+                        .map(|proof| {
+                            let (justification, headers) = proof.unzip();
+                            Response::Justification {
+                                justification,
+                                headers: headers.unwrap_or_default(),
+                            }
+                        })
                         .map_err(rejected),
                     // Not offered: the stored justification of its head will do.
-                    Err(FetchError::Refused { .. }) => Ok(Response::Justification(None)),
+                    Err(FetchError::Refused { .. }) => Ok(Response::Justification {
+                        justification: None,
+                        headers: Vec::new(),
+                    }),
                     Err(error) => Err(error.into()),
                 }
             }
@@ -227,7 +264,10 @@ impl<C: Connection> Driver<C> {
                     .request(endpoint, "chain_getBlock", json!([to_hex(hash)]))
                     .await?;
                 legacy::block_justification(&block)
-                    .map(Response::Justification)
+                    .map(|justification| Response::Justification {
+                        justification,
+                        headers: Vec::new(),
+                    })
                     .map_err(rejected)
             }
         }

@@ -27,7 +27,7 @@ use crate::hex::{from_hex, to_hex};
 use crate::runtime_spec::RuntimeSpec;
 use crate::verified::checkpoint::Checkpoint;
 use crate::verified::finality::{FinalityError, VerifiedHeader};
-use crate::verified::follower::{Follower, Fresh};
+use crate::verified::follower::{FRESH_KEPT, Follower, Fresh};
 use crate::verified::runtime::Step;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
@@ -38,6 +38,8 @@ use std::sync::{Arc, Mutex};
 const WATCH_BLOCKS: u64 = 256;
 /// Transactions watched at once.
 const MAX_WATCHED: usize = 64;
+/// Proven blocks kept to search for watched transactions, at most.
+const UNSEARCHED_KEPT: usize = 4 * WATCH_BLOCKS as usize;
 
 /// A transaction submitted through this transport, looked for in each newly proven block.
 struct Watched {
@@ -90,11 +92,17 @@ impl<C: Connection> Server<C> {
     /// Asks the endpoints for a newer finalized block and proves what they offer, reads the
     /// runtime where it changed, announces what was proven.
     pub async fn poll(&mut self) {
-        let before = self.follower.finalized().number;
         let error = self.driver.advance(&mut self.follower).await.err();
         self.driver.load_runtime(&mut self.follower).await;
+        let fresh = self.follower.take_fresh();
         if !self.watched.is_empty() {
-            self.unsearched.extend(self.fresh_since(before));
+            match &fresh {
+                Fresh::Blocks(blocks) => self.unsearched.extend(blocks.iter().cloned()),
+                Fresh::Overflowed => self.lost_track(),
+            }
+            // Bodies that no endpoint gives are not waited for without end.
+            let excess = self.unsearched.len().saturating_sub(UNSEARCHED_KEPT);
+            self.unsearched.drain(..excess);
         }
         let resume = self
             .follower
@@ -107,30 +115,32 @@ impl<C: Connection> Server<C> {
             r.last_error = error;
             r.resume_checkpoint = resume;
         });
-        self.announce();
+        self.announce(fresh);
         self.watch_transactions().await;
     }
 
-    /// Proven blocks after `number` that are still kept (for the transaction search).
-    fn fresh_since(&self, number: u64) -> Vec<VerifiedHeader> {
-        let mut blocks = Vec::new();
-        let mut at = self.follower.finalized().clone();
-        while at.number > number {
-            let parent = self.follower.block(&at.parent_hash).cloned();
-            blocks.push(at);
-            match parent {
-                Some(parent) => at = parent,
-                None => break,
-            }
+    /// More blocks were proven at once than are kept: the watched transactions may be in blocks
+    /// no longer searchable, so their end is not known here.
+    fn lost_track(&mut self) {
+        for watched in std::mem::take(&mut self.watched) {
+            self.transaction_event(
+                &watched.subscription,
+                json!({
+                    "event": "error",
+                    "error": format!(
+                        "the client proved more than {FRESH_KEPT} blocks at once and can no \
+                         longer search them all: whether the transaction was included is not \
+                         known here; check the account's nonce before sending it again"
+                    ),
+                }),
+            );
         }
-        blocks.reverse();
-        blocks
+        self.unsearched.clear();
     }
 
     /// Tells the follower about newly proven blocks.
-    fn announce(&mut self) {
+    fn announce(&mut self, fresh: Fresh) {
         if self.follow.is_none() {
-            self.follower.clear_fresh();
             return;
         }
         if !self.initialized {
@@ -138,7 +148,6 @@ impl<C: Connection> Server<C> {
                 // Nothing to serve yet: the runtime is still to be proven (said in the report).
                 return;
             }
-            self.follower.clear_fresh();
             let finalized = self.follower.finalized().clone();
             let runtime = self.runtime_json(finalized.number);
             self.initialized = true;
@@ -149,7 +158,7 @@ impl<C: Connection> Server<C> {
             }));
             return;
         }
-        let blocks = match self.follower.take_fresh() {
+        let blocks = match fresh {
             Fresh::Blocks(blocks) => blocks,
             Fresh::Overflowed => {
                 // The reader fell behind what is kept: it follows again from the newest block.
@@ -186,12 +195,9 @@ impl<C: Connection> Server<C> {
 
     /// The runtime in force at block `number`, as the follow events describe it.
     fn runtime_json(&self, number: u64) -> Value {
-        let runtime = match self.follower.readable(number) {
-            Ok(()) => self.follower.current_runtime(),
-            Err(why) => return json!({ "type": "invalid", "error": why }),
-        };
-        match runtime {
-            Some(runtime) => {
+        match self.follower.runtime_at(number) {
+            Err(why) => json!({ "type": "invalid", "error": why }),
+            Ok(runtime) => {
                 let RuntimeSpec {
                     spec_name,
                     spec_version,
@@ -206,7 +212,6 @@ impl<C: Connection> Server<C> {
                     "apis": {},
                 }})
             }
-            None => json!({ "type": "invalid", "error": "the runtime is not loaded" }),
         }
     }
 
@@ -438,7 +443,7 @@ impl<C: Connection> Server<C> {
                 let subscription = self.follow.clone();
                 self.reply(&id, json!(subscription));
                 self.driver.load_runtime(&mut self.follower).await;
-                self.announce();
+                self.announce(Fresh::Blocks(Vec::new()));
             }
             "chainHead_v1_unfollow" => {
                 self.follow = None;
@@ -573,13 +578,9 @@ impl<C: Connection> Server<C> {
         for key in hashes {
             // The code's hash is known from the runtime compiled from it: no megabytes again.
             let known = (key == b":code")
-                .then(|| self.follower.take_runtime(block.number).ok())
+                .then(|| self.follower.runtime_at(block.number).ok())
                 .flatten()
-                .map(|runtime| {
-                    let hash = *runtime.code_hash();
-                    self.follower.put_runtime(block.number, runtime);
-                    hash
-                });
+                .map(|runtime| *runtime.code_hash());
             let hash = match known {
                 Some(hash) => Some(hash),
                 None => self
