@@ -53,6 +53,7 @@ async function helperPage(context) {
 /** `method(params)` over the node's WebSocket JSON-RPC, from a helper page (see `helperPage`). */
 async function rpcCall(helper, method, params, url = localnet.rpc) {
   return helper.evaluate(async ([url, method, params]) => new Promise((resolve, reject) => {
+    setTimeout(() => reject(new Error(`${method}: no answer from ${url} in 30 s`)), 30_000);
     const ws = new WebSocket(url);
     ws.onopen = () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }));
     ws.onmessage = (e) => { const m = JSON.parse(e.data); ws.close(); m.error ? reject(new Error(m.error.message)) : resolve(m.result); };

@@ -189,6 +189,10 @@ export async function lyingEndpoint(upstream, lie) {
   await new Promise((resolve) => server.on('listening', resolve));
   return {
     url: `ws://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    // The page keeps asking every endpoint: its connections are cut, or closing would wait on them.
+    close: () => new Promise((resolve) => {
+      for (const client of server.clients) client.terminate();
+      server.close(resolve);
+    }),
   };
 }
