@@ -74,6 +74,15 @@ impl Network {
         }
     }
 
+    /// The chain, in words ("Finney").
+    pub fn chain_name(self) -> &'static str {
+        match self {
+            Network::Localnet | Network::LocalnetVerified => "the localnet",
+            Network::Imported => "the imported chain",
+            Network::Finney => "Finney",
+        }
+    }
+
     /// Followed through verified RPC (from a checkpoint) rather than smoldot-light (p2p).
     pub fn verified(self) -> bool {
         matches!(self, Network::LocalnetVerified | Network::Finney)
@@ -787,12 +796,14 @@ impl Chain {
         if let Some(expected) = known_genesis(network)
             && checkpoint.genesis_hash != expected
         {
-            let error = CheckpointError::OtherChain {
-                found: to_hex(&checkpoint.genesis_hash),
-                expected: to_hex(&expected),
-            };
+            let name = network.chain_name();
             return Err(CheckpointImportError::OtherChain {
-                why: error.to_string(),
+                why: format!(
+                    "this checkpoint is of another chain (genesis {}), not {name} (genesis {}): \
+                     make one with `taoscope checkpoint --rpc URL` against an endpoint of {name}",
+                    to_hex(&checkpoint.genesis_hash),
+                    to_hex(&expected)
+                ),
                 // A localnet started with other options has another genesis, and it is the
                 // user's own chain: they may say so. Finney's genesis is fixed.
                 localnet_genesis: (network == Network::LocalnetVerified)
