@@ -16,7 +16,8 @@
 //! it.
 
 use crate::chain_protocol::{
-    ChainRequest, ChainResponse, ChainStatus, Phase, TransportChoice, Verified, WORKER_READY,
+    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, TransportChoice, Verified,
+    WORKER_READY,
 };
 use crate::rpc::RpcClient;
 use leptos::prelude::*;
@@ -93,14 +94,9 @@ impl Network {
     }
 }
 
-pub const DEFAULT_LOCALNET_RPC: &str = "ws://127.0.0.1:9944";
-
-/// Finney's genesis hash (`../shared/chainspecs/README.md`).
-pub const FINNEY_GENESIS: &str =
-    "0x2f0555cc76fc2840a25a6ea3b9637146806f1f44b090c175ffde2a7e5ab36c03";
-
-/// Finney's public JSON-RPC endpoint (untrusted: every answer is proven).
-pub const FINNEY_RPC: &str = "wss://entrypoint-finney.opentensor.ai:443";
+pub use taoscope_light_client::networks::{
+    FINNEY_GENESIS, FINNEY_RPC, LOCALNET_RPC as DEFAULT_LOCALNET_RPC,
+};
 
 /// The localnet's checkpoint: its genesis, made by `taoscope checkpoint --block 0` (the
 /// localnet's genesis is fixed by the testnet spec and the development keys).
@@ -245,6 +241,17 @@ pub struct SavedDatabase {
 type Answer<T> = Option<Result<Verified<T>, String>>;
 /// A metagraph answer and the netuid it is for.
 type MetagraphAnswer = Option<(u16, Result<Verified<Metagraph>, String>)>;
+/// An audit answer and the netuid it is for.
+type AuditAnswerFor = Option<(u16, Result<AuditAnswer, String>)>;
+
+/// The latest audit verdict, for the header's audit mark.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditMark {
+    pub netuid: u16,
+    pub block: u64,
+    pub exact: bool,
+    pub verdict: String,
+}
 
 /// Everything the pages read about the chain. Cheap to copy (signals).
 #[derive(Clone, Copy)]
@@ -256,6 +263,10 @@ pub struct Chain {
     pub subnets: RwSignal<Answer<Vec<SubnetSummary>>>,
     /// The metagraph last asked for, with its netuid.
     pub metagraph: RwSignal<MetagraphAnswer>,
+    /// The audit last asked for, with its netuid.
+    pub audit: RwSignal<AuditAnswerFor>,
+    /// The newest audited epoch's verdict (the header's audit mark).
+    pub audit_mark: RwSignal<Option<AuditMark>>,
     /// Why the last refresh failed while an older verified answer is still shown (a peer
     /// restarting, a block no peer can prove any more); cleared by the next good answer.
     pub refresh_error: RwSignal<Option<String>>,
@@ -275,6 +286,8 @@ pub struct Chain {
     metagraph_id: StoredValue<(u32, u16)>,
     subnets_busy: StoredValue<bool>,
     metagraph_busy: StoredValue<Option<u16>>,
+    audit_id: StoredValue<(u32, u16)>,
+    audit_busy: StoredValue<Option<u16>>,
     worker: StoredValue<Option<LightWorker>, LocalStorage>,
 }
 
@@ -440,6 +453,10 @@ impl Chain {
             metagraph_id: StoredValue::new((0, 0)),
             subnets_busy: StoredValue::new(false),
             metagraph_busy: StoredValue::new(None),
+            audit: RwSignal::new(None),
+            audit_mark: RwSignal::new(None),
+            audit_id: StoredValue::new((0, 0)),
+            audit_busy: StoredValue::new(None),
             worker: StoredValue::new_local(None),
         };
         chain.spawn();
@@ -545,6 +562,32 @@ impl Chain {
                     }
                 }
             }
+            ChainResponse::Audit { id, netuid, result } => {
+                let (wanted, _) = self.audit_id.get_value();
+                if id == wanted {
+                    self.audit_busy.set_value(None);
+                    let shown = self
+                        .audit
+                        .with_untracked(|a| matches!(a, Some((n, Ok(_))) if *n == netuid));
+                    match result {
+                        Err(why) if shown => self.refresh_error.set(Some(why)),
+                        result => {
+                            if let Ok(answer) = &result
+                                && let Some(newest) = answer.epochs.first()
+                            {
+                                self.audit_mark.set(Some(AuditMark {
+                                    netuid,
+                                    block: newest.block.number,
+                                    exact: newest.is_exact(),
+                                    verdict: newest.verdict(),
+                                }));
+                            }
+                            self.refresh_error.set(None);
+                            self.audit.set(Some((netuid, result)));
+                        }
+                    }
+                }
+            }
             ChainResponse::Metadata(metadata) => {
                 if let Ok(text) = serde_json::to_string(&metadata) {
                     save(&keys::metadata(self.network.get_untracked().id()), &text);
@@ -616,8 +659,11 @@ impl Chain {
         self.session.set_value(None);
         self.subnets.set(None);
         self.metagraph.set(None);
+        self.audit.set(None);
+        self.audit_mark.set(None);
         self.subnets_busy.set_value(false);
         self.metagraph_busy.set_value(None);
+        self.audit_busy.set_value(None);
         let network = self.network.get_untracked();
         match network {
             Network::LocalnetVerified | Network::Finney => match checkpoint_for(network) {
@@ -886,6 +932,18 @@ impl Chain {
         let id = self.metagraph_id.get_value().0 + 1;
         self.metagraph_id.set_value((id, netuid));
         self.send(&ChainRequest::Metagraph { id, netuid });
+    }
+
+    /// Asks for subnet `netuid`'s last `epochs` audited epochs (new ones are audited a few per
+    /// ask; ask again at each finalized block).
+    pub fn request_audit(self, netuid: u16, epochs: u16) {
+        if self.audit_busy.get_value() == Some(netuid) {
+            return;
+        }
+        self.audit_busy.set_value(Some(netuid));
+        let id = self.audit_id.get_value().0 + 1;
+        self.audit_id.set_value((id, netuid));
+        self.send(&ChainRequest::Audit { id, netuid, epochs });
     }
 }
 

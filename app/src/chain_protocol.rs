@@ -6,6 +6,7 @@
 //! root).
 
 use serde::{Deserialize, Serialize};
+use taoscope_light_client::audit::EpochAudit;
 use taoscope_light_client::client::trust::TrustReport;
 use taoscope_light_client::client::{BlockRef, RuntimeSpec};
 use taoscope_light_client::metagraph::{Metagraph, SubnetSummary};
@@ -41,6 +42,9 @@ pub enum ChainRequest {
     Metagraph { id: u32, netuid: u16 },
     /// smoldot's database content, for the page to keep for the next visit.
     Database,
+    /// The audit of subnet `netuid`'s last `epochs` epochs that the transport can prove (each
+    /// epoch recomputed once; later asks add the epochs that came since).
+    Audit { id: u32, netuid: u16, epochs: u16 },
 }
 
 /// Which transport follows the chain.
@@ -82,6 +86,31 @@ pub enum ChainResponse {
     /// The metadata of the runtime in force, read through a proven runtime call, for the page
     /// to keep for the next visit.
     Metadata(RuntimeMetadata),
+    Audit {
+        id: u32,
+        netuid: u16,
+        result: Result<AuditAnswer, String>,
+    },
+}
+
+/// A subnet's audited epochs, newest first, as the worker has them at the finalized block `at`:
+/// those it could prove now and those it audited earlier in this session (each was proven when
+/// audited).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditAnswer {
+    pub at: BlockRef,
+    pub epochs: Vec<EpochAudit>,
+    /// Epochs the worker found and will audit at the next ask (it audits a few per ask, so that
+    /// the chain's status keeps moving).
+    pub pending: usize,
+    /// Why no older epoch could be audited (the transport no longer holds its blocks), if so.
+    pub older: Option<String>,
+    /// The transport that proved them, in words.
+    pub transport: String,
+    /// The chain's genesis hash and what was trusted (the checkpoint, or the chain spec), for
+    /// an exported report.
+    pub genesis_hash: String,
+    pub trusted: String,
 }
 
 /// A runtime's metadata (hex SCALE, as `Metadata_metadata` returns it) and which runtime: the

@@ -3,6 +3,7 @@
 
 use crate::chain::{Chain, Network, SpecState};
 use crate::chain_protocol::{ChainStatus, Phase};
+use crate::pages::audit::AuditPage;
 use crate::pages::network::NetworkPage;
 use crate::pages::subnets::{SubnetPage, SubnetsPage};
 use crate::pages::{bench::BenchPage, epoch_lab::EpochLab, system::SystemPage};
@@ -26,6 +27,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/network") view=NetworkPage/>
                     <Route path=path!("/subnets") view=SubnetsPage/>
                     <Route path=path!("/subnets/:netuid") view=SubnetPage/>
+                    <Route path=path!("/subnets/:netuid/audit") view=AuditPage/>
                 </Routes>
             </main>
         </Router>
@@ -92,6 +94,14 @@ fn Header() -> impl IntoView {
                             title=move || format!("Verified in this page by {}: every header through GRANDPA, every value through a storage proof", status.with(|s| s.transport.clone()))>
                             "✓ verified"
                         </span>
+                    })}
+                    {move || chain.audit_mark.get().map(|mark| view! {
+                        <a href=format!("/subnets/{}/audit", mark.netuid)
+                            class=if mark.exact { "audit-mark verified" } else { "audit-mark error" }
+                            data-testid="audit-mark" data-state=if mark.exact { "match" } else { "mismatch" }
+                            title=format!("Subnet {}'s epoch at block #{}, recomputed from proven state: {}", mark.netuid, mark.block, mark.verdict)>
+                            {format!("audit {} subnet {} #{}", if mark.exact { "✓" } else { "✗" }, mark.netuid, mark.block)}
+                        </a>
                     })}
                     {move || status.with(|s| s.trust.as_ref().and_then(|t| t.stale())).map(|why| view! {
                         <a href="/network" class="stale" data-testid="stale-mark"

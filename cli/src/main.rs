@@ -6,7 +6,10 @@
 //! taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]   0x key
 //! taoscope call --metadata FILE PALLET CALL ARGS_JSON          0x encoded call
 //! taoscope checkpoint --rpc URL --out FILE [--block N]         a verified-RPC trust anchor
+//! taoscope audit --netuid N [--network …] [--checkpoint FILE] [--epochs K] [--json]
+//!                                                  a subnet's epochs recomputed from proofs
 //! ```
+//! `audit` is documented in `audit.rs`; it exits 0 when every value matches, 1 on a mismatch.
 //! `checkpoint` asks the node at URL (`ws://`) for a finalized block (its head, or block N),
 //! its header and its GRANDPA authority set, and writes the checkpoint file the verified-RPC
 //! transport starts from. The node is trusted for it: use one you run or trust.
@@ -15,13 +18,15 @@
 //! SS58 address); ARGS_JSON an object keyed by the call's argument names. Output is the hex
 //! alone; any error is one line on stderr and exit status 2.
 
+mod audit;
+
 use serde_json::{Value, json};
 use std::process::ExitCode;
 use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::metadata::Metadata;
 use taoscope_light_client::{extrinsic, storage};
 
-const USAGE: &str = "usage: taoscope metadata FILE\n       taoscope storage --metadata FILE PALLET\n       taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]\n       taoscope call --metadata FILE PALLET CALL ARGS_JSON\n       taoscope checkpoint --rpc URL --out FILE [--block N]";
+const USAGE: &str = "usage: taoscope metadata FILE\n       taoscope storage --metadata FILE PALLET\n       taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]\n       taoscope call --metadata FILE PALLET CALL ARGS_JSON\n       taoscope checkpoint --rpc URL --out FILE [--block N]\n       taoscope audit --netuid N [--network localnet|finney|URL] [--rpc URL ...] [--checkpoint FILE]\n                      [--epochs K] [--json] [--what-if NAME=VALUE ...] [--accept-old-checkpoint] [--timeout S]";
 const HINT: &str = "(see `taoscope --help`)";
 
 fn main() -> ExitCode {
@@ -29,6 +34,9 @@ fn main() -> ExitCode {
     if args.is_empty() || args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
+    }
+    if let Some(("audit", rest)) = args.split_first().map(|(c, r)| (c.as_str(), r)) {
+        return audit::main(rest);
     }
     match run(&args) {
         Ok(text) => {

@@ -25,6 +25,7 @@
 //!
 //! The light client, on top of the codec:
 //! - [`metagraph`]: which keys the Subnets and subnet pages need, and what they read as;
+//! - [`audit`]: a subnet epoch recomputed from proven state and compared value by value;
 //! - [`client`]: [`client::BittensorClient`], typed reads and the chain's events over any
 //!   [`client::Transport`]; smoldot-light is one (features `native` or `browser`);
 //! - [`platform`] (feature `browser`): smoldot-light's platform in a browser or Web Worker;
@@ -41,6 +42,7 @@ compile_error!(
     "features `native` and `browser` choose smoldot-light's platform: enable one, not both"
 );
 
+pub mod audit;
 pub mod client;
 pub mod epoch_input;
 pub mod epoch_v103;
@@ -52,6 +54,7 @@ pub mod hex;
 pub mod keys;
 pub mod metadata;
 pub mod metagraph;
+pub mod networks;
 #[cfg(feature = "browser")]
 pub mod platform;
 pub mod runtime_api;

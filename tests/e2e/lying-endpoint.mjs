@@ -104,8 +104,21 @@ function resignedFinalityProof(proofHex) {
 }
 
 // How each lie rewrites an honest `result` of `method` (`ask` puts questions of its own to the
-// honest node; `forged` is what the connection forged so far).
+// honest node; `forged` is what the connection forged so far; `params` are the request's and
+// `options` the lie's own).
 const LIES = {
+  // The first uid's value of one stored vector changed in every read proof that holds it:
+  // `options.key` names the entry (an audit's `Incentive[netuid]`).
+  'changed-stored-value': async (method, result, { ask, params, options }) => {
+    if (method !== 'state_getReadProof' || !params[0].includes(options.key)) return result;
+    const value = unhex(await ask('state_getStorage', [options.key, params[1]]));
+    const prefix = [1, 2, 4][value[0] & 3] ?? 1; // the vector's compact length
+    const nodes = result.proof.map(unhex);
+    const node = nodes.find((n) => n.indexOf(value) >= 0);
+    if (!node) return result;
+    node[node.indexOf(value) + prefix] ^= 1;
+    return { ...result, proof: nodes.map(hex) };
+  },
   // A byte of the largest node of a read proof (a storage value) changed.
   'changed-value': (method, result) => {
     if (method !== 'state_getReadProof') return result;
@@ -138,8 +151,12 @@ const OWN_ANSWERS = {
   },
 };
 
-/** Starts a lying endpoint in front of `upstream`; resolves to its `ws://` URL and a `close`. */
-export async function lyingEndpoint(upstream, lie) {
+/**
+ * Starts a lying endpoint in front of `upstream`; resolves to its `ws://` URL, a `close`, and
+ * how many answers it changed (`told()`).
+ */
+export async function lyingEndpoint(upstream, lie, options = {}) {
+  let told = 0;
   const rewrite = LIES[lie];
   if (!rewrite) throw new Error(`no lie called ${lie}`);
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 256 << 20 });
@@ -167,7 +184,9 @@ export async function lyingEndpoint(upstream, lie) {
       const request = asked.get(message.id);
       if (request && 'result' in message) {
         asked.delete(message.id);
-        message.result = await rewrite(request.method, message.result, { ask, forged });
+        const honest = JSON.stringify(message.result);
+        message.result = await rewrite(request.method, message.result, { ask, forged, params: request.params, options });
+        if (JSON.stringify(message.result) !== honest) told += 1;
       }
       client.send(JSON.stringify(message));
     });
@@ -189,6 +208,7 @@ export async function lyingEndpoint(upstream, lie) {
   await new Promise((resolve) => server.on('listening', resolve));
   return {
     url: `ws://127.0.0.1:${server.address().port}`,
+    told: () => told,
     // The page keeps asking every endpoint: its connections are cut, or closing would wait on them.
     close: () => new Promise((resolve) => {
       for (const client of server.clients) client.terminate();

@@ -12,8 +12,8 @@ use std::collections::VecDeque;
 use std::pin::pin;
 use std::time::Duration;
 use taoscope_app::chain_protocol::{
-    ChainRequest, ChainResponse, ChainStatus, Phase, RuntimeMetadata, TransportChoice, Verified,
-    WORKER_READY,
+    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, RuntimeMetadata, TransportChoice,
+    Verified, WORKER_READY,
 };
 use taoscope_light_client::client::light::LightTransport;
 use taoscope_light_client::client::verified_rpc;
@@ -45,6 +45,19 @@ const DATABASE_BYTES: u64 = 4 << 20;
 const READ_TIMEOUT: Duration = Duration::from_secs(15);
 /// Reads that meet a restarted follow or an unpinned block try once more at once.
 const ATTEMPTS: usize = 2;
+/// Epochs recomputed per audit request: a few at a time, so that the status keeps moving and no
+/// request nears [`READ_TIMEOUT`]; the page asks again at the next finalized block.
+const AUDITS_PER_REQUEST: usize = 2;
+/// Audited epochs kept per subnet in this session (the oldest dropped first).
+const AUDITS_KEPT: usize = 64;
+
+/// Epochs audited in this session, by subnet and epoch block, newest last, and what a report of
+/// them says was trusted.
+struct Audits {
+    epochs: std::collections::BTreeMap<(u16, u64), taoscope_light_client::audit::EpochAudit>,
+    genesis_hash: String,
+    trusted: String,
+}
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -119,6 +132,11 @@ fn failure(request: &ChainRequest, why: String) -> Option<ChainResponse> {
         }),
         ChainRequest::Metagraph { id, .. } => Some(ChainResponse::Metagraph {
             id: *id,
+            result: Err(why),
+        }),
+        ChainRequest::Audit { id, netuid, .. } => Some(ChainResponse::Audit {
+            id: *id,
+            netuid: *netuid,
             result: Err(why),
         }),
         ChainRequest::Start { .. } | ChainRequest::Database => None,
@@ -213,7 +231,12 @@ async fn follow(
     };
     let client = transport.and_then(BittensorClient::new);
     let mut client = match client {
-        Ok(client) => client,
+        Ok(mut client) => {
+            // Recent blocks stay readable over smoldot-light too: an epoch a few blocks back
+            // can be audited.
+            client.keep_pinned(taoscope_light_client::client::MAX_KEEP_PINNED);
+            client
+        }
         Err(error) => {
             status.phase = Phase::Failed;
             status.error = Some(error.to_string());
@@ -247,6 +270,27 @@ async fn follow(
     post(scope, &ChainResponse::Status(status.clone()));
     let mut posted = status.clone();
     let mut queue: VecDeque<ChainRequest> = VecDeque::new();
+    let trusted = match &start.transport {
+        TransportChoice::P2p => format!(
+            "the chain spec of {} (genesis {genesis_hash})",
+            chain_name(&start.chain_spec)
+        ),
+        TransportChoice::VerifiedRpc { checkpoint, .. } => Checkpoint::from_json(checkpoint)
+            .map(|c| {
+                format!(
+                    "checkpoint at block #{} ({}), GRANDPA set {}",
+                    c.number,
+                    to_hex(&c.hash),
+                    c.set_id
+                )
+            })
+            .unwrap_or_default(),
+    };
+    let mut audits = Audits {
+        epochs: Default::default(),
+        genesis_hash: genesis_hash.clone(),
+        trusted,
+    };
     let mut next_health = now_ms();
     loop {
         match client.events().await {
@@ -317,7 +361,13 @@ async fn follow(
                 ),
             );
             let response = {
-                let read = pin!(answer(&mut client, &mut status, started, request));
+                let read = pin!(answer(
+                    &mut client,
+                    &mut audits,
+                    &mut status,
+                    started,
+                    request
+                ));
                 match future::select(read, sleep(READ_TIMEOUT)).await {
                     Either::Left((response, _)) => response,
                     Either::Right(_) => None,
@@ -456,13 +506,76 @@ async fn read_subnets(
     .await
 }
 
+/// Audits subnet `netuid`'s last `epochs` epochs that the transport can prove, a few new ones
+/// per call, and answers with every epoch of the subnet audited in this session.
+async fn audit(
+    client: &mut Client,
+    audits: &mut Audits,
+    netuid: u16,
+    epochs: u16,
+) -> Result<AuditAnswer, String> {
+    let at = client.read_block().map_err(|e| e.to_string())?;
+    let (blocks, mut older) = client
+        .epoch_blocks(netuid, usize::from(epochs))
+        .await
+        .map_err(|e| e.to_string())?;
+    let new: Vec<u64> = blocks
+        .into_iter()
+        .filter(|b| !audits.epochs.contains_key(&(netuid, *b)))
+        .collect();
+    let mut pending = new.len();
+    for block in new.into_iter().take(AUDITS_PER_REQUEST) {
+        match client.audit_epoch(netuid, block, &[]).await {
+            Ok(epoch) => {
+                audits.epochs.insert((netuid, block), epoch);
+                pending -= 1;
+            }
+            // Too old for the transport by now: said, not an error.
+            Err(ClientError::Inaccessible { why, .. }) => {
+                older = Some(why);
+                pending = 0;
+                break;
+            }
+            Err(error) => return Err(format!("the epoch at block #{block}: {error}")),
+        }
+    }
+    let kept: Vec<u64> = audits
+        .epochs
+        .range((netuid, 0)..=(netuid, u64::MAX))
+        .map(|(&(_, block), _)| block)
+        .collect();
+    for block in kept.iter().take(kept.len().saturating_sub(AUDITS_KEPT)) {
+        audits.epochs.remove(&(netuid, *block));
+    }
+    Ok(AuditAnswer {
+        at,
+        epochs: audits
+            .epochs
+            .range((netuid, 0)..=(netuid, u64::MAX))
+            .rev()
+            .map(|(_, epoch)| epoch.clone())
+            .collect(),
+        pending,
+        older,
+        transport: client.transport().name().to_string(),
+        genesis_hash: audits.genesis_hash.clone(),
+        trusted: audits.trusted.clone(),
+    })
+}
+
 async fn answer(
     client: &mut Client,
+    audits: &mut Audits,
     status: &mut ChainStatus,
     started: f64,
     request: ChainRequest,
 ) -> Option<ChainResponse> {
     Some(match request {
+        ChainRequest::Audit { id, netuid, epochs } => ChainResponse::Audit {
+            id,
+            netuid,
+            result: audit(client, audits, netuid, epochs).await,
+        },
         ChainRequest::Subnets { id } => ChainResponse::Subnets {
             id,
             result: read_subnets(client, status, started).await,

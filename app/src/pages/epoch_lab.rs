@@ -4,7 +4,6 @@
 use crate::epoch_protocol::{
     Backend, EpochRequest, EpochResponse, EpochRun, WorkerRequest, WorkerResponse,
 };
-use crate::pages::chain_audit::ChainAudit;
 use crate::worker;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -175,7 +174,11 @@ pub fn EpochLab() -> impl IntoView {
                     LabState::Done(run) => view! { <RunView run=*run/> }.into_any(),
                 }}
             </div>
-            <ChainAudit/>
+            <p class="muted" data-testid="audit-pointer">
+                "To audit a subnet's epochs from the chain itself, open the subnet from "
+                <a href="/subnets">"Subnets"</a>
+                " and choose its audit: every epoch is recomputed from state the light client has proven."
+            </p>
         </section>
     }
 }
@@ -436,7 +439,7 @@ fn engine_summary(run: &EpochRun) -> String {
 }
 
 /// Offers `value` as a JSON file download.
-fn download_json<T: serde::Serialize>(file_name: &str, value: &T) {
+pub(crate) fn download_json<T: serde::Serialize>(file_name: &str, value: &T) {
     let Ok(text) = serde_json::to_string_pretty(value) else {
         return;
     };

@@ -14,12 +14,12 @@ use taoscope_light_client::metagraph::{Metagraph, Neuron, SubnetSummary};
 use taoscope_light_client::units::format_tao_grouped;
 
 /// A u16 proportion (65535 = 1) as a fraction with four decimals.
-fn proportion(value: u16) -> String {
+pub(crate) fn proportion(value: u16) -> String {
     format!("{:.4}", f64::from(value) / f64::from(u16::MAX))
 }
 
 /// `5Grw…utQY`: enough of an address to tell keys apart; the full one is in the title.
-fn short(address: &str) -> String {
+pub(crate) fn short(address: &str) -> String {
     let chars: Vec<char> = address.chars().collect();
     if chars.len() <= 12 {
         return address.to_string();
@@ -30,7 +30,7 @@ fn short(address: &str) -> String {
 }
 
 /// Re-asks whenever the finalized block moves (and once at the start).
-fn refresh_on_finality(chain: Chain, ask: impl Fn() + 'static) {
+pub(crate) fn refresh_on_finality(chain: Chain, ask: impl Fn() + 'static) {
     Effect::new(move |_| {
         let live = chain
             .status
@@ -55,7 +55,7 @@ fn AtBlock(at: BlockRef, testid: &'static str) -> impl IntoView {
     }
 }
 
-fn waiting(chain: Chain) -> impl IntoView {
+pub(crate) fn waiting(chain: Chain) -> impl IntoView {
     move || {
         let words = match chain.status.with(|s| s.phase) {
             Phase::Live => "Reading through storage proofs…",
@@ -161,7 +161,11 @@ pub fn SubnetPage() -> impl IntoView {
                 }.into_any(),
                 Some(n) => view! {
                     <h1>"Subnet " {n}</h1>
-                    <p><a href="/subnets">"← All subnets"</a></p>
+                    <p>
+                        <a href="/subnets">"← All subnets"</a>
+                        " · "
+                        <a href=format!("/subnets/{n}/audit") data-testid="audit-link">"Audit this subnet's epochs →"</a>
+                    </p>
                     {move || match chain.metagraph.get() {
                         Some((shown, Ok(answer))) if shown == n => view! { <MetagraphTable answer/> }.into_any(),
                         Some((shown, Err(why))) if shown == n => view! {

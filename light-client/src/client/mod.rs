@@ -46,6 +46,11 @@ pub trait Transport {
     async fn next(&mut self) -> Option<String>;
     /// Which transport answers, for the user ("smoldot-light (p2p)").
     fn name(&self) -> &'static str;
+    /// Whether finalized blocks stay readable after they are unpinned (verified RPC keeps its
+    /// proven blocks for a while; smoldot-light serves pinned blocks only).
+    fn keeps_unpinned(&self) -> bool {
+        false
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,6 +75,9 @@ pub enum ClientError {
     Runtime(String),
     /// A value in verified storage does not decode as the runtime says it should.
     Storage(String),
+    /// An epoch could not be audited (its runtime has no verified algorithm, its input is one the
+    /// runtime would refuse).
+    Audit(crate::audit::AuditError),
 }
 
 impl fmt::Display for ClientError {
@@ -95,6 +103,7 @@ impl fmt::Display for ClientError {
             ClientError::NotSynced => write!(f, "no finalized block yet: still syncing"),
             ClientError::Runtime(why) => write!(f, "the chain's runtime: {why}"),
             ClientError::Storage(why) => write!(f, "verified storage: {why}"),
+            ClientError::Audit(why) => write!(f, "the audit: {why}"),
         }
     }
 }
@@ -203,9 +212,19 @@ struct Follow {
     events: VecDeque<Value>,
     /// Runtime changes announced by non-finalized blocks, by block hash.
     new_runtimes: HashMap<String, Value>,
-    /// The finalized block we keep pinned (read at).
-    pinned_finalized: Option<String>,
+    /// The finalized blocks we keep pinned (read at), oldest first: the newest, and as many
+    /// before it as [`BittensorClient::keep_pinned`] asks for.
+    pinned_finalized: VecDeque<String>,
 }
+
+/// Finalized blocks remembered by number (from the follow's events, and found by walking parent
+/// hashes back from them), so that older blocks can be named and read where the transport still
+/// holds them. Bounded: the oldest are forgotten first.
+const RECENT_KEPT: usize = 1024;
+
+/// At most this many finalized blocks are kept pinned: smoldot-light allows 32 pinned blocks per
+/// follow subscription, and the blocks not yet finalized need room too.
+pub const MAX_KEEP_PINNED: usize = 20;
 
 /// A runtime's decoded metadata and the bytes it came from.
 type KnownMetadata = (Rc<Metadata>, Rc<Vec<u8>>);
@@ -236,6 +255,12 @@ pub struct BittensorClient<T: Transport> {
     /// The hash of the `:code` in force, read through a proof once per runtime (cleared when the
     /// chain reports a new runtime).
     code_hash: Option<[u8; 32]>,
+    /// Finalized blocks by number, oldest first, consecutive (see [`RECENT_KEPT`]).
+    recent: VecDeque<BlockRef>,
+    /// The runtime in force from each block on where the follow reported it, oldest first.
+    runtimes: Vec<(u64, RuntimeSpec)>,
+    /// How many finalized blocks stay pinned (1: only the newest).
+    keep_pinned: usize,
 }
 
 fn malformed(method: &str, why: impl Into<String>) -> ClientError {
@@ -303,6 +328,9 @@ impl<T: Transport> BittensorClient<T> {
             runtime: None,
             metadata: HashMap::new(),
             code_hash: None,
+            recent: VecDeque::new(),
+            runtimes: Vec::new(),
+            keep_pinned: 1,
         };
         client.start_follow()?;
         Ok(client)
@@ -335,8 +363,10 @@ impl<T: Transport> BittensorClient<T> {
             subscription: None,
             events: VecDeque::new(),
             new_runtimes: HashMap::new(),
-            pinned_finalized: None,
+            pinned_finalized: VecDeque::new(),
         };
+        self.recent.clear();
+        self.runtimes.clear();
         self.follow_request = Some(id);
         Ok(())
     }
@@ -460,11 +490,12 @@ impl<T: Transport> BittensorClient<T> {
                     let Some(last) = finalized.last().cloned() else {
                         return Err(malformed(FOLLOW_EVENT, "initialized without a block"));
                     };
-                    self.unpin(finalized[..finalized.len() - 1].to_vec())
-                        .await?;
-                    self.follow.pinned_finalized = Some(last.clone());
                     let spec = runtime_spec(&event["finalizedBlockRuntime"])?;
                     let block = self.block_ref(&last).await?;
+                    self.remember_finalized(&finalized, &block);
+                    self.runtimes = vec![(block.number, spec.clone())];
+                    self.follow.pinned_finalized = finalized.into();
+                    self.unpin_beyond_window().await?;
                     self.best = Some(block.clone());
                     self.finalized = Some(block.clone());
                     self.runtime = Some(spec.clone());
@@ -495,22 +526,28 @@ impl<T: Transport> BittensorClient<T> {
                     let Some(last) = finalized.last().cloned() else {
                         continue;
                     };
-                    for hash in &finalized {
+                    let block = self.block_ref(&last).await?;
+                    // The hashes are consecutive blocks, oldest first, ending at `block`.
+                    let first = block
+                        .number
+                        .saturating_sub(u64::try_from(finalized.len()).unwrap_or(u64::MAX) - 1);
+                    for (number, hash) in (first..).zip(&finalized) {
                         if let Some(runtime) = self.follow.new_runtimes.remove(hash) {
                             self.code_hash = None;
                             let spec = runtime_spec(&runtime)?;
                             self.runtime = Some(spec.clone());
+                            self.runtimes.push((number, spec.clone()));
                             out.push(ChainEvent::Runtime(spec));
                         }
                     }
-                    let block = self.block_ref(&last).await?;
-                    let mut unpin = hashes(&event, "prunedBlockHashes");
-                    for hash in &unpin {
+                    self.remember_finalized(&finalized, &block);
+                    let pruned = hashes(&event, "prunedBlockHashes");
+                    for hash in &pruned {
                         self.follow.new_runtimes.remove(hash);
                     }
-                    unpin.extend(finalized[..finalized.len() - 1].iter().cloned());
-                    unpin.extend(self.follow.pinned_finalized.replace(last));
-                    self.unpin(unpin).await?;
+                    self.unpin(pruned).await?;
+                    self.follow.pinned_finalized.extend(finalized);
+                    self.unpin_beyond_window().await?;
                     self.finalized = Some(block.clone());
                     out.push(ChainEvent::Finalized(block));
                 }
@@ -543,6 +580,143 @@ impl<T: Transport> BittensorClient<T> {
         self.request("chainHead_v1_unpin", json!([subscription, hashes]))
             .await
             .map(|_| ())
+    }
+
+    /// Files `hashes` (consecutive finalized blocks, oldest first, the last one `last`) by number.
+    fn remember_finalized(&mut self, hashes: &[String], last: &BlockRef) {
+        let first = last
+            .number
+            .saturating_sub(u64::try_from(hashes.len()).unwrap_or(u64::MAX) - 1);
+        for (number, hash) in (first..).zip(hashes) {
+            if self.recent.back().is_some_and(|b| b.number + 1 != number) {
+                // A gap (a restart in between): only what links up is kept.
+                self.recent.clear();
+            }
+            self.recent.push_back(BlockRef {
+                number,
+                hash: hash.clone(),
+            });
+        }
+        while self.recent.len() > RECENT_KEPT {
+            self.recent.pop_front();
+        }
+    }
+
+    /// Unpins the finalized blocks beyond the newest [`BittensorClient::keep_pinned`].
+    async fn unpin_beyond_window(&mut self) -> Result<(), ClientError> {
+        let excess = self
+            .follow
+            .pinned_finalized
+            .len()
+            .saturating_sub(self.keep_pinned);
+        let old: Vec<String> = self.follow.pinned_finalized.drain(..excess).collect();
+        self.unpin(old).await
+    }
+
+    /// Keeps the newest `count` finalized blocks pinned (1 to [`MAX_KEEP_PINNED`]), so that
+    /// recent blocks stay readable on transports that serve pinned blocks only (smoldot-light):
+    /// what an audit of an epoch a few blocks back needs.
+    pub fn keep_pinned(&mut self, count: usize) {
+        self.keep_pinned = count.clamp(1, MAX_KEEP_PINNED);
+    }
+
+    /// The finalized block numbered `number`: remembered from the follow, or found by walking
+    /// parent hashes back from the oldest remembered block, each header checked to hash to the
+    /// hash its child names. Fails in words where the transport no longer holds the block
+    /// (smoldot-light serves only pinned blocks; verified RPC keeps a few hundred).
+    pub async fn finalized_block(&mut self, number: u64) -> Result<BlockRef, ClientError> {
+        const METHOD: &str = "chainHead_v1_header";
+        let newest = self.read_block()?;
+        if number > newest.number {
+            return Err(ClientError::Inaccessible {
+                method: METHOD.into(),
+                why: format!(
+                    "block {number} is not finalized yet (finalized: {})",
+                    newest.number
+                ),
+            });
+        }
+        loop {
+            let Some(oldest) = self.recent.front().cloned() else {
+                return Err(ClientError::NotSynced);
+            };
+            let too_old = |why: String| ClientError::Inaccessible {
+                method: METHOD.into(),
+                why: format!(
+                    "block {number} is older than what this transport still holds ({why})"
+                ),
+            };
+            if number >= oldest.number {
+                let offset = usize::try_from(number - oldest.number).unwrap_or(usize::MAX);
+                let block = self
+                    .recent
+                    .get(offset)
+                    .cloned()
+                    .ok_or(ClientError::NotSynced)?;
+                if !self.transport.keeps_unpinned()
+                    && !self.follow.pinned_finalized.contains(&block.hash)
+                {
+                    return Err(too_old(format!(
+                        "it serves pinned blocks only: the last {} finalized",
+                        self.keep_pinned
+                    )));
+                }
+                return Ok(block);
+            }
+            if !self.transport.keeps_unpinned() {
+                return Err(too_old(format!(
+                    "the oldest remembered is {}",
+                    oldest.number
+                )));
+            }
+            if self.recent.len() >= RECENT_KEPT || oldest.number == 0 {
+                return Err(too_old(format!(
+                    "the oldest remembered is {}",
+                    oldest.number
+                )));
+            }
+            let subscription = self.subscription()?;
+            let header = match self
+                .request(METHOD, json!([subscription, oldest.hash]))
+                .await
+            {
+                Ok(header) => header,
+                Err(ClientError::Rpc { message, .. }) => return Err(too_old(message)),
+                Err(other) => return Err(other),
+            };
+            let Some(bytes) = header.as_str().map(from_hex).transpose().ok().flatten() else {
+                return Err(too_old(format!("no header for block {}", oldest.number)));
+            };
+            let header = Header::decode(&bytes).map_err(|e| malformed(METHOD, e.0))?;
+            if to_hex(&header.hash) != oldest.hash || u64::from(header.number) != oldest.number {
+                return Err(malformed(
+                    METHOD,
+                    "a header that is not the block asked for",
+                ));
+            }
+            self.recent.push_front(BlockRef {
+                number: oldest.number - 1,
+                hash: to_hex(&header.parent_hash),
+            });
+        }
+    }
+
+    /// The runtime in force at finalized block `number`: from the follow's reports where it
+    /// covers that block, otherwise from the runtime's own `Core_version` at the block (proven
+    /// by the transport).
+    pub async fn runtime_at(&mut self, block: &BlockRef) -> Result<RuntimeSpec, ClientError> {
+        if let Some((_, spec)) = self
+            .runtimes
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= block.number)
+        {
+            return Ok(spec.clone());
+        }
+        let bytes = self.call(&block.hash, "Core_version", &[]).await?;
+        RuntimeSpec::decode_core_version(&bytes).map_err(|e| {
+            ClientError::Runtime(format!("Core_version at block {}: {e}", block.number))
+        })
     }
 
     /// The number of a pinned block, from its (verified) header.
@@ -712,10 +886,18 @@ impl<T: Transport> BittensorClient<T> {
     /// The blake2-256 of the `:code` in force at the pinned block `at`, through a proof (read
     /// once per runtime): what the runtime's metadata is kept under.
     pub async fn code_hash(&mut self, at: &str) -> Result<[u8; 32], ClientError> {
-        const METHOD: &str = "chainHead_v1_storage";
         if let Some(hash) = self.code_hash {
             return Ok(hash);
         }
+        let hash = self.code_hash_at(at).await?;
+        self.code_hash = Some(hash);
+        Ok(hash)
+    }
+
+    /// The blake2-256 of the `:code` at block `at`, read through a proof every time (for blocks
+    /// that may be of another runtime than the one in force).
+    pub async fn code_hash_at(&mut self, at: &str) -> Result<[u8; 32], ClientError> {
+        const METHOD: &str = "chainHead_v1_storage";
         let items = json!([{ "key": to_hex(b":code"), "type": "hash" }]);
         let hash = loop {
             let subscription = self.subscription()?;
@@ -750,7 +932,6 @@ impl<T: Transport> BittensorClient<T> {
             self.operations.remove(&operation);
             break found.ok_or_else(|| ClientError::Runtime("the state has no :code".into()))?;
         };
-        self.code_hash = Some(hash);
         Ok(hash)
     }
 
@@ -761,6 +942,17 @@ impl<T: Transport> BittensorClient<T> {
             return Err(ClientError::NotSynced);
         }
         let code_hash = self.code_hash(at).await?;
+        if let Some((metadata, _)) = self.metadata.get(&code_hash) {
+            return Ok(metadata.clone());
+        }
+        let bytes = self.call(at, "Metadata_metadata", &[]).await?;
+        self.remember_metadata(code_hash, bytes)
+    }
+
+    /// The metadata of the runtime in force at block `at`, which may be an older one than the
+    /// runtime in force now (an audit reads each block with its own runtime's layouts).
+    pub async fn metadata_at(&mut self, at: &str) -> Result<Rc<Metadata>, ClientError> {
+        let code_hash = self.code_hash_at(at).await?;
         if let Some((metadata, _)) = self.metadata.get(&code_hash) {
             return Ok(metadata.clone());
         }
@@ -859,6 +1051,84 @@ impl<T: Transport> BittensorClient<T> {
             netuid,
             current_block,
         )?)
+    }
+
+    /// The last `count` epoch blocks of subnet `netuid` up to the finalized block, newest first,
+    /// found from the chain's own state: the last step block stored at the finalized block, then
+    /// the one stored at the block before each epoch block (never a tempo guess). Stops early,
+    /// with the reason, where the transport holds no older block.
+    pub async fn epoch_blocks(
+        &mut self,
+        netuid: u16,
+        count: usize,
+    ) -> Result<(Vec<u64>, Option<String>), ClientError> {
+        let mut at = self.read_block()?;
+        let mut found = Vec::new();
+        while found.len() < count {
+            let metadata = self.metadata_at(&at.hash).await?;
+            let key = crate::storage::key(
+                &metadata,
+                "SubtensorModule",
+                "LastMechansimStepBlock",
+                &[json!(netuid)],
+            )?;
+            let state = self
+                .storage(
+                    &at.hash,
+                    &Reads {
+                        keys: vec![key],
+                        prefixes: Vec::new(),
+                    },
+                )
+                .await?;
+            let step = crate::epoch_v103::last_step(&metadata, &state, netuid)?;
+            // 0: no epoch yet. A step after the block it was read at would be a lie of the
+            // state, which proofs rule out; stopping keeps the walk strictly going back anyway.
+            if step == 0 || step > at.number {
+                break;
+            }
+            found.push(step);
+            at = match self.finalized_block(step - 1).await {
+                Ok(block) => block,
+                Err(ClientError::Inaccessible { why, .. }) => return Ok((found, Some(why))),
+                Err(other) => return Err(other),
+            };
+        }
+        Ok((found, None))
+    }
+
+    /// Audits subnet `netuid`'s epoch at finalized block `epoch` (an epoch block, e.g. from
+    /// [`BittensorClient::epoch_blocks`]): its input read at `epoch − 1` and its stored results
+    /// at `epoch`, both through proofs, each with its own runtime's metadata, recomputed with the
+    /// algorithm of the runtime that ran it (see [`crate::audit`]). `what_if` changes inputs on
+    /// purpose (empty for an audit).
+    pub async fn audit_epoch(
+        &mut self,
+        netuid: u16,
+        epoch: u64,
+        what_if: &[crate::audit::WhatIf],
+    ) -> Result<crate::audit::EpochAudit, ClientError> {
+        let block = self.finalized_block(epoch).await?;
+        let input_block = self.finalized_block(epoch.saturating_sub(1)).await?;
+        let runtime = self.runtime_at(&input_block).await?;
+        let metadata_before = self.metadata_at(&input_block.hash).await?;
+        let metadata_after = self.metadata_at(&block.hash).await?;
+        let before = self
+            .pallet_state(&input_block.hash, "SubtensorModule")
+            .await?;
+        let after = self.pallet_state(&block.hash, "SubtensorModule").await?;
+        crate::audit::audit_epoch(
+            crate::audit::EpochStates {
+                before: (&metadata_before, &before),
+                after: (&metadata_after, &after),
+            },
+            netuid,
+            &block,
+            &input_block,
+            &runtime,
+            what_if,
+        )
+        .map_err(ClientError::Audit)
     }
 
     /// `System.Account` of `address` (SS58) at the pinned block `at`: nonce and balances.
@@ -1032,6 +1302,13 @@ impl<P: smoldot_light::platform::PlatformRef> Transport for AnyTransport<P> {
         match self {
             AnyTransport::P2p(t) => t.name(),
             AnyTransport::VerifiedRpc(t) => t.name(),
+        }
+    }
+
+    fn keeps_unpinned(&self) -> bool {
+        match self {
+            AnyTransport::P2p(t) => t.keeps_unpinned(),
+            AnyTransport::VerifiedRpc(t) => t.keeps_unpinned(),
         }
     }
 }

@@ -168,6 +168,12 @@ impl Transport for VerifiedTransport {
     fn name(&self) -> &'static str {
         "verified RPC"
     }
+
+    /// The follower keeps its proven blocks readable ([`crate::verified::follower::BLOCKS_KEPT`])
+    /// whether or not the reader unpinned them.
+    fn keeps_unpinned(&self) -> bool {
+        true
+    }
 }
 
 /// Builds a checkpoint from the node at `url` at block `number` (the node's finalized head when

@@ -1,0 +1,509 @@
+//! `taoscope audit`: a subnet's last epochs recomputed from proven state, over verified RPC.
+//!
+//! ```text
+//! taoscope audit [--network localnet|finney|URL] [--rpc URL ...] [--checkpoint FILE]
+//!                --netuid N [--epochs K] [--json] [--what-if NAME=VALUE ...]
+//!                [--accept-old-checkpoint] [--timeout SECONDS]
+//! taoscope audit verify REPORT [--network …] [--rpc URL ...] [--checkpoint FILE]
+//! ```
+//! Trusted: the checkpoint alone (for `localnet`, the one shipped with taoscope, the localnet's
+//! genesis, unless `--checkpoint` names another); it must be of the network's chain and, unless
+//! accepted, at most 30 days old by its block's slot. Every block, value and runtime after it is
+//! proven (see the light client's `verified` module). The endpoints (`--rpc`, or the network's
+//! own) are untrusted: their finalized head is only how far to wait before auditing.
+//!
+//! Exit status: 0 when every value of every epoch matches, 1 on a mismatch (each one printed),
+//! 2 on an error (printed in words). `--json` prints an `AuditReport`
+//! (`taoscope-audit-report/v1`, README). `verify` audits a saved report's epochs again from the
+//! chain and exits 0 when the chain gives exactly what the report says, 1 when it does not.
+
+use serde_json::{Value, json};
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use taoscope_light_client::audit::{AuditReport, EpochAudit, REPORT_SCHEMA, WhatIf};
+use taoscope_light_client::client::endpoints::{Connection, Limits};
+use taoscope_light_client::client::verified_rpc::native::{self, NativeConnection};
+use taoscope_light_client::client::verified_rpc::{Settings, VerifiedTransport};
+use taoscope_light_client::client::{BittensorClient, ClientError};
+use taoscope_light_client::hex::{from_hex_array, to_hex};
+use taoscope_light_client::networks::{FINNEY_GENESIS, FINNEY_RPC, LOCALNET_RPC};
+use taoscope_light_client::verified::checkpoint::{
+    Acceptance, AgePolicy, BITTENSOR_SLOT_MS, Checkpoint, DEFAULT_MAX_AGE_MS,
+};
+
+/// The localnet's genesis checkpoint, as the app ships it.
+const LOCALNET_CHECKPOINT: &str = include_str!("../../public/checkpoints/localnet.json");
+struct Options {
+    network: String,
+    rpc: Vec<String>,
+    checkpoint: Option<String>,
+    netuid: u16,
+    epochs: usize,
+    json: bool,
+    what_if: Vec<WhatIf>,
+    accept_old: bool,
+    timeout: Duration,
+}
+
+/// Parses the options; `netuid` says whether `--netuid` is required (an audit) or not (verify).
+fn options(args: &[String], netuid_required: bool) -> Result<Options, String> {
+    let mut options = Options {
+        network: "localnet".into(),
+        rpc: Vec::new(),
+        checkpoint: None,
+        netuid: u16::MAX,
+        epochs: 8,
+        json: false,
+        what_if: Vec::new(),
+        accept_old: false,
+        timeout: Duration::from_secs(120),
+    };
+    let mut netuid = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or(format!("{arg}: expected a value"));
+        match arg.as_str() {
+            "--network" => options.network = value()?.clone(),
+            "--rpc" => options.rpc.push(value()?.clone()),
+            "--checkpoint" => options.checkpoint = Some(value()?.clone()),
+            "--netuid" => {
+                let text = value()?;
+                netuid =
+                    Some(text.parse::<u16>().map_err(|_| {
+                        format!("--netuid: {text} is not a subnet number (0–65535)")
+                    })?);
+            }
+            "--epochs" => {
+                let text = value()?;
+                options.epochs = text
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|k| (1..=64).contains(k))
+                    .ok_or(format!("--epochs: {text} is not a count from 1 to 64"))?;
+            }
+            "--what-if" => options
+                .what_if
+                .push(WhatIf::parse(value()?).map_err(|e| e.to_string())?),
+            "--timeout" => {
+                let text = value()?;
+                options.timeout = Duration::from_secs(
+                    text.parse::<u64>()
+                        .map_err(|_| format!("--timeout: {text} is not a number of seconds"))?,
+                );
+            }
+            "--json" => options.json = true,
+            "--accept-old-checkpoint" => options.accept_old = true,
+            other => return Err(format!("audit: unknown argument {other}")),
+        }
+    }
+    options.netuid = match netuid {
+        Some(netuid) => netuid,
+        None if netuid_required => return Err("audit needs --netuid N".into()),
+        None => 0,
+    };
+    Ok(options)
+}
+
+/// The checkpoint to start from, the genesis it must carry (`None`: a chain known only by the
+/// checkpoint), and the endpoints to ask.
+type TrustAnchor = (Checkpoint, Option<[u8; 32]>, Vec<String>);
+
+/// The trust anchor of the network named.
+fn trust_anchor(options: &Options) -> Result<TrustAnchor, String> {
+    let read = |path: &str| {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        Checkpoint::from_json(&text).map_err(|e| format!("{path}: {e}"))
+    };
+    let localnet = || Checkpoint::from_json(LOCALNET_CHECKPOINT).map_err(|e| e.to_string());
+    let (checkpoint, genesis, default_rpc) = match options.network.as_str() {
+        "localnet" => {
+            let shipped = localnet()?;
+            let genesis = shipped.genesis_hash;
+            let checkpoint = match &options.checkpoint {
+                Some(path) => read(path)?,
+                None => shipped,
+            };
+            (checkpoint, Some(genesis), LOCALNET_RPC.to_string())
+        }
+        "finney" => {
+            let path = options
+                .checkpoint
+                .as_deref()
+                .ok_or("--network finney needs --checkpoint FILE (the one block you trust)")?;
+            let genesis = from_hex_array::<32>(FINNEY_GENESIS).map_err(|e| e.to_string())?;
+            (read(path)?, Some(genesis), FINNEY_RPC.to_string())
+        }
+        url if url.starts_with("ws://") || url.starts_with("wss://") => {
+            let path = options.checkpoint.as_deref().ok_or(
+                "a network given by URL needs --checkpoint FILE (the one block you trust)",
+            )?;
+            // No known genesis for an arbitrary chain: the checkpoint the user trusts names it.
+            (read(path)?, None, url.to_string())
+        }
+        other => {
+            return Err(format!(
+                "--network: {other:?} is not localnet, finney or a ws:// URL"
+            ));
+        }
+    };
+    let urls = if options.rpc.is_empty() {
+        vec![default_rpc]
+    } else {
+        options.rpc.clone()
+    };
+    Ok((checkpoint, genesis, urls))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The highest finalized block number any endpoint claims: only how far to wait (an endpoint
+/// that claims too much costs the timeout, never a wrong value).
+async fn claimed_head(urls: &[String]) -> Option<u64> {
+    let mut best = None;
+    for url in urls {
+        let Ok(mut connection) = NativeConnection::open(url, Limits::default()).await else {
+            continue;
+        };
+        let ask = |method: &str, params: Value| {
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string()
+        };
+        let Ok(head) = connection
+            .exchange(&ask("chain_getFinalizedHead", json!([])))
+            .await
+        else {
+            continue;
+        };
+        let head: Value = serde_json::from_str(&head).unwrap_or_default();
+        let Ok(header) = connection
+            .exchange(&ask("chain_getHeader", json!([head["result"]])))
+            .await
+        else {
+            continue;
+        };
+        let header: Value = serde_json::from_str(&header).unwrap_or_default();
+        let number = header["result"]["number"]
+            .as_str()
+            .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok());
+        best = best.max(number);
+    }
+    best
+}
+
+/// Follows the chain until block `target` is proven, or the time is up.
+async fn follow(
+    client: &mut BittensorClient<VerifiedTransport>,
+    target: u64,
+    timeout: Duration,
+) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        client.events().await.map_err(|e| e.to_string())?;
+        let report = client.transport().report();
+        if let Some(halted) = report.halted {
+            return Err(halted);
+        }
+        if client.finalized().is_some_and(|b| b.number >= target) {
+            return Ok(());
+        }
+        let left = timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            let reached = client
+                .finalized()
+                .map_or("nothing".to_string(), |b| format!("block #{}", b.number));
+            return Err(format!(
+                "could not prove block #{target} within {}s (proven: {reached}){}",
+                timeout.as_secs(),
+                report
+                    .stale()
+                    .map(|why| format!("; {why}"))
+                    .unwrap_or_default()
+            ));
+        }
+        let pumped = smol::future::or(async { Some(client.pump().await) }, async {
+            smol::Timer::after(left.min(Duration::from_millis(250))).await;
+            None
+        })
+        .await;
+        if let Some(Err(e)) = pumped {
+            return Err(e.to_string());
+        }
+    }
+}
+
+/// A client following the network of `options` from its trusted checkpoint, proven up to what
+/// the endpoints claim; with the words for what was trusted and the chain's genesis.
+struct Connected {
+    client: BittensorClient<VerifiedTransport>,
+    trusted: String,
+    genesis_hash: String,
+}
+
+async fn connect(options: &Options) -> Result<Connected, String> {
+    let (checkpoint, genesis, urls) = trust_anchor(options)?;
+    if let Some(genesis_hash) = genesis {
+        let shipped_genesis = options.network == "localnet" && options.checkpoint.is_none();
+        checkpoint
+            .accept(&Acceptance {
+                genesis_hash,
+                slot_ms: BITTENSOR_SLOT_MS,
+                now_ms: now_ms(),
+                age: if options.accept_old || shipped_genesis {
+                    AgePolicy::Accepted
+                } else {
+                    AgePolicy::MaxAge(DEFAULT_MAX_AGE_MS)
+                },
+            })
+            .map_err(|e| {
+                let hint = if options.accept_old {
+                    ""
+                } else {
+                    " (--accept-old-checkpoint takes an old one as it is)"
+                };
+                format!("the checkpoint: {e}{hint}")
+            })?;
+    }
+    let trusted = format!(
+        "checkpoint at block #{} ({}), GRANDPA set {}",
+        checkpoint.number,
+        to_hex(&checkpoint.hash),
+        checkpoint.set_id
+    );
+    let genesis_hash = to_hex(&checkpoint.genesis_hash);
+    let target = claimed_head(&urls)
+        .await
+        .ok_or_else(|| format!("no endpoint answered ({})", urls.join(", ")))?;
+    let settings = Settings {
+        poll_ms: 250,
+        ..Settings::default()
+    };
+    let mut client = BittensorClient::new(native::start_with(checkpoint, urls, settings))
+        .map_err(|e| e.to_string())?;
+    follow(&mut client, target, options.timeout).await?;
+    Ok(Connected {
+        client,
+        trusted,
+        genesis_hash,
+    })
+}
+
+fn audit(options: &Options) -> Result<AuditReport, String> {
+    smol::block_on(async {
+        let Connected {
+            mut client,
+            trusted,
+            genesis_hash,
+        } = connect(options).await?;
+        let at = client.read_block().map_err(|e| e.to_string())?;
+        let (blocks, stopped) = client
+            .epoch_blocks(options.netuid, options.epochs)
+            .await
+            .map_err(|e| e.to_string())?;
+        if blocks.is_empty() {
+            return Err(format!(
+                "subnet {} has run no epoch up to block #{} (or does not exist){}",
+                options.netuid,
+                at.number,
+                stopped.map(|why| format!("; {why}")).unwrap_or_default()
+            ));
+        }
+        let mut epochs = Vec::new();
+        for block in blocks {
+            match client
+                .audit_epoch(options.netuid, block, &options.what_if)
+                .await
+            {
+                Ok(epoch) => epochs.push(epoch),
+                // An epoch too old for the transport ends the list; anything else is an error.
+                Err(ClientError::Inaccessible { .. }) if !epochs.is_empty() => break,
+                Err(e) => return Err(format!("epoch at block #{block}: {e}")),
+            }
+        }
+        Ok(AuditReport {
+            schema: REPORT_SCHEMA.into(),
+            network: options.network.clone(),
+            genesis_hash,
+            trusted,
+            at,
+            epochs,
+        })
+    })
+}
+
+/// `audit verify REPORT`: every epoch of a saved report audited again from the chain (from the
+/// checkpoint the user trusts now, never from anything in the report) and compared with what
+/// the report says, field by field. Returns what differs, in words (empty: confirmed).
+fn verify(report_path: &str, options: &Options) -> Result<(AuditReport, Vec<String>), String> {
+    let text = std::fs::read_to_string(report_path).map_err(|e| format!("{report_path}: {e}"))?;
+    let report: AuditReport = serde_json::from_str(&text)
+        .map_err(|e| format!("{report_path}: not an audit report: {e}"))?;
+    if report.schema != REPORT_SCHEMA {
+        return Err(format!(
+            "{report_path}: schema {:?}; this taoscope reads {REPORT_SCHEMA}",
+            report.schema
+        ));
+    }
+    smol::block_on(async {
+        let Connected {
+            mut client,
+            genesis_hash,
+            ..
+        } = connect(options).await?;
+        if genesis_hash != report.genesis_hash {
+            return Err(format!(
+                "the report is of chain {}, the checkpoint of chain {genesis_hash}",
+                report.genesis_hash
+            ));
+        }
+        let mut differences = Vec::new();
+        for epoch in &report.epochs {
+            let at = epoch.block.number;
+            let proven = client
+                .finalized_block(at)
+                .await
+                .map_err(|e| format!("epoch at block #{at}: {e}"))?;
+            if proven.hash != epoch.block.hash {
+                differences.push(format!(
+                    "block #{at}: the report names {}, the chain's is {}",
+                    epoch.block.hash, proven.hash
+                ));
+                continue;
+            }
+            let again = client
+                .audit_epoch(epoch.netuid, at, &epoch.what_if)
+                .await
+                .map_err(|e| format!("epoch at block #{at}: {e}"))?;
+            if &again != epoch {
+                differences.push(format!(
+                    "epoch at block #{at}: the report says {}, the chain gives {}{}",
+                    epoch.verdict(),
+                    again.verdict(),
+                    if again.input != epoch.input || again.stored != epoch.stored {
+                        " (its values differ from the chain's)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        Ok((report, differences))
+    })
+}
+
+fn describe(epoch: &EpochAudit) -> String {
+    let mut text = format!(
+        "epoch at block #{} ({}): {} ({} {}, {})",
+        epoch.block.number,
+        epoch.block.hash,
+        epoch.verdict(),
+        epoch.runtime.spec_name,
+        epoch.runtime.spec_version,
+        epoch.algorithm
+    );
+    for change in &epoch.what_if {
+        text.push_str(&format!("\n  what if {} = {}", change.input, change.value));
+    }
+    for mismatch in &epoch.mismatches {
+        text.push_str(&format!("\n  {mismatch}"));
+    }
+    text
+}
+
+/// The report in words: where it was proven, each epoch, and the verdict.
+fn summary(report: &AuditReport) -> String {
+    let mut lines = vec![format!(
+        "subnet {} on {}: proven from the {} to block #{} ({})",
+        report.epochs.first().map_or(0, |e| e.netuid),
+        report.network,
+        report.trusted,
+        report.at.number,
+        report.at.hash
+    )];
+    lines.extend(report.epochs.iter().map(describe));
+    let values: usize = report.epochs.iter().map(|e| e.checked).sum();
+    let differing: usize = report.epochs.iter().map(|e| e.mismatches.len()).sum();
+    lines.push(if differing == 0 {
+        format!(
+            "every value matches: {values} values over {} epochs",
+            report.epochs.len()
+        )
+    } else {
+        format!(
+            "MISMATCH: {differing} of {values} values differ over {} epochs",
+            report.epochs.len()
+        )
+    });
+    lines.join("\n")
+}
+
+/// Runs `taoscope audit ARGS`; prints the result and returns the exit status.
+pub fn main(args: &[String]) -> ExitCode {
+    if let Some(("verify", rest)) = args.split_first().map(|(c, r)| (c.as_str(), r)) {
+        return verify_main(rest);
+    }
+    let report = match options(args, true).and_then(|options| {
+        let report = audit(&options)?;
+        Ok((options.json, report))
+    }) {
+        Ok(done) => done,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let (json, report) = report;
+    // A closed pipe (`| head`) ends the output, not the process with a panic.
+    let mut out = std::io::stdout().lock();
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => {
+                let _ = writeln!(out, "{text}");
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        let _ = writeln!(out, "{}", summary(&report));
+    }
+    if report.is_exact() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn verify_main(args: &[String]) -> ExitCode {
+    let Some((path, rest)) = args.split_first() else {
+        eprintln!("error: audit verify needs the REPORT file");
+        return ExitCode::from(2);
+    };
+    match options(rest, false).and_then(|options| verify(path, &options)) {
+        Ok((report, differences)) if differences.is_empty() => {
+            let values: usize = report.epochs.iter().map(|e| e.checked).sum();
+            println!(
+                "confirmed: the chain gives every one of the report's {} epochs ({values} values) \
+                 as the report says",
+                report.epochs.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok((_, differences)) => {
+            println!("NOT CONFIRMED:");
+            for difference in differences {
+                println!("  {difference}");
+            }
+            ExitCode::from(1)
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
