@@ -16,8 +16,8 @@
 //! it.
 
 use crate::chain_protocol::{
-    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, TransportChoice, Verified,
-    WORKER_READY,
+    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, SubnetVerdict, TransportChoice,
+    Verified, WORKER_READY,
 };
 use crate::rpc::RpcClient;
 use leptos::prelude::*;
@@ -33,7 +33,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
 /// Where Trunk puts the worker's loader (see `app/index.html`).
-const WORKER_URL: &str = "./light-worker_loader.js";
+// Absolute: the app answers deep links (`/subnets/1/audit`), where a relative URL would miss.
+const WORKER_URL: &str = "/light-worker_loader.js";
 
 /// A network the app can follow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -267,6 +268,8 @@ pub struct Chain {
     pub audit: RwSignal<AuditAnswerFor>,
     /// The newest audited epoch's verdict (the header's audit mark).
     pub audit_mark: RwSignal<Option<AuditMark>>,
+    /// The whole-network audit: the latest epoch of every subnet.
+    pub audit_all: RwSignal<Answer<Vec<SubnetVerdict>>>,
     /// Why the last refresh failed while an older verified answer is still shown (a peer
     /// restarting, a block no peer can prove any more); cleared by the next good answer.
     pub refresh_error: RwSignal<Option<String>>,
@@ -288,6 +291,8 @@ pub struct Chain {
     metagraph_busy: StoredValue<Option<u16>>,
     audit_id: StoredValue<(u32, u16)>,
     audit_busy: StoredValue<Option<u16>>,
+    audit_all_id: StoredValue<u32>,
+    audit_all_busy: StoredValue<bool>,
     worker: StoredValue<Option<LightWorker>, LocalStorage>,
 }
 
@@ -457,6 +462,9 @@ impl Chain {
             audit_mark: RwSignal::new(None),
             audit_id: StoredValue::new((0, 0)),
             audit_busy: StoredValue::new(None),
+            audit_all: RwSignal::new(None),
+            audit_all_id: StoredValue::new(0),
+            audit_all_busy: StoredValue::new(false),
             worker: StoredValue::new_local(None),
         };
         chain.spawn();
@@ -588,6 +596,19 @@ impl Chain {
                     }
                 }
             }
+            ChainResponse::AuditAll { id, result } => {
+                if id == self.audit_all_id.get_value() {
+                    self.audit_all_busy.set_value(false);
+                    let shown = self.audit_all.with_untracked(|a| matches!(a, Some(Ok(_))));
+                    match result {
+                        Err(why) if shown => self.refresh_error.set(Some(why)),
+                        result => {
+                            self.refresh_error.set(None);
+                            self.audit_all.set(Some(result));
+                        }
+                    }
+                }
+            }
             ChainResponse::Metadata(metadata) => {
                 if let Ok(text) = serde_json::to_string(&metadata) {
                     save(&keys::metadata(self.network.get_untracked().id()), &text);
@@ -661,6 +682,8 @@ impl Chain {
         self.metagraph.set(None);
         self.audit.set(None);
         self.audit_mark.set(None);
+        self.audit_all.set(None);
+        self.audit_all_busy.set_value(false);
         self.subnets_busy.set_value(false);
         self.metagraph_busy.set_value(None);
         self.audit_busy.set_value(None);
@@ -932,6 +955,17 @@ impl Chain {
         let id = self.metagraph_id.get_value().0 + 1;
         self.metagraph_id.set_value((id, netuid));
         self.send(&ChainRequest::Metagraph { id, netuid });
+    }
+
+    /// Asks for the latest epoch of every subnet, audited (a few new ones per ask).
+    pub fn request_audit_all(self) {
+        if self.audit_all_busy.get_value() {
+            return;
+        }
+        self.audit_all_busy.set_value(true);
+        let id = self.audit_all_id.get_value() + 1;
+        self.audit_all_id.set_value(id);
+        self.send(&ChainRequest::AuditAll { id });
     }
 
     /// Asks for subnet `netuid`'s last `epochs` audited epochs (new ones are audited a few per

@@ -6,7 +6,7 @@
 //! root).
 
 use serde::{Deserialize, Serialize};
-use taoscope_light_client::audit::EpochAudit;
+use taoscope_light_client::audit::{EpochAudit, NotAudited};
 use taoscope_light_client::client::trust::TrustReport;
 use taoscope_light_client::client::{BlockRef, RuntimeSpec};
 use taoscope_light_client::metagraph::{Metagraph, SubnetSummary};
@@ -45,6 +45,9 @@ pub enum ChainRequest {
     /// The audit of subnet `netuid`'s last `epochs` epochs that the transport can prove (each
     /// epoch recomputed once; later asks add the epochs that came since).
     Audit { id: u32, netuid: u16, epochs: u16 },
+    /// The latest epoch of every subnet at the newest finalized block, audited (a few new ones
+    /// per ask).
+    AuditAll { id: u32 },
 }
 
 /// Which transport follows the chain.
@@ -91,6 +94,29 @@ pub enum ChainResponse {
         netuid: u16,
         result: Result<AuditAnswer, String>,
     },
+    AuditAll {
+        id: u32,
+        result: Result<Verified<Vec<SubnetVerdict>>, String>,
+    },
+}
+
+/// One subnet's latest epoch in the whole-network audit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetVerdict {
+    pub netuid: u16,
+    /// Its latest epoch block, if it ran one.
+    pub epoch: Option<u64>,
+    pub state: VerdictState,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VerdictState {
+    /// Not audited yet (a few are audited per ask).
+    Pending,
+    /// Audited: values compared and how many differ.
+    Audited { checked: usize, mismatches: usize },
+    /// No epoch yet, or this one cannot be audited: why.
+    Unaudited(String),
 }
 
 /// A subnet's audited epochs, newest first, as the worker has them at the finalized block `at`:
@@ -105,6 +131,9 @@ pub struct AuditAnswer {
     pub pending: usize,
     /// Why no older epoch could be audited (the transport no longer holds its blocks), if so.
     pub older: Option<String>,
+    /// Epoch blocks found and not audited, with why (an upgrade next to them, a runtime with no
+    /// verified algorithm), newest first.
+    pub not_audited: Vec<NotAudited>,
     /// The transport that proved them, in words.
     pub transport: String,
     /// The chain's genesis hash and what was trusted (the checkpoint, or the chain spec), for

@@ -4,6 +4,7 @@
 //! - [`chain`], [`chain_protocol`]: the light client's worker (smoldot-light, `light-worker`), the
 //!   chosen network's chain spec, smoldot's saved database, and the signals pages read.
 //! - [`pages`]: one module per page; a page exists when it does something.
+//! - [`history`]: audited epochs kept in IndexedDB across visits (a cache, shown apart).
 //! - [`webgpu`]: what the browser's WebGPU adapter is, for the System page and (next) the GPU engine.
 //! - [`epoch_protocol`]: the messages between the pages and the epoch worker.
 //! - [`worker`]: the page's side of that worker.
@@ -13,6 +14,7 @@
 pub mod chain;
 pub mod chain_protocol;
 pub mod epoch_protocol;
+pub mod history;
 pub mod pages;
 pub mod rpc;
 pub mod shell;

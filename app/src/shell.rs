@@ -3,7 +3,7 @@
 
 use crate::chain::{Chain, Network, SpecState};
 use crate::chain_protocol::{ChainStatus, Phase};
-use crate::pages::audit::AuditPage;
+use crate::pages::audit::{AuditAllPage, AuditPage};
 use crate::pages::network::NetworkPage;
 use crate::pages::subnets::{SubnetPage, SubnetsPage};
 use crate::pages::{bench::BenchPage, epoch_lab::EpochLab, system::SystemPage};
@@ -28,6 +28,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/subnets") view=SubnetsPage/>
                     <Route path=path!("/subnets/:netuid") view=SubnetPage/>
                     <Route path=path!("/subnets/:netuid/audit") view=AuditPage/>
+                    <Route path=path!("/audit") view=AuditAllPage/>
                 </Routes>
             </main>
         </Router>
@@ -49,6 +50,7 @@ fn Header() -> impl IntoView {
             <a class="brand" href="/" aria-label="taoscope home">"τ taoscope"</a>
             <nav aria-label="Pages">
                 <A href="/subnets">"Subnets"</A>
+                <A href="/audit">"Audit"</A>
                 <A href="/epoch-lab">"Epoch lab"</A>
                 <A href="/bench">"Benchmark"</A>
                 <A href="/network">"Network"</A>

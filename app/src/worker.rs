@@ -9,7 +9,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
 /// Where Trunk puts the worker's loader (see `app/index.html`).
-const WORKER_URL: &str = "./epoch-worker_loader.js";
+// Absolute: the app answers deep links, where a relative URL would miss.
+const WORKER_URL: &str = "/epoch-worker_loader.js";
 
 /// The epoch worker and the requests that wait for it to finish starting.
 pub struct EpochWorker {

@@ -21,7 +21,9 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use taoscope_light_client::audit::{AuditReport, EpochAudit, REPORT_SCHEMA, WhatIf};
+use taoscope_light_client::audit::{
+    AuditError, AuditReport, EpochAudit, NotAudited, REPORT_SCHEMA, WhatIf,
+};
 use taoscope_light_client::client::endpoints::{Connection, Limits};
 use taoscope_light_client::client::verified_rpc::native::{self, NativeConnection};
 use taoscope_light_client::client::verified_rpc::{Settings, VerifiedTransport};
@@ -31,6 +33,9 @@ use taoscope_light_client::networks::{FINNEY_GENESIS, FINNEY_RPC, LOCALNET_RPC};
 use taoscope_light_client::verified::checkpoint::{
     Acceptance, AgePolicy, BITTENSOR_SLOT_MS, Checkpoint, DEFAULT_MAX_AGE_MS,
 };
+
+/// The largest report file `audit verify` reads.
+const MAX_REPORT_BYTES: u64 = 64 << 20;
 
 /// The localnet's genesis checkpoint, as the app ships it.
 const LOCALNET_CHECKPOINT: &str = include_str!("../../public/checkpoints/localnet.json");
@@ -105,9 +110,8 @@ fn options(args: &[String], netuid_required: bool) -> Result<Options, String> {
     Ok(options)
 }
 
-/// The checkpoint to start from, the genesis it must carry (`None`: a chain known only by the
-/// checkpoint), and the endpoints to ask.
-type TrustAnchor = (Checkpoint, Option<[u8; 32]>, Vec<String>);
+/// The checkpoint to start from, the genesis it must carry, and the endpoints to ask.
+type TrustAnchor = (Checkpoint, [u8; 32], Vec<String>);
 
 /// The trust anchor of the network named.
 fn trust_anchor(options: &Options) -> Result<TrustAnchor, String> {
@@ -124,7 +128,7 @@ fn trust_anchor(options: &Options) -> Result<TrustAnchor, String> {
                 Some(path) => read(path)?,
                 None => shipped,
             };
-            (checkpoint, Some(genesis), LOCALNET_RPC.to_string())
+            (checkpoint, genesis, LOCALNET_RPC.to_string())
         }
         "finney" => {
             let path = options
@@ -132,14 +136,17 @@ fn trust_anchor(options: &Options) -> Result<TrustAnchor, String> {
                 .as_deref()
                 .ok_or("--network finney needs --checkpoint FILE (the one block you trust)")?;
             let genesis = from_hex_array::<32>(FINNEY_GENESIS).map_err(|e| e.to_string())?;
-            (read(path)?, Some(genesis), FINNEY_RPC.to_string())
+            (read(path)?, genesis, FINNEY_RPC.to_string())
         }
         url if url.starts_with("ws://") || url.starts_with("wss://") => {
             let path = options.checkpoint.as_deref().ok_or(
                 "a network given by URL needs --checkpoint FILE (the one block you trust)",
             )?;
-            // No known genesis for an arbitrary chain: the checkpoint the user trusts names it.
-            (read(path)?, None, url.to_string())
+            // No known genesis for an arbitrary chain: the checkpoint the user trusts names it
+            // (its age is still judged).
+            let checkpoint = read(path)?;
+            let genesis = checkpoint.genesis_hash;
+            (checkpoint, genesis, url.to_string())
         }
         other => {
             return Err(format!(
@@ -162,10 +169,12 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// The highest finalized block number any endpoint claims: only how far to wait (an endpoint
-/// that claims too much costs the timeout, never a wrong value).
-async fn claimed_head(urls: &[String]) -> Option<u64> {
-    let mut best = None;
+/// The lowest and highest finalized block numbers the endpoints claim: only how far to wait
+/// (nothing else is taken from them). The client waits for the highest; an endpoint that claims
+/// too much costs the timeout, after which the audit starts from what is proven if that reaches
+/// the lowest claim.
+async fn claimed_heads(urls: &[String]) -> Option<(u64, u64)> {
+    let mut claims: Vec<u64> = Vec::new();
     for url in urls {
         let Ok(mut connection) = NativeConnection::open(url, Limits::default()).await else {
             continue;
@@ -190,15 +199,16 @@ async fn claimed_head(urls: &[String]) -> Option<u64> {
         let number = header["result"]["number"]
             .as_str()
             .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok());
-        best = best.max(number);
+        claims.extend(number);
     }
-    best
+    Some((*claims.iter().min()?, *claims.iter().max()?))
 }
 
-/// Follows the chain until block `target` is proven, or the time is up.
+/// Follows the chain until block `target` is proven, or the time is up (then it is enough
+/// to have proven `enough`).
 async fn follow(
     client: &mut BittensorClient<VerifiedTransport>,
-    target: u64,
+    (enough, target): (u64, u64),
     timeout: Duration,
 ) -> Result<(), String> {
     let started = Instant::now();
@@ -212,6 +222,13 @@ async fn follow(
             return Ok(());
         }
         let left = timeout.saturating_sub(started.elapsed());
+        if left.is_zero() && client.finalized().is_some_and(|b| b.number >= enough) {
+            eprintln!(
+                "note: an endpoint claims block #{target}, which could not be proven in time; \
+                 auditing from what is proven"
+            );
+            return Ok(());
+        }
         if left.is_zero() {
             let reached = client
                 .finalized()
@@ -245,29 +262,27 @@ struct Connected {
 }
 
 async fn connect(options: &Options) -> Result<Connected, String> {
-    let (checkpoint, genesis, urls) = trust_anchor(options)?;
-    if let Some(genesis_hash) = genesis {
-        let shipped_genesis = options.network == "localnet" && options.checkpoint.is_none();
-        checkpoint
-            .accept(&Acceptance {
-                genesis_hash,
-                slot_ms: BITTENSOR_SLOT_MS,
-                now_ms: now_ms(),
-                age: if options.accept_old || shipped_genesis {
-                    AgePolicy::Accepted
-                } else {
-                    AgePolicy::MaxAge(DEFAULT_MAX_AGE_MS)
-                },
-            })
-            .map_err(|e| {
-                let hint = if options.accept_old {
-                    ""
-                } else {
-                    " (--accept-old-checkpoint takes an old one as it is)"
-                };
-                format!("the checkpoint: {e}{hint}")
-            })?;
-    }
+    let (checkpoint, genesis_hash, urls) = trust_anchor(options)?;
+    let shipped_genesis = options.network == "localnet" && options.checkpoint.is_none();
+    checkpoint
+        .accept(&Acceptance {
+            genesis_hash,
+            slot_ms: BITTENSOR_SLOT_MS,
+            now_ms: now_ms(),
+            age: if options.accept_old || shipped_genesis {
+                AgePolicy::Accepted
+            } else {
+                AgePolicy::MaxAge(DEFAULT_MAX_AGE_MS)
+            },
+        })
+        .map_err(|e| {
+            let hint = if options.accept_old {
+                ""
+            } else {
+                " (--accept-old-checkpoint takes an old one as it is)"
+            };
+            format!("the checkpoint: {e}{hint}")
+        })?;
     let trusted = format!(
         "checkpoint at block #{} ({}), GRANDPA set {}",
         checkpoint.number,
@@ -275,7 +290,7 @@ async fn connect(options: &Options) -> Result<Connected, String> {
         checkpoint.set_id
     );
     let genesis_hash = to_hex(&checkpoint.genesis_hash);
-    let target = claimed_head(&urls)
+    let target = claimed_heads(&urls)
         .await
         .ok_or_else(|| format!("no endpoint answered ({})", urls.join(", ")))?;
     let settings = Settings {
@@ -300,6 +315,7 @@ fn audit(options: &Options) -> Result<AuditReport, String> {
             genesis_hash,
         } = connect(options).await?;
         let at = client.read_block().map_err(|e| e.to_string())?;
+        let (started, proofs) = (Instant::now(), client.transport().report().proofs_verified);
         let (blocks, stopped) = client
             .epoch_blocks(options.netuid, options.epochs)
             .await
@@ -312,17 +328,41 @@ fn audit(options: &Options) -> Result<AuditReport, String> {
                 stopped.map(|why| format!("; {why}")).unwrap_or_default()
             ));
         }
-        let mut epochs = Vec::new();
+        let (mut epochs, mut not_audited) = (Vec::new(), Vec::new());
         for block in blocks {
             match client
                 .audit_epoch(options.netuid, block, &options.what_if)
                 .await
             {
                 Ok(epoch) => epochs.push(epoch),
-                // An epoch too old for the transport ends the list; anything else is an error.
-                Err(ClientError::Inaccessible { .. }) if !epochs.is_empty() => break,
+                // An epoch too old for the transport ends the list.
+                Err(ClientError::NotHeld(_)) => break,
+                // One that cannot be audited (an upgrade next to it) is said, and the rest go on.
+                Err(ClientError::Audit(
+                    why @ (AuditError::Upgrade(_) | AuditError::NotAnEpoch { .. }),
+                )) => not_audited.push(NotAudited {
+                    block,
+                    why: why.to_string(),
+                }),
                 Err(e) => return Err(format!("epoch at block #{block}: {e}")),
             }
+        }
+        // What an audit costs, for the README's measurements (stderr: stdout stays the report).
+        eprintln!(
+            "audited {} epochs in {} ms, {} read proofs checked",
+            epochs.len(),
+            started.elapsed().as_millis(),
+            client.transport().report().proofs_verified - proofs
+        );
+        if epochs.is_empty() {
+            return Err(format!(
+                "no epoch of subnet {} could be audited{}",
+                options.netuid,
+                not_audited
+                    .first()
+                    .map(|n| format!(": {}", n.why))
+                    .unwrap_or_default()
+            ));
         }
         Ok(AuditReport {
             schema: REPORT_SCHEMA.into(),
@@ -331,6 +371,7 @@ fn audit(options: &Options) -> Result<AuditReport, String> {
             trusted,
             at,
             epochs,
+            not_audited,
         })
     })
 }
@@ -339,6 +380,14 @@ fn audit(options: &Options) -> Result<AuditReport, String> {
 /// checkpoint the user trusts now, never from anything in the report) and compared with what
 /// the report says, field by field. Returns what differs, in words (empty: confirmed).
 fn verify(report_path: &str, options: &Options) -> Result<(AuditReport, Vec<String>), String> {
+    let size = std::fs::metadata(report_path)
+        .map_err(|e| format!("{report_path}: {e}"))?
+        .len();
+    if size > MAX_REPORT_BYTES {
+        return Err(format!(
+            "{report_path}: {size} bytes; a report is at most {MAX_REPORT_BYTES}"
+        ));
+    }
     let text = std::fs::read_to_string(report_path).map_err(|e| format!("{report_path}: {e}"))?;
     let report: AuditReport = serde_json::from_str(&text)
         .map_err(|e| format!("{report_path}: not an audit report: {e}"))?;
@@ -346,6 +395,28 @@ fn verify(report_path: &str, options: &Options) -> Result<(AuditReport, Vec<Stri
         return Err(format!(
             "{report_path}: schema {:?}; this taoscope reads {REPORT_SCHEMA}",
             report.schema
+        ));
+    }
+    // Hashes are printed: only well-formed ones (no terminal control from a hostile file).
+    let well_formed = |hash: &str| hash.starts_with("0x") && from_hex_array::<32>(hash).is_ok();
+    if !well_formed(&report.genesis_hash)
+        || report.epochs.iter().any(|e| !well_formed(&e.block.hash))
+    {
+        return Err(format!(
+            "{report_path}: a hash that is not 0x and 64 hex digits"
+        ));
+    }
+    let mut blocks: Vec<(u16, u64)> = report
+        .epochs
+        .iter()
+        .map(|e| (e.netuid, e.block.number))
+        .collect();
+    blocks.sort_unstable();
+    blocks.dedup();
+    if blocks.is_empty() || blocks.len() != report.epochs.len() || blocks.len() > 64 {
+        return Err(format!(
+            "{report_path}: a report holds 1 to 64 distinct epochs ({} here)",
+            report.epochs.len()
         ));
     }
     smol::block_on(async {
@@ -425,6 +496,12 @@ fn summary(report: &AuditReport) -> String {
         report.at.hash
     )];
     lines.extend(report.epochs.iter().map(describe));
+    lines.extend(
+        report
+            .not_audited
+            .iter()
+            .map(|n| format!("epoch at block #{}: not audited: {}", n.block, n.why)),
+    );
     let values: usize = report.epochs.iter().map(|e| e.checked).sum();
     let differing: usize = report.epochs.iter().map(|e| e.mismatches.len()).sum();
     lines.push(if differing == 0 {
@@ -472,7 +549,8 @@ pub fn main(args: &[String]) -> ExitCode {
     } else {
         let _ = writeln!(out, "{}", summary(&report));
     }
-    if report.is_exact() {
+    // Every value of every audited epoch matched (with a what-if: nothing it changed moved).
+    if report.epochs.iter().all(EpochAudit::is_exact) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -492,7 +570,16 @@ fn verify_main(args: &[String]) -> ExitCode {
                  as the report says",
                 report.epochs.len()
             );
-            ExitCode::SUCCESS
+            if report.is_exact() {
+                ExitCode::SUCCESS
+            } else {
+                // A faithful record of an audit that did not match (or of a what-if).
+                println!("and what it records is no match:");
+                for epoch in &report.epochs {
+                    println!("{}", describe(epoch));
+                }
+                ExitCode::from(1)
+            }
         }
         Ok((_, differences)) => {
             println!("NOT CONFIRMED:");

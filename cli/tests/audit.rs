@@ -118,6 +118,24 @@ fn the_demo_subnet_s_epochs_match_and_a_changed_input_shows_every_difference() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("NOT CONFIRMED"), "{}", text(&out));
 
+    // A report is held to its shape before anything is asked: distinct epochs, well-formed
+    // hashes (they are printed).
+    let mut doubled = report.clone();
+    let first = doubled["epochs"][0].clone();
+    doubled["epochs"].as_array_mut().unwrap().push(first);
+    let mut escaped = report.clone();
+    escaped["epochs"][0]["block"]["hash"] = Value::from("\u{1b}[2Kconfirmed");
+    for (name, bad, words) in [
+        ("doubled.json", doubled, "distinct epochs"),
+        ("escaped.json", escaped, "64 hex digits"),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, bad.to_string()).unwrap();
+        let out = taoscope(&["audit", "verify", path.to_str().unwrap(), "--rpc", rpc]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
+        assert!(text(&out).contains(words), "{name}: {}", text(&out));
+    }
+
     // The engine told another kappa: every differing value, with its uid, hotkey and both numbers.
     let out = taoscope(&[
         "audit",
@@ -141,6 +159,29 @@ fn the_demo_subnet_s_epochs_match_and_a_changed_input_shows_every_difference() {
     assert!(
         line.contains(": chain ") && line.contains(", recomputed ") && line.contains("difference"),
         "{line}"
+    );
+
+    // A faithful record of a what-if is confirmed, and still no match: exit 1.
+    let out = taoscope(&[
+        "audit",
+        "--rpc",
+        rpc,
+        "--netuid",
+        "1",
+        "--epochs",
+        "1",
+        "--what-if",
+        "kappa=0",
+        "--json",
+    ]);
+    let path = dir.join("what-if.json");
+    std::fs::write(&path, &out.stdout).unwrap();
+    let out = taoscope(&["audit", "verify", path.to_str().unwrap(), "--rpc", rpc]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("confirmed") && text(&out).contains("no match"),
+        "{}",
+        text(&out)
     );
 
     // Errors are words, exit 2.

@@ -165,6 +165,13 @@ pub enum AuditError {
     Input(String),
     /// A what-if that names no input or no valid value.
     WhatIf(String),
+    /// The block is no epoch block of the subnet (its last step is not this block).
+    NotAnEpoch { netuid: u16, block: u64 },
+    /// The runtime's code changed at the epoch block or the block before it: the input state is
+    /// not what the epoch read (migrations ran first) or the results are in other layouts.
+    Upgrade(u64),
+    /// The runtime stored no value to compare (a subnet without uids).
+    Empty,
 }
 
 impl fmt::Display for AuditError {
@@ -174,6 +181,17 @@ impl fmt::Display for AuditError {
             AuditError::Storage(why) => write!(f, "the epoch's state: {why}"),
             AuditError::Input(why) => write!(f, "the epoch's input as stored: {why}"),
             AuditError::WhatIf(why) => write!(f, "what if: {why}"),
+            AuditError::NotAnEpoch { netuid, block } => write!(
+                f,
+                "block {block} did not run subnet {netuid}'s epoch (its last step block is \
+                 another)"
+            ),
+            AuditError::Upgrade(block) => write!(
+                f,
+                "the runtime was upgraded at or just before block {block}: that epoch ran on \
+                 state the upgrade migrated first, so it is not audited"
+            ),
+            AuditError::Empty => write!(f, "the subnet stored no value to compare"),
         }
     }
 }
@@ -186,15 +204,9 @@ pub struct EpochStates<'a, S: State> {
     pub after: (&'a Metadata, &'a S),
 }
 
-/// Audits subnet `netuid`'s epoch at `block` (see the module docs).
-pub fn audit_epoch<S: State>(
-    states: EpochStates<'_, S>,
-    netuid: u16,
-    block: &BlockRef,
-    input_block: &BlockRef,
-    runtime: &RuntimeSpec,
-    what_if: &[WhatIf],
-) -> Result<EpochAudit, AuditError> {
+/// The algorithm that recomputes `runtime`'s epochs from chain state, or why there is none: to
+/// be asked before any state is fetched.
+pub fn algorithm(runtime: &RuntimeSpec) -> Result<Algorithm, AuditError> {
     let algorithm = algorithm_for(&runtime.spec_name, runtime.spec_version)
         .map_err(|e| AuditError::Unsupported(e.to_string()))?;
     if algorithm != Algorithm::Spec103 {
@@ -206,10 +218,32 @@ pub fn audit_epoch<S: State>(
             algorithm.describe()
         )));
     }
+    Ok(algorithm)
+}
+
+/// Audits subnet `netuid`'s epoch at `block` (see the module docs).
+pub fn audit_epoch<S: State>(
+    states: EpochStates<'_, S>,
+    netuid: u16,
+    block: &BlockRef,
+    input_block: &BlockRef,
+    runtime: &RuntimeSpec,
+    what_if: &[WhatIf],
+) -> Result<EpochAudit, AuditError> {
+    let algorithm = algorithm(runtime)?;
     let storage = |e: crate::storage::StorageError| AuditError::Storage(e.to_string());
+    // The chain's own word that B ran the epoch: its last step is B, and was earlier before it.
     let (metadata, state) = states.before;
+    let stepped_before = epoch_v103::last_step(metadata, state, netuid).map_err(storage)?;
     let input = epoch_v103::epoch_input(metadata, state, netuid, block.number).map_err(storage)?;
     let (metadata, state) = states.after;
+    let stepped = epoch_v103::last_step(metadata, state, netuid).map_err(storage)?;
+    if stepped != block.number || stepped_before >= block.number {
+        return Err(AuditError::NotAnEpoch {
+            netuid,
+            block: block.number,
+        });
+    }
     let stored = epoch_v103::persisted(metadata, state, netuid).map_err(storage)?;
 
     let mut altered = input.clone();
@@ -220,24 +254,59 @@ pub fn audit_epoch<S: State>(
     // Which bond rows the epoch wrote is not stored anywhere; the rows themselves are compared.
     recomputed.bonds_written.clear();
     let comparison = compare_outputs_v103(&stored, &recomputed);
-    let hotkey = |uid: Option<u16>| {
-        let uid = usize::from(uid?);
-        match input.hotkeys.get(uid)? {
-            Some(HotkeyId::Account(account)) => Some(account.clone()),
-            Some(HotkeyId::Number(n)) => Some(n.to_string()),
-            None => None,
+    if comparison.checked == 0 {
+        return Err(AuditError::Empty);
+    }
+    let text = |id: &HotkeyId| match id {
+        HotkeyId::Account(account) => account.clone(),
+        HotkeyId::Number(n) => n.to_string(),
+    };
+    let hotkey = |uid: u16| {
+        input
+            .hotkeys
+            .get(usize::from(uid))
+            .and_then(Option::as_ref)
+            .map(text)
+    };
+    // The comparison numbers list positions; bond rows and emission tuples are lists of their
+    // own, so their positions are turned into the uid (and hotkey) they are of.
+    let locate = |field: &str, position: Option<u16>| -> (Option<u16>, Option<String>) {
+        let Some(position) = position else {
+            return (None, None);
+        };
+        let at = usize::from(position);
+        match field {
+            "bonds" => match stored.bonds.get(at) {
+                Some((uid, _)) => (Some(*uid), hotkey(*uid)),
+                None => (None, None),
+            },
+            "emission_tuples" => match stored.emission_tuples.get(at) {
+                Some((id, _)) => {
+                    let uid = input
+                        .hotkeys
+                        .iter()
+                        .position(|h| h.as_ref() == Some(id))
+                        .and_then(|u| u16::try_from(u).ok());
+                    (uid, Some(text(id)))
+                }
+                None => (None, None),
+            },
+            _ => (Some(position), hotkey(position)),
         }
     };
     let mismatches = comparison
         .mismatches
         .iter()
-        .map(|m| AuditMismatch {
-            field: m.field.to_string(),
-            uid: m.uid,
-            hotkey: hotkey(m.uid),
-            chain: m.expected.clone(),
-            recomputed: m.actual.clone(),
-            difference: difference(&m.expected, &m.actual),
+        .map(|m| {
+            let (uid, hotkey) = locate(m.field, m.uid);
+            AuditMismatch {
+                field: m.field.to_string(),
+                uid,
+                hotkey,
+                chain: m.expected.clone(),
+                recomputed: m.actual.clone(),
+                difference: difference(&m.expected, &m.actual),
+            }
         })
         .collect();
     Ok(EpochAudit {
@@ -281,12 +350,28 @@ pub struct AuditReport {
     /// The finalized block the audit started from.
     pub at: BlockRef,
     pub epochs: Vec<EpochAudit>,
+    /// Epochs found and not audited, with why (a runtime upgrade next to them, a runtime with
+    /// no verified algorithm).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_audited: Vec<NotAudited>,
+}
+
+/// An epoch block that was found and not audited.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotAudited {
+    pub block: u64,
+    pub why: String,
 }
 
 impl AuditReport {
-    /// Whether every value of every epoch matched.
+    /// Whether at least one epoch was audited and every value of every epoch matched, with no
+    /// input changed.
     pub fn is_exact(&self) -> bool {
-        self.epochs.iter().all(EpochAudit::is_exact)
+        !self.epochs.is_empty()
+            && self
+                .epochs
+                .iter()
+                .all(|e| e.is_exact() && e.what_if.is_empty())
     }
 }
 

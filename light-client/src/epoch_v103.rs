@@ -142,19 +142,27 @@ pub fn persisted(
         "LoadedEmission",
         state.get(&loaded_key).as_deref(),
     )?;
-    let emission_tuples = loaded
-        .as_array()
-        .map(|tuples| {
-            tuples
-                .iter()
-                .filter_map(|t| {
-                    let account = t.get(0)?.as_str()?.to_string();
-                    let rao = t.get(1)?.as_u64()?;
-                    Some((HotkeyId::Account(account), rao))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    // `None` (nothing loaded) is no tuples; a tuple that does not read is an error, never
+    // skipped (the audit compares tuples by position).
+    let emission_tuples = match loaded.as_array() {
+        None => Vec::new(),
+        Some(tuples) => tuples
+            .iter()
+            .map(|t| {
+                let account = t.get(0).and_then(Value::as_str).map(str::to_string);
+                let rao = t.get(1).and_then(Value::as_u64);
+                account
+                    .zip(rao)
+                    .map(|(account, rao)| (HotkeyId::Account(account), rao))
+                    .ok_or_else(|| StorageError::Layout {
+                        entry: "LoadedEmission".into(),
+                        spec_version: metadata.runtime_version().map_or(0, |(_, v)| v),
+                        runtime: t.to_string(),
+                        expected: "(account, rao) tuples".into(),
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+    };
     Ok(EpochOutputV103 {
         active: read(metadata, state, "Active", &k)?,
         emission: read(metadata, state, "Emission", &k)?,

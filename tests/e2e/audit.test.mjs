@@ -3,7 +3,8 @@
 // the chain; new epochs appear live; the header's audit mark shows the latest verdict; a uid's
 // "why" opens its inputs. Over verified RPC an endpoint that changes one uid's stored Incentive
 // stands first: it is rejected by the proof check and the audit completes through the honest
-// endpoint. The exported report passes `taoscope audit verify`.
+// endpoint. The exported report passes `taoscope audit verify`. "Audit every subnet" gives one
+// verdict per subnet.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -131,6 +132,18 @@ test('over verified RPC, with a liar first, the audit page shows 8 matching epoc
     assert.equal(verify.status, 0, verify.stderr + verify.stdout);
     assert.match(verify.stdout, /confirmed/);
 
+    // The whole network: one verdict per subnet, none differing.
+    await page.getByRole('link', { name: 'Audit', exact: true }).click();
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid="audit-all-row"]')];
+      return rows.length > 0 && rows.every((r) => r.dataset.state !== 'pending');
+    }, null, { timeout: 60_000 });
+    const verdicts = await page.getByTestId('audit-all-row').evaluateAll((rows) => rows.map((r) => [r.dataset.netuid, r.dataset.state, r.textContent]));
+    console.log(`audit every subnet: ${verdicts.map((v) => `subnet ${v[0]} ${v[1]}`).join(', ')}`);
+    assert.ok(verdicts.some(([netuid, state]) => netuid === '1' && state === 'match'), JSON.stringify(verdicts));
+    assert.ok(verdicts.every(([, state]) => state !== 'mismatch'), JSON.stringify(verdicts));
+    await screenshot(page, 'audit-every-subnet');
+
     // The liar told its lie and was caught for it; the honest endpoint never.
     assert.ok(liar.told() >= 1, 'the liar changed an Incentive in a proof');
     await page.getByRole('link', { name: 'Network', exact: true }).click();
@@ -144,7 +157,7 @@ test('over verified RPC, with a liar first, the audit page shows 8 matching epoc
   }
 });
 
-test('over smoldot-light (p2p), the audit page shows the epochs it can prove, all matching, and adds new ones live', async () => {
+test('over smoldot-light (p2p), the audit page shows the epochs it can prove, all matching, adds new ones live, and keeps them across visits', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await openPage(browser, { context });
   try {
@@ -162,6 +175,20 @@ test('over smoldot-light (p2p), the audit page shows the epochs it can prove, al
     assertAllMatch(shown, 'smoldot-light');
     await assertWhy(page);
     await screenshot(page, 'audit-p2p');
+
+    // The history is kept (IndexedDB): on the next visit, the epochs not proven again in the new
+    // session are listed as kept from the earlier visit, and only proven ones count in the verdict.
+    // The reload lands on the deep link itself.
+    const audited = (await epochs(page)).map((e) => e.block);
+    await page.reload();
+    await page.getByTestId('audit-kept').first().waitFor({ timeout: 60_000 });
+    const kept = await page.getByTestId('audit-kept').evaluateAll((rows) => rows.map((r) => Number(r.dataset.block)));
+    const proven = (await epochs(page)).map((e) => e.block);
+    console.log(`the next visit: ${proven.length} epochs proven again, ${kept.length} kept from the earlier visit`);
+    assert.ok(kept.every((b) => audited.includes(b) || b > Math.max(...audited)), `kept ${kept}, audited before ${audited}`);
+    assert.ok(kept.length + proven.length >= audited.length, `kept ${kept}, proven ${proven}, before ${audited}`);
+    assert.match(await page.getByTestId('audit-summary').textContent(), new RegExp(`^${proven.length} epochs? audited`));
+    await screenshot(page, 'audit-p2p-reloaded');
     page.assertClean();
   } finally {
     await context.close();

@@ -12,9 +12,10 @@ use std::collections::VecDeque;
 use std::pin::pin;
 use std::time::Duration;
 use taoscope_app::chain_protocol::{
-    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, RuntimeMetadata, TransportChoice,
-    Verified, WORKER_READY,
+    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, RuntimeMetadata, SubnetVerdict,
+    TransportChoice, VerdictState, Verified, WORKER_READY,
 };
+use taoscope_light_client::audit::NotAudited;
 use taoscope_light_client::client::light::LightTransport;
 use taoscope_light_client::client::verified_rpc;
 use taoscope_light_client::client::{
@@ -55,6 +56,8 @@ const AUDITS_KEPT: usize = 64;
 /// them says was trusted.
 struct Audits {
     epochs: std::collections::BTreeMap<(u16, u64), taoscope_light_client::audit::EpochAudit>,
+    /// Epochs that cannot be audited, with why (not asked again).
+    refused: std::collections::BTreeMap<(u16, u64), String>,
     genesis_hash: String,
     trusted: String,
 }
@@ -137,6 +140,10 @@ fn failure(request: &ChainRequest, why: String) -> Option<ChainResponse> {
         ChainRequest::Audit { id, netuid, .. } => Some(ChainResponse::Audit {
             id: *id,
             netuid: *netuid,
+            result: Err(why),
+        }),
+        ChainRequest::AuditAll { id } => Some(ChainResponse::AuditAll {
+            id: *id,
             result: Err(why),
         }),
         ChainRequest::Start { .. } | ChainRequest::Database => None,
@@ -288,6 +295,7 @@ async fn follow(
     };
     let mut audits = Audits {
         epochs: Default::default(),
+        refused: Default::default(),
         genesis_hash: genesis_hash.clone(),
         trusted,
     };
@@ -521,7 +529,10 @@ async fn audit(
         .map_err(|e| e.to_string())?;
     let new: Vec<u64> = blocks
         .into_iter()
-        .filter(|b| !audits.epochs.contains_key(&(netuid, *b)))
+        .filter(|b| {
+            !audits.epochs.contains_key(&(netuid, *b))
+                && !audits.refused.contains_key(&(netuid, *b))
+        })
         .collect();
     let mut pending = new.len();
     for block in new.into_iter().take(AUDITS_PER_REQUEST) {
@@ -531,10 +542,16 @@ async fn audit(
                 pending -= 1;
             }
             // Too old for the transport by now: said, not an error.
-            Err(ClientError::Inaccessible { why, .. }) => {
+            Err(ClientError::NotHeld(why)) => {
                 older = Some(why);
                 pending = 0;
                 break;
+            }
+            // This epoch cannot be audited (an upgrade next to it, an unsupported runtime): said
+            // beside the others. A proof no peer gives is an error, asked again next time.
+            Err(ClientError::Audit(why)) => {
+                audits.refused.insert((netuid, block), why.to_string());
+                pending -= 1;
             }
             Err(error) => return Err(format!("the epoch at block #{block}: {error}")),
         }
@@ -547,6 +564,17 @@ async fn audit(
     for block in kept.iter().take(kept.len().saturating_sub(AUDITS_KEPT)) {
         audits.epochs.remove(&(netuid, *block));
     }
+    let refused: Vec<u64> = audits
+        .refused
+        .range((netuid, 0)..=(netuid, u64::MAX))
+        .map(|(&(_, block), _)| block)
+        .collect();
+    for block in refused
+        .iter()
+        .take(refused.len().saturating_sub(AUDITS_KEPT))
+    {
+        audits.refused.remove(&(netuid, *block));
+    }
     Ok(AuditAnswer {
         at,
         epochs: audits
@@ -557,9 +585,78 @@ async fn audit(
             .collect(),
         pending,
         older,
+        not_audited: audits
+            .refused
+            .range((netuid, 0)..=(netuid, u64::MAX))
+            .rev()
+            .map(|(&(_, block), why)| NotAudited {
+                block,
+                why: why.clone(),
+            })
+            .collect(),
         transport: client.transport().name().to_string(),
         genesis_hash: audits.genesis_hash.clone(),
         trusted: audits.trusted.clone(),
+    })
+}
+
+/// The latest epoch of every subnet at the newest finalized block, a few new audits per call
+/// (kept with the subnets' own audits).
+async fn audit_all(
+    client: &mut Client,
+    audits: &mut Audits,
+) -> Result<Verified<Vec<SubnetVerdict>>, String> {
+    let at = client.read_block().map_err(|e| e.to_string())?;
+    let subnets = client.subnets(&at.hash).await.map_err(|e| e.to_string())?;
+    let mut verdicts = Vec::new();
+    let mut budget = AUDITS_PER_REQUEST;
+    for subnet in subnets {
+        let netuid = subnet.netuid;
+        let (blocks, _) = client
+            .epoch_blocks(netuid, 1)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(&epoch) = blocks.first() else {
+            verdicts.push(SubnetVerdict {
+                netuid,
+                epoch: None,
+                state: VerdictState::Unaudited("no epoch yet".into()),
+            });
+            continue;
+        };
+        let key = (netuid, epoch);
+        if !audits.epochs.contains_key(&key) && !audits.refused.contains_key(&key) && budget > 0 {
+            budget -= 1;
+            match client.audit_epoch(netuid, epoch, &[]).await {
+                Ok(audit) => {
+                    audits.epochs.insert(key, audit);
+                }
+                Err(ClientError::Audit(why)) => {
+                    audits.refused.insert(key, why.to_string());
+                }
+                Err(ClientError::NotHeld(why)) => {
+                    audits.refused.insert(key, why);
+                }
+                Err(error) => return Err(format!("subnet {netuid}: {error}")),
+            }
+        }
+        let state = match (audits.epochs.get(&key), audits.refused.get(&key)) {
+            (Some(audit), _) => VerdictState::Audited {
+                checked: audit.checked,
+                mismatches: audit.mismatches.len(),
+            },
+            (None, Some(why)) => VerdictState::Unaudited(why.clone()),
+            (None, None) => VerdictState::Pending,
+        };
+        verdicts.push(SubnetVerdict {
+            netuid,
+            epoch: Some(epoch),
+            state,
+        });
+    }
+    Ok(Verified {
+        at,
+        value: verdicts,
     })
 }
 
@@ -571,6 +668,10 @@ async fn answer(
     request: ChainRequest,
 ) -> Option<ChainResponse> {
     Some(match request {
+        ChainRequest::AuditAll { id } => ChainResponse::AuditAll {
+            id,
+            result: audit_all(client, audits).await,
+        },
         ChainRequest::Audit { id, netuid, epochs } => ChainResponse::Audit {
             id,
             netuid,

@@ -6,7 +6,8 @@
 //! Cells carry raw chain values in `data-raw` as the subnet page's do.
 
 use crate::chain::Chain;
-use crate::chain_protocol::AuditAnswer;
+use crate::chain_protocol::{AuditAnswer, SubnetVerdict, VerdictState, Verified};
+use crate::history;
 use crate::pages::epoch_lab::download_json;
 use crate::pages::subnets::{proportion, refresh_on_finality, short, waiting};
 use leptos::prelude::*;
@@ -87,10 +88,65 @@ fn AuditView(
     let epochs = Memo::new(move |_| ok().map(|a| a.epochs).unwrap_or_default());
     let selected = RwSignal::new(None::<u64>);
     let why = RwSignal::new(None::<u16>);
+    // Epochs kept in this browser from earlier visits (a cache: shown apart, never counted), and
+    // which proven ones were written there already.
+    let kept = RwSignal::new(Vec::<EpochAudit>::new());
+    let loaded = StoredValue::new(None::<(String, u16)>);
+    let written = StoredValue::new(std::collections::HashSet::<u64>::new());
+    Effect::new(move |_| {
+        let Some(answer) = ok() else { return };
+        let Some(netuid) = answer.epochs.first().map(|e| e.netuid) else {
+            return;
+        };
+        let genesis = answer.genesis_hash.clone();
+        if genesis.is_empty() {
+            return;
+        }
+        if loaded.get_value() != Some((genesis.clone(), netuid)) {
+            loaded.set_value(Some((genesis.clone(), netuid)));
+            let genesis = genesis.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(found) = history::kept(&genesis, netuid).await {
+                    kept.set(found);
+                }
+            });
+        }
+        let new: Vec<EpochAudit> = answer
+            .epochs
+            .iter()
+            .filter(|e| !written.with_value(|w| w.contains(&e.block.number)))
+            .cloned()
+            .collect();
+        if !new.is_empty() {
+            written.update_value(|w| w.extend(new.iter().map(|e| e.block.number)));
+            leptos::task::spawn_local(async move {
+                let _ = history::keep(&genesis, &new).await;
+            });
+        }
+    });
+    // Proven epochs, then kept ones of blocks not proven again, newest first.
+    let rows = Memo::new(move |_| {
+        let mut rows: Vec<(EpochAudit, bool)> =
+            epochs.get().into_iter().map(|e| (e, false)).collect();
+        let proven: std::collections::HashSet<u64> =
+            rows.iter().map(|(e, _)| e.block.number).collect();
+        rows.extend(
+            kept.get()
+                .into_iter()
+                .filter(|e| !proven.contains(&e.block.number))
+                .map(|e| (e, true)),
+        );
+        rows.sort_by_key(|(e, _)| std::cmp::Reverse(e.block.number));
+        rows
+    });
     let chosen = Memo::new(move |_| {
-        selected
-            .get()
-            .and_then(|block| epochs.with(|e| e.iter().find(|e| e.block.number == block).cloned()))
+        selected.get().and_then(|block| {
+            rows.with(|r| {
+                r.iter()
+                    .find(|(e, _)| e.block.number == block)
+                    .map(|(e, _)| e.clone())
+            })
+        })
     });
     let counts = move || epochs.with(|e| (e.iter().filter(|e| e.is_exact()).count(), e.len()));
     let summary = move || {
@@ -98,7 +154,8 @@ fn AuditView(
         if total == 0 {
             "No epoch audited yet.".to_string()
         } else if exact == total {
-            format!("{total} epochs audited: every value matches the chain.")
+            let epochs = if total == 1 { "epoch" } else { "epochs" };
+            format!("{total} {epochs} audited: every value matches the chain.")
         } else {
             format!(
                 "{total} epochs audited: {} differ from the chain.",
@@ -116,6 +173,7 @@ fn AuditView(
             trusted: answer.trusted,
             at: answer.at,
             epochs: answer.epochs,
+            not_audited: answer.not_audited,
         };
         download_json(&format!("taoscope-audit-subnet-{netuid}.json"), &report);
     };
@@ -141,6 +199,11 @@ fn AuditView(
                 {format!("Auditing {} more epochs…", a.pending)}
             </p>
         })}
+        {move || ok().map(|a| a.not_audited).filter(|n| !n.is_empty()).map(|refused| view! {
+            <ul class="notice" data-testid="audit-not-audited">
+                {refused.into_iter().map(|n| view! { <li>"Epoch at block #" {n.block} " not audited: " {n.why}</li> }).collect_view()}
+            </ul>
+        })}
         {move || ok().and_then(|a| a.older).map(|why| view! {
             <p class="muted" data-testid="audit-older">"No older epoch can be proven now: " {why} ". Epochs audited earlier in this session stay listed."</p>
         })}
@@ -162,8 +225,8 @@ fn AuditView(
                 <th scope="col">"Details"</th>
             </tr></thead>
             <tbody>
-                <For each=move || epochs.get() key=|epoch| (epoch.block.number, epoch.checked, epoch.mismatches.len()) let:epoch>
-                    <EpochRow epoch selected/>
+                <For each=move || rows.get() key=|(epoch, kept)| (epoch.block.number, epoch.checked, epoch.mismatches.len(), *kept) let:row>
+                    <EpochRow epoch=row.0 kept=row.1 selected/>
                 </For>
             </tbody>
         </table>
@@ -174,22 +237,36 @@ fn AuditView(
 }
 
 #[component]
-fn EpochRow(epoch: EpochAudit, selected: RwSignal<Option<u64>>) -> impl IntoView {
+fn EpochRow(epoch: EpochAudit, kept: bool, selected: RwSignal<Option<u64>>) -> impl IntoView {
     let block = epoch.block.number;
     let state = if epoch.is_exact() {
         "match"
     } else {
         "mismatch"
     };
-    view! {
-        <tr data-testid="audit-epoch" data-block=block data-state=state data-checked=epoch.checked>
-            <td class="num">"#" {block} " " <code title=epoch.block.hash.clone()>{short(&epoch.block.hash)}</code></td>
-            <td>{format!("{} {}", epoch.runtime.spec_name, epoch.runtime.spec_version)}</td>
-            <td>{epoch.algorithm.clone()}</td>
-            <td class=if epoch.is_exact() { "verified" } else { "error" } data-testid="audit-verdict">{epoch.verdict()}</td>
+    let proof = if kept {
+        view! {
+            <td class="muted" title="Audited on an earlier visit and kept in this browser; not proven again in this session">
+                "kept from an earlier visit"
+            </td>
+        }
+        .into_any()
+    } else {
+        view! {
             <td title=format!("Input read at block #{}, results at #{}, through storage proofs", epoch.input_block.number, block)>
                 "✓ proven at #" {epoch.input_block.number} " and #" {block}
             </td>
+        }
+        .into_any()
+    };
+    let testid = if kept { "audit-kept" } else { "audit-epoch" };
+    view! {
+        <tr data-testid=testid data-block=block data-state=state data-checked=epoch.checked data-kept=kept.to_string()>
+            <td class="num">"#" {block} " " <code title=epoch.block.hash.clone()>{short(&epoch.block.hash)}</code></td>
+            <td>{format!("{} {}", epoch.runtime.spec_name, epoch.runtime.spec_version)}</td>
+            <td>{epoch.algorithm.clone()}</td>
+            <td class=match (kept, epoch.is_exact()) { (true, _) => "muted", (false, true) => "verified", (false, false) => "error" } data-testid="audit-verdict">{epoch.verdict()}</td>
+            {proof}
             <td>
                 <button type="button" data-testid="audit-open" aria-expanded=move || (selected.get() == Some(block)).to_string()
                     on:click=move |_| selected.update(|s| *s = if *s == Some(block) { None } else { Some(block) })>
@@ -388,5 +465,73 @@ fn Why(epoch: EpochAudit, uid: u16) -> impl IntoView {
                 {facts.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
             </dl>
         </section>
+    }
+}
+
+/// "Audit every subnet": the latest epoch of every subnet at the newest finalized block, each
+/// recomputed from proven state, one verdict per subnet.
+#[component]
+pub fn AuditAllPage() -> impl IntoView {
+    let chain = expect_context::<Chain>();
+    refresh_on_finality(chain, move || chain.request_audit_all());
+    view! {
+        <section class="page">
+            <h1>"Audit every subnet"</h1>
+            <p class="muted">
+                "The latest epoch of every subnet, recomputed in this page from proven state with the algorithm of the runtime that ran it \
+                 and compared value by value with what the runtime stored. The spec-103 epoch runs on the CPU engine \
+                 (the GPU kernels are today's epoch's); subnets are audited a few at a time, with progress below."
+            </p>
+            {move || match chain.audit_all.get() {
+                None => waiting(chain).into_any(),
+                Some(Err(why)) => view! { <p class="error" role="alert" data-testid="audit-all-error">{why}</p> }.into_any(),
+                Some(Ok(answer)) => view! { <VerdictTable answer/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn VerdictTable(answer: Verified<Vec<SubnetVerdict>>) -> impl IntoView {
+    let Verified { at, value } = answer;
+    let total = value.len();
+    let done = value
+        .iter()
+        .filter(|v| !matches!(v.state, VerdictState::Pending))
+        .count();
+    view! {
+        <p class="verified-at" data-testid="audit-all-block" data-block-number=at.number>
+            "Subnets at finalized block #" {at.number} " " <code title="Block hash">{short(&at.hash)}</code>
+        </p>
+        <p data-testid="audit-all-progress">
+            <progress max=total value=done></progress>
+            {format!(" {done} of {total} subnets checked")}
+        </p>
+        <div class="table-scroll">
+        <table data-testid="audit-all-table">
+            <thead><tr>
+                <th scope="col" class="num">"Netuid"</th>
+                <th scope="col" class="num">"Latest epoch"</th>
+                <th scope="col">"Verdict"</th>
+            </tr></thead>
+            <tbody>
+                {value.into_iter().map(|v| {
+                    let (state, words, class) = match &v.state {
+                        VerdictState::Pending => ("pending", "auditing…".to_string(), "muted"),
+                        VerdictState::Audited { checked, mismatches: 0 } => ("match", format!("{checked} of {checked} values match"), "verified"),
+                        VerdictState::Audited { checked, mismatches } => ("mismatch", format!("{} of {checked} values match", checked - mismatches.min(checked)), "error"),
+                        VerdictState::Unaudited(why) => ("unaudited", format!("not audited: {why}"), "muted"),
+                    };
+                    view! {
+                        <tr data-testid="audit-all-row" data-netuid=v.netuid data-state=state>
+                            <td class="num"><a href=format!("/subnets/{}/audit", v.netuid)>{v.netuid}</a></td>
+                            <td class="num">{v.epoch.map(|b| format!("#{b}")).unwrap_or_else(|| "—".into())}</td>
+                            <td class=class>{words}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        </div>
     }
 }

@@ -46,10 +46,10 @@ pub trait Transport {
     async fn next(&mut self) -> Option<String>;
     /// Which transport answers, for the user ("smoldot-light (p2p)").
     fn name(&self) -> &'static str;
-    /// Whether finalized blocks stay readable after they are unpinned (verified RPC keeps its
-    /// proven blocks for a while; smoldot-light serves pinned blocks only).
-    fn keeps_unpinned(&self) -> bool {
-        false
+    /// How many of the newest finalized blocks stay readable after they are unpinned (verified
+    /// RPC keeps its proven blocks for a while; smoldot-light serves pinned blocks only: 0).
+    fn kept_unpinned(&self) -> u64 {
+        0
     }
 }
 
@@ -78,6 +78,9 @@ pub enum ClientError {
     /// An epoch could not be audited (its runtime has no verified algorithm, its input is one the
     /// runtime would refuse).
     Audit(crate::audit::AuditError),
+    /// The block is older than what this transport still holds: not a failure of anyone, a limit
+    /// (smoldot-light serves pinned blocks only; verified RPC keeps a few hundred).
+    NotHeld(String),
 }
 
 impl fmt::Display for ClientError {
@@ -104,6 +107,7 @@ impl fmt::Display for ClientError {
             ClientError::Runtime(why) => write!(f, "the chain's runtime: {why}"),
             ClientError::Storage(why) => write!(f, "verified storage: {why}"),
             ClientError::Audit(why) => write!(f, "the audit: {why}"),
+            ClientError::NotHeld(why) => write!(f, "{why}"),
         }
     }
 }
@@ -224,7 +228,7 @@ const RECENT_KEPT: usize = 1024;
 
 /// At most this many finalized blocks are kept pinned: smoldot-light allows 32 pinned blocks per
 /// follow subscription, and the blocks not yet finalized need room too.
-pub const MAX_KEEP_PINNED: usize = 20;
+pub const MAX_KEEP_PINNED: usize = 16;
 
 /// A runtime's decoded metadata and the bytes it came from.
 type KnownMetadata = (Rc<Metadata>, Rc<Vec<u8>>);
@@ -257,8 +261,8 @@ pub struct BittensorClient<T: Transport> {
     code_hash: Option<[u8; 32]>,
     /// Finalized blocks by number, oldest first, consecutive (see [`RECENT_KEPT`]).
     recent: VecDeque<BlockRef>,
-    /// The runtime in force from each block on where the follow reported it, oldest first.
-    runtimes: Vec<(u64, RuntimeSpec)>,
+    /// Runtime versions by the hash of their proven code (read with `Core_version`).
+    versions: HashMap<[u8; 32], RuntimeSpec>,
     /// How many finalized blocks stay pinned (1: only the newest).
     keep_pinned: usize,
 }
@@ -329,7 +333,7 @@ impl<T: Transport> BittensorClient<T> {
             metadata: HashMap::new(),
             code_hash: None,
             recent: VecDeque::new(),
-            runtimes: Vec::new(),
+            versions: HashMap::new(),
             keep_pinned: 1,
         };
         client.start_follow()?;
@@ -366,7 +370,6 @@ impl<T: Transport> BittensorClient<T> {
             pinned_finalized: VecDeque::new(),
         };
         self.recent.clear();
-        self.runtimes.clear();
         self.follow_request = Some(id);
         Ok(())
     }
@@ -493,7 +496,6 @@ impl<T: Transport> BittensorClient<T> {
                     let spec = runtime_spec(&event["finalizedBlockRuntime"])?;
                     let block = self.block_ref(&last).await?;
                     self.remember_finalized(&finalized, &block);
-                    self.runtimes = vec![(block.number, spec.clone())];
                     self.follow.pinned_finalized = finalized.into();
                     self.unpin_beyond_window().await?;
                     self.best = Some(block.clone());
@@ -527,16 +529,11 @@ impl<T: Transport> BittensorClient<T> {
                         continue;
                     };
                     let block = self.block_ref(&last).await?;
-                    // The hashes are consecutive blocks, oldest first, ending at `block`.
-                    let first = block
-                        .number
-                        .saturating_sub(u64::try_from(finalized.len()).unwrap_or(u64::MAX) - 1);
-                    for (number, hash) in (first..).zip(&finalized) {
+                    for hash in &finalized {
                         if let Some(runtime) = self.follow.new_runtimes.remove(hash) {
                             self.code_hash = None;
                             let spec = runtime_spec(&runtime)?;
                             self.runtime = Some(spec.clone());
-                            self.runtimes.push((number, spec.clone()));
                             out.push(ChainEvent::Runtime(spec));
                         }
                     }
@@ -636,15 +633,21 @@ impl<T: Transport> BittensorClient<T> {
                 ),
             });
         }
+        let too_old = |why: String| {
+            ClientError::NotHeld(format!(
+                "block {number} is older than what this transport still holds ({why})"
+            ))
+        };
+        let kept = self.transport.kept_unpinned();
+        if kept > 0 && newest.number - number >= kept.min(RECENT_KEPT as u64) {
+            return Err(too_old(format!(
+                "it keeps the last {} proven blocks",
+                kept.min(RECENT_KEPT as u64)
+            )));
+        }
         loop {
             let Some(oldest) = self.recent.front().cloned() else {
                 return Err(ClientError::NotSynced);
-            };
-            let too_old = |why: String| ClientError::Inaccessible {
-                method: METHOD.into(),
-                why: format!(
-                    "block {number} is older than what this transport still holds ({why})"
-                ),
             };
             if number >= oldest.number {
                 let offset = usize::try_from(number - oldest.number).unwrap_or(usize::MAX);
@@ -653,9 +656,7 @@ impl<T: Transport> BittensorClient<T> {
                     .get(offset)
                     .cloned()
                     .ok_or(ClientError::NotSynced)?;
-                if !self.transport.keeps_unpinned()
-                    && !self.follow.pinned_finalized.contains(&block.hash)
-                {
+                if kept == 0 && !self.follow.pinned_finalized.contains(&block.hash) {
                     return Err(too_old(format!(
                         "it serves pinned blocks only: the last {} finalized",
                         self.keep_pinned
@@ -663,13 +664,7 @@ impl<T: Transport> BittensorClient<T> {
                 }
                 return Ok(block);
             }
-            if !self.transport.keeps_unpinned() {
-                return Err(too_old(format!(
-                    "the oldest remembered is {}",
-                    oldest.number
-                )));
-            }
-            if self.recent.len() >= RECENT_KEPT || oldest.number == 0 {
+            if kept == 0 {
                 return Err(too_old(format!(
                     "the oldest remembered is {}",
                     oldest.number
@@ -694,29 +689,51 @@ impl<T: Transport> BittensorClient<T> {
                     "a header that is not the block asked for",
                 ));
             }
+            let Some(number) = oldest.number.checked_sub(1) else {
+                return Err(too_old("the oldest remembered is the genesis".into()));
+            };
             self.recent.push_front(BlockRef {
-                number: oldest.number - 1,
+                number,
                 hash: to_hex(&header.parent_hash),
             });
         }
     }
 
-    /// The runtime in force at finalized block `number`: from the follow's reports where it
-    /// covers that block, otherwise from the runtime's own `Core_version` at the block (proven
-    /// by the transport).
-    pub async fn runtime_at(&mut self, block: &BlockRef) -> Result<RuntimeSpec, ClientError> {
-        if let Some((_, spec)) = self
-            .runtimes
-            .iter()
-            .rev()
-            .find(|(from, _)| *from <= block.number)
-        {
+    /// The runtime whose proven `:code` hashes to `code_hash`, as its own `Core_version` says at
+    /// block `at` (run once per code).
+    pub async fn runtime_of(
+        &mut self,
+        at: &BlockRef,
+        code_hash: [u8; 32],
+    ) -> Result<RuntimeSpec, ClientError> {
+        if let Some(spec) = self.versions.get(&code_hash) {
             return Ok(spec.clone());
         }
-        let bytes = self.call(&block.hash, "Core_version", &[]).await?;
-        RuntimeSpec::decode_core_version(&bytes).map_err(|e| {
-            ClientError::Runtime(format!("Core_version at block {}: {e}", block.number))
-        })
+        let bytes = self.call(&at.hash, "Core_version", &[]).await?;
+        let spec = RuntimeSpec::decode_core_version(&bytes).map_err(|e| {
+            ClientError::Runtime(format!("Core_version at block {}: {e}", at.number))
+        })?;
+        self.versions.insert(code_hash, spec.clone());
+        Ok(spec)
+    }
+
+    /// The (verified) header of a readable block.
+    async fn header(&mut self, hash: &str) -> Result<Header, ClientError> {
+        const METHOD: &str = "chainHead_v1_header";
+        let subscription = self.subscription()?;
+        let header = self.request(METHOD, json!([subscription, hash])).await?;
+        let bytes = header
+            .as_str()
+            .ok_or_else(|| malformed(METHOD, "no header for a readable block"))
+            .and_then(|h| from_hex(h).map_err(|e| malformed(METHOD, e)))?;
+        let header = Header::decode(&bytes).map_err(|e| malformed(METHOD, e.0))?;
+        if to_hex(&header.hash) != hash {
+            return Err(malformed(
+                METHOD,
+                "a header that is not the block asked for",
+            ));
+        }
+        Ok(header)
     }
 
     /// The number of a pinned block, from its (verified) header.
@@ -1090,7 +1107,7 @@ impl<T: Transport> BittensorClient<T> {
             found.push(step);
             at = match self.finalized_block(step - 1).await {
                 Ok(block) => block,
-                Err(ClientError::Inaccessible { why, .. }) => return Ok((found, Some(why))),
+                Err(ClientError::NotHeld(why)) => return Ok((found, Some(why))),
                 Err(other) => return Err(other),
             };
         }
@@ -1110,7 +1127,21 @@ impl<T: Transport> BittensorClient<T> {
     ) -> Result<crate::audit::EpochAudit, ClientError> {
         let block = self.finalized_block(epoch).await?;
         let input_block = self.finalized_block(epoch.saturating_sub(1)).await?;
-        let runtime = self.runtime_at(&input_block).await?;
+        // The code that ran the epoch is the one in force after B − 1; had it changed at B − 1,
+        // B would run the upgrade's migrations before the epoch, so B − 1's state would not be
+        // the epoch's input, and had it changed at B, B's state would be read with the wrong
+        // layouts. Such epochs are refused rather than half-audited (a block that changed the
+        // code says so in its header's digest, which hashes into the proven block hash).
+        for at in [&input_block, &block] {
+            if self.header(&at.hash).await?.runtime_updated() {
+                return Err(ClientError::Audit(crate::audit::AuditError::Upgrade(
+                    block.number,
+                )));
+            }
+        }
+        let code_before = self.code_hash_at(&input_block.hash).await?;
+        let runtime = self.runtime_of(&input_block, code_before).await?;
+        crate::audit::algorithm(&runtime).map_err(ClientError::Audit)?;
         let metadata_before = self.metadata_at(&input_block.hash).await?;
         let metadata_after = self.metadata_at(&block.hash).await?;
         let before = self
@@ -1305,10 +1336,10 @@ impl<P: smoldot_light::platform::PlatformRef> Transport for AnyTransport<P> {
         }
     }
 
-    fn keeps_unpinned(&self) -> bool {
+    fn kept_unpinned(&self) -> u64 {
         match self {
-            AnyTransport::P2p(t) => t.keeps_unpinned(),
-            AnyTransport::VerifiedRpc(t) => t.keeps_unpinned(),
+            AnyTransport::P2p(t) => t.kept_unpinned(),
+            AnyTransport::VerifiedRpc(t) => t.kept_unpinned(),
         }
     }
 }

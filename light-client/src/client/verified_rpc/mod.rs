@@ -171,8 +171,8 @@ impl Transport for VerifiedTransport {
 
     /// The follower keeps its proven blocks readable ([`crate::verified::follower::BLOCKS_KEPT`])
     /// whether or not the reader unpinned them.
-    fn keeps_unpinned(&self) -> bool {
-        true
+    fn kept_unpinned(&self) -> u64 {
+        crate::verified::follower::BLOCKS_KEPT as u64
     }
 }
 
