@@ -727,7 +727,12 @@ impl Chain {
                     "asking {url} for its chain spec…"
                 )));
                 spawn_local(async move {
-                    match fetch_localnet_spec(&url).await {
+                    let fetched = fetch_localnet_spec(&url).await;
+                    // The user may have chosen another network while the node answered.
+                    if self.network.get_untracked() != network {
+                        return;
+                    }
+                    match fetched {
                         Ok(spec) => {
                             save(&keys::spec(network.id()), &spec);
                             self.spec.set(SpecState::Ready(format!(

@@ -1,4 +1,5 @@
-//! `taoscope audit` against a live localnet with the demo subnet, over verified RPC from the
+//! `taoscope audit` against a live localnet with the three demo subnets (subnet 1 at 256 uids and
+//! 64 validators), over verified RPC from the
 //! shipped checkpoint: every value of the last epochs matches (exit 0, the JSON report), an input
 //! changed on purpose shows each differing value with its uid and both numbers (exit 1), a saved
 //! report verifies against the chain and a tampered one does not, and errors are words (exit 2).
@@ -34,7 +35,14 @@ impl Localnet {
         let mut child = Command::new(bin)
             .args(["--dir", dir.to_str().unwrap(), "--chain-spec", spec])
             .args(["--rpc-port", "0", "--p2p-port", "0", "--ws-port", "0"])
-            .args(["--backfill", "100", "--block-ms", "300", "--demo-subnet"])
+            .args([
+                "--backfill",
+                "100",
+                "--block-ms",
+                "300",
+                "--demo-subnets",
+                "3",
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -101,6 +109,24 @@ fn the_demo_subnet_s_epochs_match_and_a_changed_input_shows_every_difference() {
         }
     }
     eprintln!("8 epochs audited up to block #{}", report["at"]["number"]);
+
+    // The other demonstration subnets, with their own sizes and hyperparameters.
+    for (netuid, values) in [("2", 360), ("4", 180)] {
+        let out = taoscope(&[
+            "audit", "--rpc", rpc, "--netuid", netuid, "--epochs", "2", "--json",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "subnet {netuid}: {}",
+            text(&out)
+        );
+        let other: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for epoch in other["epochs"].as_array().unwrap() {
+            assert_eq!(epoch["checked"], values, "subnet {netuid}: {epoch}");
+            assert_eq!(epoch["mismatches"].as_array().unwrap().len(), 0);
+        }
+    }
 
     // The report verifies against the chain; a tampered copy does not.
     let dir = node.dir.join("reports");

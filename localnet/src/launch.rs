@@ -30,6 +30,11 @@ pub struct Options {
     pub block_time: Option<Duration>,
     /// Run the demonstration subnet (`demo.rs`).
     pub demo_subnet: bool,
+    /// How many demonstration subnets (1 to 3) and subnet 1's size (`--demo-subnets`,
+    /// `--demo-uids`, `--demo-validators`; each implies `--demo-subnet`).
+    pub demo_subnets: usize,
+    pub demo_uids: u16,
+    pub demo_validators: u16,
     /// Test-only genesis: the GRANDPA set changes at this block (`genesis::schedule_grandpa_change`).
     pub grandpa_change: Option<u32>,
     /// Who may use the JSON-RPC server, and how much (`--rpc-origin`, `--rpc-max-connections`).
@@ -49,6 +54,9 @@ impl Options {
             backfill: 0,
             block_time: None,
             demo_subnet: false,
+            demo_subnets: 1,
+            demo_uids: crate::demo::SUBNET_1.uids,
+            demo_validators: crate::demo::SUBNET_1.validators,
             grandpa_change: None,
             rpc_policy: node::RpcPolicy::default(),
         };
@@ -79,6 +87,21 @@ impl Options {
                         u16::try_from(port).map_err(|_| format!("--rpc-port: {port} > 65535"))?;
                 }
                 "--demo-subnet" => options.demo_subnet = true,
+                "--demo-subnets" | "--demo-uids" | "--demo-validators" => {
+                    let count = number(value("a count")?, "a count")?;
+                    let small = |limit: u64| {
+                        u16::try_from(count)
+                            .ok()
+                            .filter(|&c| u64::from(c) <= limit)
+                            .ok_or_else(|| format!("{arg}: {count} is too many"))
+                    };
+                    match arg.as_str() {
+                        "--demo-subnets" => options.demo_subnets = usize::from(small(3)?),
+                        "--demo-uids" => options.demo_uids = small(256)?,
+                        _ => options.demo_validators = small(64)?,
+                    }
+                    options.demo_subnet = true;
+                }
                 "--p2p-port" => {
                     let port = number(value("a port")?, "a port")?;
                     options.p2p_port =
@@ -205,14 +228,19 @@ pub fn run(options: Options) -> Result<(), String> {
     let slot_duration = chain.slot_duration();
     let mut chain = chain;
     let demo = if options.demo_subnet {
-        Some(DemoSubnet::new(&mut chain).map_err(|e| e.to_string())?)
+        let plans = crate::demo::plans(
+            options.demo_subnets,
+            options.demo_uids,
+            options.demo_validators,
+        )?;
+        Some(DemoSubnet::with_plans(&mut chain, &plans).map_err(|e| e.to_string())?)
     } else {
         None
     };
     let setup = match (&demo, fresh) {
         (Some(demo), true) => {
             let genesis = chain.state(0).map_err(|e| e.to_string())?;
-            demo.setup(&genesis).map_err(|e| e.to_string())?.to_vec()
+            demo.setup(&genesis).map_err(|e| e.to_string())?
         }
         _ => Vec::new(),
     };

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! taoscope-localnet --dir DIR [--chain-spec FILE] [--rpc-port N] [--host ADDR]
-//!                   [--backfill N] [--block-ms MS] [--demo-subnet] [--grandpa-change N]
+//!                   [--backfill N] [--block-ms MS] [--demo-subnet] [--demo-subnets K]
+//!                   [--demo-uids N] [--demo-validators V] [--grandpa-change N]
 //!                   [--rpc-origin ORIGIN]... [--rpc-max-connections N] [--rpc-idle-ms MS]
 //! taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]
 //! ```
@@ -35,6 +36,7 @@ use taoscope_localnet::runtime::Runtime;
 const DEFAULT_SPEC: &str = "../shared/chainspecs/bittensor-testnet-genesis.raw.json";
 const USAGE: &str = "usage: taoscope-localnet --dir DIR [--chain-spec FILE] [--rpc-port N] \
 [--p2p-port N] [--ws-port N] [--host ADDR] [--backfill N] [--block-ms MS] [--demo-subnet] \
+[--demo-subnets K] [--demo-uids N] [--demo-validators V] \
 [--grandpa-change N] [--rpc-origin ORIGIN]... [--rpc-max-connections N] [--rpc-idle-ms MS]\n       taoscope-localnet genesis [--chain-spec FILE] [--dev] [--out FILE]";
 
 fn main() -> ExitCode {

@@ -14,8 +14,12 @@ import { join } from 'node:path';
 import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, ROOT } from './harness.mjs';
 import { lyingEndpoint } from './lying-endpoint.mjs';
 
-// Blocks every 300 ms: the demo subnet's epoch (tempo 9) every 3 s.
-const ARGS = ['--backfill', '120', '--block-ms', '300', '--demo-subnet'];
+// Three demo subnets: subnet 1 (10 uids, tempo 9), subnets 2 and 4 with other tempos, sizes and
+// hyperparameters. Blocks every 300 ms: subnet 1's epoch every 3 s. (Subnet 1 at 256 uids is
+// audited natively in cli/tests/audit.rs; in the page over smoldot-light, the localnet's peer
+// drops the proof of that state, see the README.)
+const UIDS = 10;
+const ARGS = ['--backfill', '100', '--block-ms', '300', '--demo-subnets', '3'];
 const CLI = join(ROOT, 'target', 'debug', 'taoscope');
 let server, browser, localnet, scratch;
 
@@ -62,7 +66,7 @@ async function waitForEpochs(page, count, timeout) {
 function assertAllMatch(list, transport) {
   for (const epoch of list) {
     assert.equal(epoch.state, 'match', `${transport}: epoch at #${epoch.block}: ${epoch.verdict}`);
-    assert.ok(epoch.checked >= 100, `${transport}: epoch at #${epoch.block} compared ${epoch.checked} values`);
+    assert.ok(epoch.checked >= 10 * UIDS, `${transport}: epoch at #${epoch.block} compared ${epoch.checked} values`);
     assert.equal(epoch.verdict, `${epoch.checked} of ${epoch.checked} values match`);
   }
   // Consecutive epochs of the demo subnet (tempo 9), newest first: found from the chain's state.
@@ -75,14 +79,20 @@ async function openAudit(page) {
   await page.getByRole('link', { name: 'Subnets', exact: true }).click();
   await page.locator('[data-testid="subnet-row"][data-netuid="1"] a').click();
   await page.getByTestId('audit-link').click();
-  await page.getByTestId('audit-epoch').first().waitFor({ timeout: 60_000 });
+  try {
+    await page.getByTestId('audit-epoch').first().waitFor({ timeout: 60_000 });
+  } catch (error) {
+    console.log(`the audit page after 60 s: ${(await page.locator('body').textContent()).slice(0, 1500)}`);
+    page.assertClean();
+    throw error;
+  }
   return Date.now() - opened;
 }
 
 /** Shows the uids of the newest epoch and the "why" of uid 0 (a validator of the demo subnet). */
 async function assertWhy(page) {
   await page.getByTestId('audit-open').first().click();
-  assert.equal(await page.getByTestId('audit-uid').count(), 10);
+  assert.equal(await page.getByTestId('audit-uid').count(), UIDS);
   await page.getByTestId('audit-why').first().click();
   const why = await page.getByTestId('audit-why-view').textContent();
   assert.match(why, /Why uid 0 earned/);
@@ -140,7 +150,9 @@ test('over verified RPC, with a liar first, the audit page shows 8 matching epoc
     }, null, { timeout: 60_000 });
     const verdicts = await page.getByTestId('audit-all-row').evaluateAll((rows) => rows.map((r) => [r.dataset.netuid, r.dataset.state, r.textContent]));
     console.log(`audit every subnet: ${verdicts.map((v) => `subnet ${v[0]} ${v[1]}`).join(', ')}`);
-    assert.ok(verdicts.some(([netuid, state]) => netuid === '1' && state === 'match'), JSON.stringify(verdicts));
+    for (const netuid of ['1', '2', '4']) {
+      assert.ok(verdicts.some(([n, state]) => n === netuid && state === 'match'), `subnet ${netuid}: ${JSON.stringify(verdicts)}`);
+    }
     assert.ok(verdicts.every(([, state]) => state !== 'mismatch'), JSON.stringify(verdicts));
     await screenshot(page, 'audit-every-subnet');
 

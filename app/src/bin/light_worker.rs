@@ -44,11 +44,14 @@ const DATABASE_BYTES: u64 = 4 << 20;
 /// A read that takes longer is given up (its operations stopped), so that the status keeps
 /// moving when the peers are gone; the page asks again at the next finalized block.
 const READ_TIMEOUT: Duration = Duration::from_secs(15);
+/// An audit request reads two whole states and recomputes an epoch: it is given longer.
+const AUDIT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Reads that meet a restarted follow or an unpinned block try once more at once.
 const ATTEMPTS: usize = 2;
-/// Epochs recomputed per audit request: a few at a time, so that the status keeps moving and no
-/// request nears [`READ_TIMEOUT`]; the page asks again at the next finalized block.
-const AUDITS_PER_REQUEST: usize = 2;
+/// Epochs recomputed per audit request: one at a time, so that the status keeps moving between
+/// them (a 256-uid subnet's two states are a few thousand proven values); the page asks again at
+/// the next finalized block.
+const AUDITS_PER_REQUEST: usize = 1;
 /// Audited epochs kept per subnet in this session (the oldest dropped first).
 const AUDITS_KEPT: usize = 64;
 
@@ -361,11 +364,15 @@ async fn follow(
         }
         // One read per turn, so that the status (peers, blocks) keeps moving between reads.
         if let Some(request) = queue.pop_front() {
+            let timeout = match request {
+                ChainRequest::Audit { .. } | ChainRequest::AuditAll { .. } => AUDIT_TIMEOUT,
+                _ => READ_TIMEOUT,
+            };
             let too_slow = failure(
                 &request,
                 format!(
                     "no answer within {} s: the peers may be gone or slow",
-                    READ_TIMEOUT.as_secs()
+                    timeout.as_secs()
                 ),
             );
             let response = {
@@ -376,7 +383,7 @@ async fn follow(
                     started,
                     request
                 ));
-                match future::select(read, sleep(READ_TIMEOUT)).await {
+                match future::select(read, sleep(timeout)).await {
                     Either::Left((response, _)) => response,
                     Either::Right(_) => None,
                 }
