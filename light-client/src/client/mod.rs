@@ -670,20 +670,13 @@ impl<T: Transport> BittensorClient<T> {
                     oldest.number
                 )));
             }
-            let subscription = self.subscription()?;
-            let header = match self
-                .request(METHOD, json!([subscription, oldest.hash]))
-                .await
-            {
-                Ok(header) => header,
+            let header = match self.header_if_held(&oldest.hash).await {
+                Ok(Some(header)) => header,
+                Ok(None) => return Err(too_old(format!("no header for block {}", oldest.number))),
                 Err(ClientError::Rpc { message, .. }) => return Err(too_old(message)),
                 Err(other) => return Err(other),
             };
-            let Some(bytes) = header.as_str().map(from_hex).transpose().ok().flatten() else {
-                return Err(too_old(format!("no header for block {}", oldest.number)));
-            };
-            let header = Header::decode(&bytes).map_err(|e| malformed(METHOD, e.0))?;
-            if to_hex(&header.hash) != oldest.hash || u64::from(header.number) != oldest.number {
+            if u64::from(header.number) != oldest.number {
                 return Err(malformed(
                     METHOD,
                     "a header that is not the block asked for",
@@ -717,15 +710,16 @@ impl<T: Transport> BittensorClient<T> {
         Ok(spec)
     }
 
-    /// The (verified) header of a readable block.
-    async fn header(&mut self, hash: &str) -> Result<Header, ClientError> {
+    /// The (verified) header of a readable block, checked to hash to `hash`; `None` where the
+    /// transport has no header for it.
+    async fn header_if_held(&mut self, hash: &str) -> Result<Option<Header>, ClientError> {
         const METHOD: &str = "chainHead_v1_header";
         let subscription = self.subscription()?;
-        let header = self.request(METHOD, json!([subscription, hash])).await?;
-        let bytes = header
-            .as_str()
-            .ok_or_else(|| malformed(METHOD, "no header for a readable block"))
-            .and_then(|h| from_hex(h).map_err(|e| malformed(METHOD, e)))?;
+        let answer = self.request(METHOD, json!([subscription, hash])).await?;
+        let Some(text) = answer.as_str() else {
+            return Ok(None);
+        };
+        let bytes = from_hex(text).map_err(|e| malformed(METHOD, e))?;
         let header = Header::decode(&bytes).map_err(|e| malformed(METHOD, e.0))?;
         if to_hex(&header.hash) != hash {
             return Err(malformed(
@@ -733,19 +727,19 @@ impl<T: Transport> BittensorClient<T> {
                 "a header that is not the block asked for",
             ));
         }
-        Ok(header)
+        Ok(Some(header))
+    }
+
+    /// The (verified) header of a readable block.
+    async fn header(&mut self, hash: &str) -> Result<Header, ClientError> {
+        self.header_if_held(hash)
+            .await?
+            .ok_or_else(|| malformed("chainHead_v1_header", "no header for a readable block"))
     }
 
     /// The number of a pinned block, from its (verified) header.
     async fn block_ref(&mut self, hash: &str) -> Result<BlockRef, ClientError> {
-        const METHOD: &str = "chainHead_v1_header";
-        let subscription = self.subscription()?;
-        let header = self.request(METHOD, json!([subscription, hash])).await?;
-        let bytes = header
-            .as_str()
-            .ok_or_else(|| malformed(METHOD, "no header for a pinned block"))
-            .and_then(|h| from_hex(h).map_err(|e| malformed(METHOD, e)))?;
-        let header = Header::decode(&bytes).map_err(|e| malformed(METHOD, e.0))?;
+        let header = self.header(hash).await?;
         Ok(BlockRef {
             number: u64::from(header.number),
             hash: hash.to_string(),
@@ -959,17 +953,22 @@ impl<T: Transport> BittensorClient<T> {
             return Err(ClientError::NotSynced);
         }
         let code_hash = self.code_hash(at).await?;
-        if let Some((metadata, _)) = self.metadata.get(&code_hash) {
-            return Ok(metadata.clone());
-        }
-        let bytes = self.call(at, "Metadata_metadata", &[]).await?;
-        self.remember_metadata(code_hash, bytes)
+        self.metadata_of(at, code_hash).await
     }
 
     /// The metadata of the runtime in force at block `at`, which may be an older one than the
     /// runtime in force now (an audit reads each block with its own runtime's layouts).
     pub async fn metadata_at(&mut self, at: &str) -> Result<Rc<Metadata>, ClientError> {
         let code_hash = self.code_hash_at(at).await?;
+        self.metadata_of(at, code_hash).await
+    }
+
+    /// The metadata of the runtime whose proven code at block `at` hashes to `code_hash`.
+    async fn metadata_of(
+        &mut self,
+        at: &str,
+        code_hash: [u8; 32],
+    ) -> Result<Rc<Metadata>, ClientError> {
         if let Some((metadata, _)) = self.metadata.get(&code_hash) {
             return Ok(metadata.clone());
         }
@@ -1142,7 +1141,7 @@ impl<T: Transport> BittensorClient<T> {
         let code_before = self.code_hash_at(&input_block.hash).await?;
         let runtime = self.runtime_of(&input_block, code_before).await?;
         crate::audit::algorithm(&runtime).map_err(ClientError::Audit)?;
-        let metadata_before = self.metadata_at(&input_block.hash).await?;
+        let metadata_before = self.metadata_of(&input_block.hash, code_before).await?;
         let metadata_after = self.metadata_at(&block.hash).await?;
         let before = self
             .pallet_state(&input_block.hash, "SubtensorModule")
