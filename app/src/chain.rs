@@ -96,12 +96,8 @@ impl Network {
 }
 
 pub use taoscope_light_client::networks::{
-    FINNEY_GENESIS, FINNEY_RPC, LOCALNET_RPC as DEFAULT_LOCALNET_RPC,
+    FINNEY_GENESIS, FINNEY_RPC, LOCALNET_CHECKPOINT, LOCALNET_RPC as DEFAULT_LOCALNET_RPC,
 };
-
-/// The localnet's checkpoint: its genesis, made by `taoscope checkpoint --block 0` (the
-/// localnet's genesis is fixed by the testnet spec and the development keys).
-const LOCALNET_CHECKPOINT: &str = include_str!("../../public/checkpoints/localnet.json");
 
 mod keys {
     pub const NETWORK: &str = "taoscope.network";

@@ -17,19 +17,23 @@
 //! (`taoscope-audit-report/v1`, README). `verify` audits a saved report's epochs again from the
 //! chain and exits 0 when the chain gives exactly what the report says, 1 when it does not.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use taoscope_light_client::audit::{
     AuditError, AuditReport, EpochAudit, NotAudited, REPORT_SCHEMA, WhatIf,
 };
-use taoscope_light_client::client::endpoints::{Connection, Limits};
+use taoscope_light_client::client::endpoints::Single;
+use taoscope_light_client::client::legacy;
 use taoscope_light_client::client::verified_rpc::native::{self, NativeConnection};
 use taoscope_light_client::client::verified_rpc::{Settings, VerifiedTransport};
 use taoscope_light_client::client::{BittensorClient, ClientError};
+use taoscope_light_client::header::Header;
 use taoscope_light_client::hex::{from_hex_array, to_hex};
-use taoscope_light_client::networks::{FINNEY_GENESIS, FINNEY_RPC, LOCALNET_RPC};
+use taoscope_light_client::networks::{
+    FINNEY_GENESIS, FINNEY_RPC, LOCALNET_CHECKPOINT, LOCALNET_RPC,
+};
 use taoscope_light_client::verified::checkpoint::{
     Acceptance, AgePolicy, BITTENSOR_SLOT_MS, Checkpoint, DEFAULT_MAX_AGE_MS,
 };
@@ -37,8 +41,6 @@ use taoscope_light_client::verified::checkpoint::{
 /// The largest report file `audit verify` reads.
 const MAX_REPORT_BYTES: u64 = 64 << 20;
 
-/// The localnet's genesis checkpoint, as the app ships it.
-const LOCALNET_CHECKPOINT: &str = include_str!("../../public/checkpoints/localnet.json");
 struct Options {
     network: String,
     rpc: Vec<String>,
@@ -176,29 +178,17 @@ fn now_ms() -> u64 {
 async fn claimed_heads(urls: &[String]) -> Option<(u64, u64)> {
     let mut claims: Vec<u64> = Vec::new();
     for url in urls {
-        let Ok(mut connection) = NativeConnection::open(url, Limits::default()).await else {
+        let endpoint = Single::<NativeConnection>::new(url);
+        let Ok(head) = endpoint.call("chain_getFinalizedHead", json!([])).await else {
             continue;
         };
-        let ask = |method: &str, params: Value| {
-            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string()
-        };
-        let Ok(head) = connection
-            .exchange(&ask("chain_getFinalizedHead", json!([])))
-            .await
-        else {
+        let Ok(header) = endpoint.call("chain_getHeader", json!([head])).await else {
             continue;
         };
-        let head: Value = serde_json::from_str(&head).unwrap_or_default();
-        let Ok(header) = connection
-            .exchange(&ask("chain_getHeader", json!([head["result"]])))
-            .await
-        else {
-            continue;
-        };
-        let header: Value = serde_json::from_str(&header).unwrap_or_default();
-        let number = header["result"]["number"]
-            .as_str()
-            .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok());
+        let number = legacy::header(&header)
+            .ok()
+            .and_then(|scale| Header::decode(&scale).ok())
+            .map(|h| u64::from(h.number));
         claims.extend(number);
     }
     Some((*claims.iter().min()?, *claims.iter().max()?))

@@ -9,3 +9,7 @@ pub const FINNEY_RPC: &str = "wss://entrypoint-finney.opentensor.ai:443";
 
 /// Where `taoscope-localnet` serves JSON-RPC by default.
 pub const LOCALNET_RPC: &str = "ws://127.0.0.1:9944";
+
+/// The localnet's checkpoint: its genesis, made by `taoscope checkpoint --block 0` (the
+/// localnet's genesis is fixed by the testnet spec and the development keys), as the app ships it.
+pub const LOCALNET_CHECKPOINT: &str = include_str!("../../public/checkpoints/localnet.json");
