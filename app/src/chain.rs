@@ -541,13 +541,7 @@ impl Chain {
                 if id == self.subnets_id.get_value() {
                     self.subnets_busy.set_value(false);
                     let shown = self.subnets.with_untracked(|s| matches!(s, Some(Ok(_))));
-                    match result {
-                        Err(why) if shown => self.refresh_error.set(Some(why)),
-                        result => {
-                            self.refresh_error.set(None);
-                            self.subnets.set(Some(result));
-                        }
-                    }
+                    self.settle(shown, result, |result| self.subnets.set(Some(result)));
                 }
             }
             ChainResponse::Metagraph { id, result } => {
@@ -557,13 +551,9 @@ impl Chain {
                     let shown = self
                         .metagraph
                         .with_untracked(|m| matches!(m, Some((n, Ok(_))) if *n == netuid));
-                    match result {
-                        Err(why) if shown => self.refresh_error.set(Some(why)),
-                        result => {
-                            self.refresh_error.set(None);
-                            self.metagraph.set(Some((netuid, result)));
-                        }
-                    }
+                    self.settle(shown, result, |result| {
+                        self.metagraph.set(Some((netuid, result)));
+                    });
                 }
             }
             ChainResponse::Audit { id, netuid, result } => {
@@ -573,36 +563,26 @@ impl Chain {
                     let shown = self
                         .audit
                         .with_untracked(|a| matches!(a, Some((n, Ok(_))) if *n == netuid));
-                    match result {
-                        Err(why) if shown => self.refresh_error.set(Some(why)),
-                        result => {
-                            if let Ok(answer) = &result
-                                && let Some(newest) = answer.epochs.first()
-                            {
-                                self.audit_mark.set(Some(AuditMark {
-                                    netuid,
-                                    block: newest.block.number,
-                                    exact: newest.is_exact(),
-                                    verdict: newest.verdict(),
-                                }));
-                            }
-                            self.refresh_error.set(None);
-                            self.audit.set(Some((netuid, result)));
+                    self.settle(shown, result, |result| {
+                        if let Ok(answer) = &result
+                            && let Some(newest) = answer.epochs.first()
+                        {
+                            self.audit_mark.set(Some(AuditMark {
+                                netuid,
+                                block: newest.block.number,
+                                exact: newest.is_exact(),
+                                verdict: newest.verdict(),
+                            }));
                         }
-                    }
+                        self.audit.set(Some((netuid, result)));
+                    });
                 }
             }
             ChainResponse::AuditAll { id, result } => {
                 if id == self.audit_all_id.get_value() {
                     self.audit_all_busy.set_value(false);
                     let shown = self.audit_all.with_untracked(|a| matches!(a, Some(Ok(_))));
-                    match result {
-                        Err(why) if shown => self.refresh_error.set(Some(why)),
-                        result => {
-                            self.refresh_error.set(None);
-                            self.audit_all.set(Some(result));
-                        }
-                    }
+                    self.settle(shown, result, |result| self.audit_all.set(Some(result)));
                 }
             }
             ChainResponse::Metadata(metadata) => {
@@ -936,6 +916,23 @@ impl Chain {
         forget(&keys::database(network));
         forget(&keys::metadata(network));
         self.saved.set(None);
+    }
+
+    /// Shows a read's `result`, unless it failed while a good answer is on screen (`shown`):
+    /// then that answer stays and the failure goes to `refresh_error`.
+    fn settle<T>(
+        self,
+        shown: bool,
+        result: Result<T, String>,
+        show: impl FnOnce(Result<T, String>),
+    ) {
+        match result {
+            Err(why) if shown => self.refresh_error.set(Some(why)),
+            result => {
+                self.refresh_error.set(None);
+                show(result);
+            }
+        }
     }
 
     pub fn request_subnets(self) {
