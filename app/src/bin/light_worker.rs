@@ -65,6 +65,34 @@ struct Audits {
     trusted: String,
 }
 
+impl Audits {
+    /// Whether the epoch at `block` of `netuid` was audited or refused already.
+    fn knows(&self, netuid: u16, block: u64) -> bool {
+        self.epochs.contains_key(&(netuid, block)) || self.refused.contains_key(&(netuid, block))
+    }
+
+    /// Audits one epoch into the book: its audit, or why it cannot be audited (an upgrade next
+    /// to it, an unsupported runtime: said beside the others). What may pass (a proof no peer
+    /// gave, a block the transport no longer holds) is the caller's to judge.
+    async fn audit(
+        &mut self,
+        client: &mut Client,
+        netuid: u16,
+        block: u64,
+    ) -> Result<(), ClientError> {
+        match client.audit_epoch(netuid, block, &[]).await {
+            Ok(epoch) => {
+                self.epochs.insert((netuid, block), epoch);
+            }
+            Err(ClientError::Audit(why)) => {
+                self.refused.insert((netuid, block), why.to_string());
+            }
+            Err(error) => return Err(error),
+        }
+        Ok(())
+    }
+}
+
 fn main() {
     console_error_panic_hook::set_once();
     let Ok(scope) = js_sys::global().dyn_into::<DedicatedWorkerGlobalScope>() else {
@@ -536,29 +564,17 @@ async fn audit(
         .map_err(|e| e.to_string())?;
     let new: Vec<u64> = blocks
         .into_iter()
-        .filter(|b| {
-            !audits.epochs.contains_key(&(netuid, *b))
-                && !audits.refused.contains_key(&(netuid, *b))
-        })
+        .filter(|&b| !audits.knows(netuid, b))
         .collect();
     let mut pending = new.len();
     for block in new.into_iter().take(AUDITS_PER_REQUEST) {
-        match client.audit_epoch(netuid, block, &[]).await {
-            Ok(epoch) => {
-                audits.epochs.insert((netuid, block), epoch);
-                pending -= 1;
-            }
+        match audits.audit(client, netuid, block).await {
+            Ok(()) => pending -= 1,
             // Too old for the transport by now: said, not an error.
             Err(ClientError::NotHeld(why)) => {
                 older = Some(why);
                 pending = 0;
                 break;
-            }
-            // This epoch cannot be audited (an upgrade next to it, an unsupported runtime): said
-            // beside the others. A proof no peer gives is an error, asked again next time.
-            Err(ClientError::Audit(why)) => {
-                audits.refused.insert((netuid, block), why.to_string());
-                pending -= 1;
             }
             Err(error) => return Err(format!("the epoch at block #{block}: {error}")),
         }
@@ -632,15 +648,10 @@ async fn audit_all(
             continue;
         };
         let key = (netuid, epoch);
-        if !audits.epochs.contains_key(&key) && !audits.refused.contains_key(&key) && budget > 0 {
+        if !audits.knows(netuid, epoch) && budget > 0 {
             budget -= 1;
-            match client.audit_epoch(netuid, epoch, &[]).await {
-                Ok(audit) => {
-                    audits.epochs.insert(key, audit);
-                }
-                Err(ClientError::Audit(why)) => {
-                    audits.refused.insert(key, why.to_string());
-                }
+            match audits.audit(client, netuid, epoch).await {
+                Ok(()) => {}
                 Err(ClientError::NotHeld(why)) => {
                     audits.refused.insert(key, why);
                 }
