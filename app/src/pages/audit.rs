@@ -9,9 +9,10 @@ use crate::chain::Chain;
 use crate::chain_protocol::{AuditAnswer, SubnetVerdict, VerdictState, Verified};
 use crate::history;
 use crate::pages::epoch_lab::download_json;
-use crate::pages::subnets::{proportion, refresh_on_finality, short, waiting};
+use crate::pages::subnets::{
+    BadNetuid, netuid_param, proportion, refresh_on_finality, short, waiting,
+};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use taoscope_consensus::v103::HotkeyId;
 use taoscope_light_client::audit::{AuditReport, EpochAudit, REPORT_SCHEMA};
 use taoscope_light_client::units::format_tao_grouped;
@@ -22,13 +23,7 @@ const EPOCHS: u16 = 8;
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let chain = expect_context::<Chain>();
-    let params = use_params_map();
-    let netuid = move || {
-        params
-            .read()
-            .get("netuid")
-            .and_then(|n| n.parse::<u16>().ok())
-    };
+    let netuid = netuid_param();
     refresh_on_finality(chain, move || {
         if let Some(n) = netuid() {
             chain.request_audit(n, EPOCHS);
@@ -54,7 +49,7 @@ pub fn AuditPage() -> impl IntoView {
             {move || match netuid() {
                 None => view! {
                     <h1>"Audit"</h1>
-                    <p class="error" role="alert">"A netuid is a number from 0 to 65535: " <a href="/subnets">"see the subnets"</a>"."</p>
+                    <BadNetuid/>
                 }.into_any(),
                 Some(n) => view! {
                     <h1>"Audit of subnet " {n}</h1>

@@ -137,16 +137,29 @@ fn SubnetTable(answer: Verified<Vec<SubnetSummary>>) -> impl IntoView {
     .into_any()
 }
 
-#[component]
-pub fn SubnetPage() -> impl IntoView {
-    let chain = expect_context::<Chain>();
+/// The `:netuid` of the route, when it is a subnet number.
+pub(crate) fn netuid_param() -> impl Fn() -> Option<u16> + Copy {
     let params = use_params_map();
-    let netuid = move || {
+    move || {
         params
             .read()
             .get("netuid")
             .and_then(|n| n.parse::<u16>().ok())
-    };
+    }
+}
+
+/// What a page keyed by a netuid says when the address holds none.
+#[component]
+pub(crate) fn BadNetuid() -> impl IntoView {
+    view! {
+        <p class="error" role="alert">"A netuid is a number from 0 to 65535: " <a href="/subnets">"see the subnets"</a>"."</p>
+    }
+}
+
+#[component]
+pub fn SubnetPage() -> impl IntoView {
+    let chain = expect_context::<Chain>();
+    let netuid = netuid_param();
     refresh_on_finality(chain, move || {
         if let Some(n) = netuid() {
             chain.request_metagraph(n);
@@ -157,7 +170,7 @@ pub fn SubnetPage() -> impl IntoView {
             {move || match netuid() {
                 None => view! {
                     <h1>"Subnet"</h1>
-                    <p class="error" role="alert">"A netuid is a number from 0 to 65535: " <a href="/subnets">"see the subnets"</a>"."</p>
+                    <BadNetuid/>
                 }.into_any(),
                 Some(n) => view! {
                     <h1>"Subnet " {n}</h1>
