@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, ROOT } from './harness.mjs';
+import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, rpcCall, ROOT } from './harness.mjs';
 import { lyingEndpoint } from './lying-endpoint.mjs';
 
 // Three demo subnets: subnet 1 (10 uids, tempo 9), subnets 2 and 4 with other tempos, sizes and
@@ -36,17 +36,6 @@ after(async () => {
   if (localnet) rmSync(localnet.dir, { recursive: true, force: true });
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
-
-/** `method(params)` over the node's JSON-RPC, from a page of the app's origin. */
-async function rpcCall(page, method, params) {
-  return page.evaluate(async ([url, method, params]) => new Promise((resolve, reject) => {
-    setTimeout(() => reject(new Error(`${method}: no answer in 30 s`)), 30_000);
-    const ws = new WebSocket(url);
-    ws.onopen = () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }));
-    ws.onmessage = (e) => { const m = JSON.parse(e.data); ws.close(); m.error ? reject(new Error(m.error.message)) : resolve(m.result); };
-    ws.onerror = () => reject(new Error(`cannot reach ${url}`));
-  }), [localnet.rpc, method, params]);
-}
 
 /** The audited epochs the page lists now: block, state, values checked, verdict. */
 async function epochs(page) {
@@ -105,7 +94,7 @@ test('over verified RPC, with a liar first, the audit page shows 8 matching epoc
   const helper = await context.newPage();
   await helper.goto(`${server.url}/blank`);
   const metadataFile = join(scratch, 'metadata.hex');
-  writeFileSync(metadataFile, await rpcCall(helper, 'state_getMetadata', []));
+  writeFileSync(metadataFile, await rpcCall(helper, localnet.rpc, 'state_getMetadata', []));
   const key = execFileSync(CLI, ['storage-key', '--metadata', metadataFile, 'SubtensorModule', 'Incentive', '1']).toString().trim();
   const liar = await lyingEndpoint(localnet.rpc, 'changed-stored-value', { key });
   const page = await openPage(browser, { context });

@@ -138,3 +138,18 @@ export async function startLocalnet({ dir, ports = {}, args = [] } = {}) {
   const exited = new Promise((ok) => node.once('exit', ok));
   return { ready, dir, rpc: ready.rpc, stop: async () => { node.kill('SIGTERM'); await exited; } };
 }
+
+/**
+ * `method(params)` over a node's WebSocket JSON-RPC at `url`, from `page` (a page of the app's
+ * origin: Node 20 has no WebSocket). The node is trusted here: it is what the page's proofs must
+ * agree with.
+ */
+export async function rpcCall(page, url, method, params) {
+  return page.evaluate(async ([url, method, params]) => new Promise((resolve, reject) => {
+    setTimeout(() => reject(new Error(`${method}: no answer from ${url} in 30 s`)), 30_000);
+    const ws = new WebSocket(url);
+    ws.onopen = () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }));
+    ws.onmessage = (e) => { const m = JSON.parse(e.data); ws.close(); m.error ? reject(new Error(m.error.message)) : resolve(m.result); };
+    ws.onerror = () => reject(new Error(`cannot reach ${url}`));
+  }), [url, method, params]);
+}

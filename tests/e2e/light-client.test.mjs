@@ -20,7 +20,7 @@ import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blake2b } from '@noble/hashes/blake2.js';
-import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, freePort, ROOT, SHARED } from './harness.mjs';
+import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, freePort, rpcCall as nodeCall, ROOT, SHARED } from './harness.mjs';
 import { lyingEndpoint } from './lying-endpoint.mjs';
 
 const ARGS = ['--backfill', '120', '--block-ms', '500', '--demo-subnet'];
@@ -51,15 +51,7 @@ async function helperPage(context) {
 }
 
 /** `method(params)` over the node's WebSocket JSON-RPC, from a helper page (see `helperPage`). */
-async function rpcCall(helper, method, params, url = localnet.rpc) {
-  return helper.evaluate(async ([url, method, params]) => new Promise((resolve, reject) => {
-    setTimeout(() => reject(new Error(`${method}: no answer from ${url} in 30 s`)), 30_000);
-    const ws = new WebSocket(url);
-    ws.onopen = () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }));
-    ws.onmessage = (e) => { const m = JSON.parse(e.data); ws.close(); m.error ? reject(new Error(m.error.message)) : resolve(m.result); };
-    ws.onerror = () => reject(new Error(`cannot reach ${url}`));
-  }), [url, method, params]);
-}
+const rpcCall = (helper, method, params, url = localnet.rpc) => nodeCall(helper, url, method, params);
 
 let metadataFile;
 /** A storage key through the project's CLI (the same codec, used here only to name keys). */
