@@ -131,16 +131,17 @@ fn the_demo_subnet_s_epochs_match_and_a_changed_input_shows_every_difference() {
     // The report verifies against the chain; a tampered copy does not.
     let dir = node.dir.join("reports");
     std::fs::create_dir_all(&dir).unwrap();
-    let saved = dir.join("report.json");
-    std::fs::write(&saved, &out.stdout).unwrap();
-    let out = taoscope(&["audit", "verify", saved.to_str().unwrap(), "--rpc", rpc]);
+    let verify = |name: &str, report: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, report).unwrap();
+        taoscope(&["audit", "verify", path.to_str().unwrap(), "--rpc", rpc])
+    };
+    let out = verify("report.json", &out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("confirmed"), "{}", text(&out));
     let mut tampered = report.clone();
     tampered["epochs"][0]["stored"]["incentive"][4] = Value::from(1);
-    let path = dir.join("tampered.json");
-    std::fs::write(&path, tampered.to_string()).unwrap();
-    let out = taoscope(&["audit", "verify", path.to_str().unwrap(), "--rpc", rpc]);
+    let out = verify("tampered.json", tampered.to_string().as_bytes());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("NOT CONFIRMED"), "{}", text(&out));
 
@@ -155,9 +156,7 @@ fn the_demo_subnet_s_epochs_match_and_a_changed_input_shows_every_difference() {
         ("doubled.json", doubled, "distinct epochs"),
         ("escaped.json", escaped, "64 hex digits"),
     ] {
-        let path = dir.join(name);
-        std::fs::write(&path, bad.to_string()).unwrap();
-        let out = taoscope(&["audit", "verify", path.to_str().unwrap(), "--rpc", rpc]);
+        let out = verify(name, bad.to_string().as_bytes());
         assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
         assert!(text(&out).contains(words), "{name}: {}", text(&out));
     }
@@ -200,9 +199,7 @@ fn the_demo_subnet_s_epochs_match_and_a_changed_input_shows_every_difference() {
         "kappa=0",
         "--json",
     ]);
-    let path = dir.join("what-if.json");
-    std::fs::write(&path, &out.stdout).unwrap();
-    let out = taoscope(&["audit", "verify", path.to_str().unwrap(), "--rpc", rpc]);
+    let out = verify("what-if.json", &out.stdout);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains("confirmed") && text(&out).contains("no match"),
