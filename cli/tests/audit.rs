@@ -152,9 +152,13 @@ fn the_demo_subnet_s_epochs_match_and_a_changed_input_shows_every_difference() {
     doubled["epochs"].as_array_mut().unwrap().push(first);
     let mut escaped = report.clone();
     escaped["epochs"][0]["block"]["hash"] = Value::from("\u{1b}[2Kconfirmed");
+    // A report of another chain is refused against this chain's checkpoint.
+    let mut foreign = report.clone();
+    foreign["genesis_hash"] = Value::from(format!("0x{}", "11".repeat(32)));
     for (name, bad, words) in [
         ("doubled.json", doubled, "distinct epochs"),
         ("escaped.json", escaped, "64 hex digits"),
+        ("foreign.json", foreign, "the report is of chain"),
     ] {
         let out = verify(name, bad.to_string().as_bytes());
         assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));

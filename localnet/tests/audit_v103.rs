@@ -6,6 +6,8 @@
 
 use taoscope_consensus::compare::compare_outputs_v103;
 use taoscope_consensus::v103::run_epoch;
+use taoscope_light_client::audit;
+use taoscope_light_client::client::{BlockRef, RuntimeSpec};
 use taoscope_light_client::epoch_v103::{self, is_epoch_block};
 use taoscope_light_client::metadata::Metadata;
 use taoscope_localnet::chain::{Chain, Outcome};
@@ -83,6 +85,50 @@ impl Net {
                 .mismatches
                 .len(),
             1
+        );
+        // The light client's audit of the same two states agrees, and refuses to call the block
+        // before an epoch block an epoch (the chain's last step names another block).
+        let states = |before, after| audit::EpochStates {
+            before: (&self.metadata, before),
+            after: (&self.metadata, after),
+        };
+        let block = |number: u64| BlockRef {
+            number,
+            hash: String::new(),
+        };
+        let spec = RuntimeSpec {
+            spec_name: "node-subtensor".into(),
+            spec_version: 103,
+            transaction_version: 1,
+        };
+        let (kept_before, kept_after) = (Kept(&before), Kept(&after));
+        let audited = audit::audit_epoch(
+            states(&kept_before, &kept_after),
+            NETUID,
+            &block(b),
+            &block(b - 1),
+            &spec,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(audited.checked, cmp.checked);
+        assert!(audited.is_exact(), "{:?}", audited.mismatches);
+        let earlier = self.chain.state(b - 2).unwrap();
+        let kept_earlier = Kept(&earlier);
+        assert_eq!(
+            audit::audit_epoch(
+                states(&kept_earlier, &kept_before),
+                NETUID,
+                &block(b - 1),
+                &block(b - 2),
+                &spec,
+                &[],
+            )
+            .unwrap_err(),
+            audit::AuditError::NotAnEpoch {
+                netuid: NETUID,
+                block: b - 1
+            }
         );
         (cmp.checked, input.weights.len())
     }
