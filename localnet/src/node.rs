@@ -21,6 +21,7 @@
 use crate::chain::Chain;
 use crate::demo::DemoSubnet;
 use crate::pool::{Pool, Status};
+use crate::proof::Tries;
 use crate::rpc::{self, RpcError};
 use crate::store::Store;
 use serde_json::{Value, json};
@@ -126,6 +127,8 @@ pub struct NodeState {
 pub struct Node {
     state: Mutex<NodeState>,
     next_id: AtomicU64,
+    /// Kept outside `state`: read proofs are built without the chain's lock.
+    tries: Arc<Tries>,
 }
 
 impl Node {
@@ -141,7 +144,13 @@ impl Node {
                 heads: Vec::new(),
             }),
             next_id: AtomicU64::new(1),
+            tries: Arc::default(),
         })
+    }
+
+    /// The state tries that read proofs are built from.
+    pub fn tries(&self) -> &Tries {
+        &self.tries
     }
 
     /// The shared state; a panic elsewhere does not make it unreadable (its data stays valid:
@@ -473,7 +482,10 @@ async fn handle(
     // after it is released, away from the connections' executor.
     let prepared = rpc::prepare(&mut node.lock().chain, method, &params);
     let answer = match prepared {
-        Some(Ok(heavy)) => smol::unblock(move || rpc::run(heavy)).await,
+        Some(Ok(heavy)) => {
+            let tries = Arc::clone(&node.tries);
+            smol::unblock(move || rpc::run(heavy, &tries)).await
+        }
         Some(Err(error)) => Err(error),
         None => dispatch(
             node,

@@ -1,15 +1,63 @@
 //! The Merkle trie of a block's state, and the proofs that light clients check against the
 //! state root in the block's header.
 //!
-//! A state is small on a local chain (hundreds of keys), so the trie is built whole for each
-//! proof: every node's value encoded bottom-up with smoldot's `trie_node` codec, in the
-//! runtime's trie version (V1 hashes values of 33 bytes or more out of their node and the proof
-//! carries them beside it).
+//! A state is small on a local chain (thousands of keys), so a block's trie is built whole: every
+//! node's value encoded bottom-up with smoldot's `trie_node` codec, in the runtime's trie
+//! version (V1 hashes values of 33 bytes or more out of their node and the proof carries them
+//! beside it). [`Tries`] keeps the last few built, since a light client reads one block in many
+//! small requests.
 
 use crate::runtime::Storage;
 use smoldot::trie::trie_structure::{Entry, NodeAccess, NodeIndex, TrieStructure};
 use smoldot::trie::{self, Nibble, TrieEntryVersion, trie_node};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// How many blocks' tries [`Tries`] keeps.
+const TRIES_KEPT: usize = 8;
+
+/// The tries of the last blocks that proofs were asked at. Building one hashes the whole state
+/// (the runtime's code included); smoldot-light reads a block one key per request, and an audit
+/// asks for hundreds of keys at the same two blocks.
+#[derive(Default)]
+pub struct Tries {
+    kept: Mutex<VecDeque<([u8; 32], SharedTrie)>>,
+}
+
+/// A block's trie, shared by the requests that prove from it.
+type SharedTrie = Arc<Mutex<StateTrie>>;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Tries {
+    /// The proof of `keys` in the state of block `block` (hash), building its trie if it is not
+    /// kept. `state` must be that block's state.
+    pub fn read_proof<'k>(
+        &self,
+        block: [u8; 32],
+        state: &Storage,
+        version: TrieEntryVersion,
+        keys: impl IntoIterator<Item = &'k [u8]>,
+    ) -> Vec<Vec<u8>> {
+        let kept = lock(&self.kept)
+            .iter()
+            .find(|(hash, _)| *hash == block)
+            .map(|(_, trie)| Arc::clone(trie));
+        // Built outside the list's lock: two requests at a new block may both build it.
+        let trie = kept.unwrap_or_else(|| {
+            let trie = Arc::new(Mutex::new(StateTrie::new(state, version)));
+            let mut kept = lock(&self.kept);
+            if kept.len() >= TRIES_KEPT {
+                kept.pop_front();
+            }
+            kept.push_back((block, Arc::clone(&trie)));
+            trie
+        });
+        lock(&trie).read_proof(keys)
+    }
+}
 
 #[derive(Default)]
 struct Node {

@@ -7,7 +7,7 @@
 //! Subscriptions are kept by the connection (see `node.rs`); this module says what they send.
 
 use crate::chain::{BLOCK_NUMBER_BYTES, Block, Chain, ChainError};
-use crate::proof::StateTrie;
+use crate::proof::Tries;
 use crate::runtime::{Runtime, Storage};
 use serde_json::{Value, json};
 use smoldot::header;
@@ -407,7 +407,7 @@ fn runtime_at(chain: &mut Chain, number: u64) -> Result<(Arc<Storage>, Option<Ru
 }
 
 /// The heavy requests' work, without the lock.
-pub fn run(heavy: Heavy) -> Result<Value, RpcError> {
+pub fn run(heavy: Heavy, tries: &Tries) -> Result<Value, RpcError> {
     let compiled = |state: &Storage, runtime: Option<Runtime>| match runtime {
         Some(runtime) => Ok(runtime),
         None => Runtime::of(state).map_err(|e| RpcError::chain(e.into())),
@@ -419,9 +419,8 @@ pub fn run(heavy: Heavy) -> Result<Value, RpcError> {
             version,
             keys,
         } => {
-            let mut trie = StateTrie::new(&state, version);
-            let proof: Vec<Value> = trie
-                .read_proof(keys.iter().map(Vec::as_slice))
+            let proof: Vec<Value> = tries
+                .read_proof(block, &state, version, keys.iter().map(Vec::as_slice))
                 .iter()
                 .map(|node| json!(to_hex(node)))
                 .collect();

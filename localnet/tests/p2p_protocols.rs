@@ -11,6 +11,7 @@ use taoscope_light_client::keys::Ed25519Signer;
 use taoscope_localnet::chain::{BLOCK_NUMBER_BYTES, Chain};
 use taoscope_localnet::genesis::{ChainSpec, apply_dev_overrides};
 use taoscope_localnet::p2p::protocols::{self, ProtocolError, ProtocolNames};
+use taoscope_localnet::proof::Tries;
 
 fn chain_with_blocks(n: u64) -> Chain {
     let path = concat!(
@@ -139,7 +140,7 @@ fn storage_and_call_proofs_verify_against_the_header_state_root() {
             .into_iter(),
         },
     ));
-    let answer = protocols::answer_light_request(&mut chain, &read).unwrap();
+    let answer = protocols::answer_light_request(&mut chain, &Tries::default(), &read).unwrap();
     let proof = codec::decode_storage_or_call_proof_response(
         codec::StorageOrCallProof::StorageProof,
         &answer,
@@ -160,7 +161,7 @@ fn storage_and_call_proofs_verify_against_the_header_state_root() {
             parameter_vectored: std::iter::empty::<Vec<u8>>(),
         },
     ));
-    let answer = protocols::answer_light_request(&mut chain, &call).unwrap();
+    let answer = protocols::answer_light_request(&mut chain, &Tries::default(), &call).unwrap();
     let proof =
         codec::decode_storage_or_call_proof_response(codec::StorageOrCallProof::CallProof, &answer)
             .unwrap()
@@ -176,11 +177,13 @@ fn storage_and_call_proofs_verify_against_the_header_state_root() {
         },
     ));
     assert!(matches!(
-        protocols::answer_light_request(&mut chain, &failing),
+        protocols::answer_light_request(&mut chain, &Tries::default(), &failing),
         Err(ProtocolError::Call(_))
     ));
-    assert!(protocols::answer_light_request(&mut chain, b"\x0a\x03abc").is_err());
-    assert!(protocols::answer_light_request(&mut chain, &[0xff; 9]).is_err());
+    assert!(
+        protocols::answer_light_request(&mut chain, &Tries::default(), b"\x0a\x03abc").is_err()
+    );
+    assert!(protocols::answer_light_request(&mut chain, &Tries::default(), &[0xff; 9]).is_err());
 }
 
 #[test]

@@ -363,7 +363,7 @@ fn answer(
         let chain = &mut state.chain;
         match kind {
             Request::Blocks => protocols::answer_block_request(chain, &request),
-            Request::Light => protocols::answer_light_request(chain, &request),
+            Request::Light => protocols::answer_light_request(chain, node.tries(), &request),
             Request::WarpSync => protocols::answer_warp_sync(chain, &request),
         }
     };

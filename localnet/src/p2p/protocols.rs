@@ -8,7 +8,7 @@
 //! here panics on them.
 
 use crate::chain::{BLOCK_NUMBER_BYTES, Block, Chain};
-use crate::proof::{StateTrie, encode_proof};
+use crate::proof::{StateTrie, Tries, encode_proof};
 use parity_scale_codec::{Compact, Encode};
 use smoldot::network::codec;
 use std::fmt;
@@ -288,8 +288,13 @@ fn protobuf_bytes(field: u64, value: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(value);
 }
 
-/// `/light/2`: a storage proof (remote read) or a call proof (remote call) at a block.
-pub fn answer_light_request(chain: &mut Chain, request: &[u8]) -> Result<Vec<u8>, ProtocolError> {
+/// `/light/2`: a storage proof (remote read) or a call proof (remote call) at a block. Reads
+/// prove from `tries`' kept trie of the block.
+pub fn answer_light_request(
+    chain: &mut Chain,
+    tries: &Tries,
+    request: &[u8],
+) -> Result<Vec<u8>, ProtocolError> {
     let malformed = |why: &str| ProtocolError::Malformed("light-client", why.to_string());
     let fields = protobuf_fields(request).ok_or_else(|| malformed("not protobuf"))?;
     let (kind, body) = match fields.as_slice() {
@@ -315,7 +320,6 @@ pub fn answer_light_request(chain: &mut Chain, request: &[u8]) -> Result<Vec<u8>
         .state(number)
         .map_err(|e| ProtocolError::UnknownBlock(e.to_string()))?;
     let version = chain.runtime().state_version();
-    let mut trie = StateTrie::new(&state, version);
     let proof = if kind == 2 {
         let keys: Vec<&[u8]> = inner
             .iter()
@@ -325,7 +329,7 @@ pub fn answer_light_request(chain: &mut Chain, request: &[u8]) -> Result<Vec<u8>
         if keys.len() > MAX_KEYS_PER_REQUEST {
             return Err(malformed("too many keys"));
         }
-        trie.read_proof(keys)
+        tries.read_proof(block, &state, version, keys)
     } else {
         let method = inner
             .iter()
@@ -340,7 +344,7 @@ pub fn answer_light_request(chain: &mut Chain, request: &[u8]) -> Result<Vec<u8>
         crate::rpc::call_at(chain, number, method, data)
             .map_err(|e| ProtocolError::Call(e.message))?;
         // The whole (small) trie: every node any call on this state can read.
-        trie.whole_proof()
+        StateTrie::new(&state, version).whole_proof()
     };
     let mut inner = Vec::new();
     protobuf_bytes(2, &encode_proof(&proof), &mut inner);
