@@ -305,7 +305,11 @@ fn audit(options: &Options) -> Result<AuditReport, String> {
             genesis_hash,
         } = connect(options).await?;
         let at = client.read_block().map_err(|e| e.to_string())?;
-        let (started, proofs) = (Instant::now(), client.transport().report().proofs_verified);
+        let counted = |client: &BittensorClient<VerifiedTransport>| {
+            let report = client.transport().report();
+            (report.proofs_verified, report.proof_bytes)
+        };
+        let (started, (proofs, bytes)) = (Instant::now(), counted(&client));
         let (blocks, stopped) = client
             .epoch_blocks(options.netuid, options.epochs)
             .await
@@ -338,11 +342,13 @@ fn audit(options: &Options) -> Result<AuditReport, String> {
             }
         }
         // What an audit costs, for the README's measurements (stderr: stdout stays the report).
+        let (proofs_now, bytes_now) = counted(&client);
         eprintln!(
-            "audited {} epochs in {} ms, {} read proofs checked",
+            "audited {} epochs in {} ms, {} read proofs checked ({} bytes)",
             epochs.len(),
             started.elapsed().as_millis(),
-            client.transport().report().proofs_verified - proofs
+            proofs_now - proofs,
+            bytes_now - bytes
         );
         if epochs.is_empty() {
             return Err(format!(

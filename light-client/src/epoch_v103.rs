@@ -8,6 +8,7 @@
 //! emission plus the subnet's emission value for B (queued in the same `on_initialize`).
 
 use crate::metadata::Metadata;
+use crate::metagraph::Reads;
 use crate::storage::{self, StorageError};
 use crate::subnet::{State, read, rows};
 use crate::types::Account;
@@ -33,6 +34,58 @@ fn present(
 pub fn is_epoch_block(netuid: u16, tempo: u16, block: u64) -> bool {
     let tempo = u64::from(tempo);
     tempo != 0 && (block + u64::from(netuid) + 1) % (tempo + 1) == tempo
+}
+
+/// The values keyed by the netuid alone that an audit reads: the epoch's input at B − 1, the
+/// step block on both sides, and what the epoch stored at B.
+const SUBNET_VALUES: &[&str] = &[
+    "SubnetworkN",
+    "Tempo",
+    "ActivityCutoff",
+    "PendingEmission",
+    "EmissionValues",
+    "LastUpdate",
+    "ValidatorPermit",
+    "MaxAllowedValidators",
+    "Kappa",
+    "Rho",
+    "BondsMovingAverage",
+    "LastMechansimStepBlock",
+    "LoadedEmission",
+    "Active",
+    "Emission",
+    "Rank",
+    "Trust",
+    "Consensus",
+    "Incentive",
+    "Dividends",
+    "PruningScores",
+    "ValidatorTrust",
+];
+
+/// The double maps whose first key is the netuid: all of the subnet's rows, one prefix each.
+const SUBNET_ROWS: &[&str] = &["Keys", "BlockAtRegistration", "Weights", "Bonds"];
+
+/// What an audit of `netuid` reads at either of its two blocks: the subnet's own values and
+/// rows, and the stake of every hotkey (`TotalHotkeyStake` is keyed by hotkey alone, so the
+/// subnet's share of it cannot be named before its `Keys` are read). What is proven grows with
+/// the subnet and the chain's hotkeys, not with the whole pallet. One read of the stake map
+/// rather than a key per hotkey: smoldot-light asks its peer once per storage operation, and
+/// hundreds of them cost seconds in a page (23 s against 6–7 s for a 256-uid epoch, measured).
+pub fn subnet_reads(metadata: &Metadata, netuid: u16) -> Result<Reads, StorageError> {
+    let k = [json!(netuid)];
+    let mut prefixes: Vec<Vec<u8>> = SUBNET_ROWS
+        .iter()
+        .map(|entry| storage::key(metadata, PALLET, entry, &k))
+        .collect::<Result<_, _>>()?;
+    prefixes.push(storage::key(metadata, PALLET, "TotalHotkeyStake", &[])?);
+    Ok(Reads {
+        keys: SUBNET_VALUES
+            .iter()
+            .map(|entry| storage::key(metadata, PALLET, entry, &k))
+            .collect::<Result<_, _>>()?,
+        prefixes,
+    })
 }
 
 /// `LastMechansimStepBlock[netuid]` (sic): the last block that ran the subnet's epoch.

@@ -65,6 +65,13 @@ impl<P: PlatformRef> Transport for LightTransport<P> {
     fn name(&self) -> &'static str {
         "smoldot-light (p2p)"
     }
+
+    /// One: smoldot-light 3.0 takes an operation slot per item of a storage operation but gives
+    /// back one when it ends, so every multi-item read would lose slots until the subscription
+    /// takes no more reads. One item each, several operations at once, loses none.
+    fn storage_items_per_operation(&self) -> usize {
+        1
+    }
 }
 
 /// The light client on smoldot's own native platform (threads, TCP and WebSocket sockets).

@@ -51,7 +51,16 @@ pub trait Transport {
     fn kept_unpinned(&self) -> u64 {
         0
     }
+    /// How many storage items to put in one `chainHead_v1_storage` operation (the rest go in
+    /// further operations, run side by side).
+    fn storage_items_per_operation(&self) -> usize {
+        usize::MAX
+    }
 }
+
+/// Storage operations one read keeps running at once (smoldot-light gives a follow subscription
+/// 32 operation slots; calls and other reads need some).
+const STORAGE_OPERATIONS_AT_ONCE: usize = 16;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientError {
@@ -219,7 +228,14 @@ struct Follow {
     /// The finalized blocks we keep pinned (read at), oldest first: the newest, and as many
     /// before it as [`BittensorClient::keep_pinned`] asks for.
     pinned_finalized: VecDeque<String>,
+    /// Each new block's parent (from `newBlock`), while it is pinned.
+    parents: HashMap<String, String>,
+    /// Block numbers known without a header read (counted from a parent's), bounded.
+    numbers: HashMap<String, u64>,
 }
+
+/// Block numbers kept in [`Follow::numbers`] at most before the unpinned ones are forgotten.
+const NUMBERS_KEPT: usize = 4096;
 
 /// Finalized blocks remembered by number (from the follow's events, and found by walking parent
 /// hashes back from them), so that older blocks can be named and read where the transport still
@@ -265,6 +281,8 @@ pub struct BittensorClient<T: Transport> {
     versions: HashMap<[u8; 32], RuntimeSpec>,
     /// How many finalized blocks stay pinned (1: only the newest).
     keep_pinned: usize,
+    /// Blocks a read is using now: kept pinned beyond the window until it is done.
+    held: Vec<String>,
 }
 
 fn malformed(method: &str, why: impl Into<String>) -> ClientError {
@@ -335,6 +353,7 @@ impl<T: Transport> BittensorClient<T> {
             recent: VecDeque::new(),
             versions: HashMap::new(),
             keep_pinned: 1,
+            held: Vec::new(),
         };
         client.start_follow()?;
         Ok(client)
@@ -363,12 +382,7 @@ impl<T: Transport> BittensorClient<T> {
     /// Asks for a new follow subscription; its id is filed when the answer comes.
     fn start_follow(&mut self) -> Result<(), ClientError> {
         let id = self.send(FOLLOW, json!([true]))?;
-        self.follow = Follow {
-            subscription: None,
-            events: VecDeque::new(),
-            new_runtimes: HashMap::new(),
-            pinned_finalized: VecDeque::new(),
-        };
+        self.follow = Follow::default();
         self.recent.clear();
         self.follow_request = Some(id);
         Ok(())
@@ -446,11 +460,44 @@ impl<T: Transport> BittensorClient<T> {
                 }
             }
             None => {
-                if event["event"] == "stop" {
-                    self.stopped = true;
-                }
+                self.keep_pins(&event);
                 self.follow.events.push_back(event);
             }
+        }
+    }
+
+    /// Pin bookkeeping for a follow event as it arrives, even under a long read: smoldot-light
+    /// stops a subscription that holds more than 32 pinned blocks, and on a fast chain a read of
+    /// a large subnet outlasts that many blocks. Unpins what was pruned and the finalized blocks
+    /// beyond the newest [`MAX_KEEP_PINNED`] that no read holds (the reader's own, smaller
+    /// window is applied between reads, by `events`); learns each new block's number from its
+    /// parent's.
+    fn keep_pins(&mut self, event: &Value) {
+        match event["event"].as_str() {
+            Some("stop") => self.stopped = true,
+            Some("initialized") => {
+                self.follow.pinned_finalized = hashes(event, "finalizedBlockHashes").into();
+                self.unpin_beyond(MAX_KEEP_PINNED);
+            }
+            Some("newBlock") => {
+                if let (Some(hash), Some(parent)) = (
+                    event["blockHash"].as_str(),
+                    event["parentBlockHash"].as_str(),
+                ) {
+                    if let Some(&number) = self.follow.numbers.get(parent) {
+                        self.follow.numbers.insert(hash.into(), number + 1);
+                    }
+                    self.follow.parents.insert(hash.into(), parent.into());
+                }
+            }
+            Some("finalized") => {
+                self.unpin_now(hashes(event, "prunedBlockHashes"));
+                self.follow
+                    .pinned_finalized
+                    .extend(hashes(event, "finalizedBlockHashes"));
+                self.unpin_beyond(MAX_KEEP_PINNED);
+            }
+            _ => {}
         }
     }
 
@@ -496,8 +543,7 @@ impl<T: Transport> BittensorClient<T> {
                     let spec = runtime_spec(&event["finalizedBlockRuntime"])?;
                     let block = self.block_ref(&last).await?;
                     self.remember_finalized(&finalized, &block);
-                    self.follow.pinned_finalized = finalized.into();
-                    self.unpin_beyond_window().await?;
+                    self.unpin_beyond(self.keep_pinned);
                     self.best = Some(block.clone());
                     self.finalized = Some(block.clone());
                     self.runtime = Some(spec.clone());
@@ -538,13 +584,10 @@ impl<T: Transport> BittensorClient<T> {
                         }
                     }
                     self.remember_finalized(&finalized, &block);
-                    let pruned = hashes(&event, "prunedBlockHashes");
-                    for hash in &pruned {
-                        self.follow.new_runtimes.remove(hash);
+                    for hash in hashes(&event, "prunedBlockHashes") {
+                        self.follow.new_runtimes.remove(&hash);
                     }
-                    self.unpin(pruned).await?;
-                    self.follow.pinned_finalized.extend(finalized);
-                    self.unpin_beyond_window().await?;
+                    self.unpin_beyond(self.keep_pinned);
                     self.finalized = Some(block.clone());
                     out.push(ChainEvent::Finalized(block));
                 }
@@ -569,14 +612,25 @@ impl<T: Transport> BittensorClient<T> {
             .ok_or(ClientError::NotSynced)
     }
 
-    async fn unpin(&mut self, hashes: Vec<String>) -> Result<(), ClientError> {
+    /// Unpins `hashes` without waiting for the answer (a refused unpin leaves a block pinned;
+    /// at worst the subscription stops and is followed again).
+    fn unpin_now(&mut self, hashes: Vec<String>) {
         if hashes.is_empty() {
-            return Ok(());
+            return;
         }
-        let subscription = self.subscription()?;
-        self.request("chainHead_v1_unpin", json!([subscription, hashes]))
-            .await
-            .map(|_| ())
+        for hash in &hashes {
+            self.follow.parents.remove(hash);
+        }
+        if self.follow.numbers.len() > NUMBERS_KEPT {
+            let parents = &self.follow.parents;
+            let pinned = &self.follow.pinned_finalized;
+            self.follow
+                .numbers
+                .retain(|hash, _| parents.contains_key(hash) || pinned.contains(hash));
+        }
+        if let Some(subscription) = self.follow.subscription.clone() {
+            let _ = self.send("chainHead_v1_unpin", json!([subscription, hashes]));
+        }
     }
 
     /// Files `hashes` (consecutive finalized blocks, oldest first, the last one `last`) by number.
@@ -585,6 +639,7 @@ impl<T: Transport> BittensorClient<T> {
             .number
             .saturating_sub(u64::try_from(hashes.len()).unwrap_or(u64::MAX) - 1);
         for (number, hash) in (first..).zip(hashes) {
+            self.follow.numbers.insert(hash.clone(), number);
             if self.recent.back().is_some_and(|b| b.number + 1 != number) {
                 // A gap (a restart in between): only what links up is kept.
                 self.recent.clear();
@@ -599,15 +654,51 @@ impl<T: Transport> BittensorClient<T> {
         }
     }
 
-    /// Unpins the finalized blocks beyond the newest [`BittensorClient::keep_pinned`].
-    async fn unpin_beyond_window(&mut self) -> Result<(), ClientError> {
-        let excess = self
-            .follow
-            .pinned_finalized
-            .len()
-            .saturating_sub(self.keep_pinned);
+    /// Unpins the finalized blocks beyond the newest `kept`, except those a read holds (they
+    /// go once it is done).
+    fn unpin_beyond(&mut self, kept: usize) {
+        let excess = self.follow.pinned_finalized.len().saturating_sub(kept);
         let old: Vec<String> = self.follow.pinned_finalized.drain(..excess).collect();
-        self.unpin(old).await
+        let (held, free): (Vec<String>, Vec<String>) =
+            old.into_iter().partition(|hash| self.held.contains(hash));
+        for hash in held.into_iter().rev() {
+            self.follow.pinned_finalized.push_front(hash);
+        }
+        self.unpin_now(free);
+    }
+
+    /// Fails in words where `at` is no longer readable: on a transport that serves pinned blocks
+    /// only, the window may have moved past it since it was named (blocks are unpinned as
+    /// events arrive). Checked once the block is held, so it stays readable from here on.
+    fn still_pinned(&self, at: &str) -> Result<(), ClientError> {
+        let pinned = self.transport.kept_unpinned() > 0
+            || self.follow.pinned_finalized.iter().any(|h| h == at)
+            || self.follow.parents.contains_key(at);
+        if pinned {
+            Ok(())
+        } else {
+            Err(ClientError::NotHeld(format!(
+                "block {at} is no longer held: this transport serves pinned blocks only, and \
+                 it was unpinned as newer blocks were finalized"
+            )))
+        }
+    }
+
+    /// Runs `read` with `blocks` kept pinned however long it takes.
+    async fn holding<R>(
+        &mut self,
+        blocks: &[&str],
+        read: impl AsyncFnOnce(&mut Self) -> Result<R, ClientError>,
+    ) -> Result<R, ClientError> {
+        self.held.extend(blocks.iter().map(|b| b.to_string()));
+        let result = read(self).await;
+        for block in blocks {
+            if let Some(at) = self.held.iter().position(|h| h == block) {
+                self.held.remove(at);
+            }
+        }
+        self.unpin_beyond(MAX_KEEP_PINNED);
+        result
     }
 
     /// Keeps the newest `count` finalized blocks pinned (1 to [`MAX_KEEP_PINNED`]), so that
@@ -739,9 +830,35 @@ impl<T: Transport> BittensorClient<T> {
 
     /// The number of a pinned block, from its (verified) header.
     async fn block_ref(&mut self, hash: &str) -> Result<BlockRef, ClientError> {
-        let header = self.header(hash).await?;
+        // Up the parent links to a block whose number is known (a header read where none is):
+        // a block announced under a long read may be unpinned before its events are turned
+        // into ChainEvents, and its header with it.
+        let mut line = vec![hash.to_string()];
+        let mut known = None;
+        loop {
+            let last = line.last().cloned().unwrap_or_default();
+            if let Some(&number) = self.follow.numbers.get(&last) {
+                known = Some(number);
+                break;
+            }
+            match self.follow.parents.get(&last) {
+                Some(parent) if line.len() < NUMBERS_KEPT => line.push(parent.clone()),
+                _ => break,
+            }
+        }
+        let top = match known {
+            Some(number) => number,
+            None => {
+                let oldest = line.last().cloned().unwrap_or_default();
+                u64::from(self.header(&oldest).await?.number)
+            }
+        };
+        let depth = line.len() as u64 - 1;
+        for (below, block) in line.into_iter().rev().enumerate() {
+            self.follow.numbers.insert(block, top + below as u64);
+        }
         Ok(BlockRef {
-            number: u64::from(header.number),
+            number: top + depth,
             hash: hash.to_string(),
         })
     }
@@ -790,6 +907,7 @@ impl<T: Transport> BittensorClient<T> {
     /// Gives up on every read in flight (after its future was dropped, e.g. on a timeout): its
     /// operations are stopped and its answers, when they come, dropped. The client stays usable.
     pub fn abandon(&mut self) {
+        self.held.clear();
         self.awaited.clear();
         self.answers.clear();
         let running: Vec<String> = self.operations.drain().map(|(id, _)| id).collect();
@@ -806,8 +924,13 @@ impl<T: Transport> BittensorClient<T> {
     /// Reads `reads` at the pinned block `at`: values with their proofs checked by the
     /// transport. Absent keys are not in the result.
     pub async fn storage(&mut self, at: &str, reads: &Reads) -> Result<Fetched, ClientError> {
-        const METHOD: &str = "chainHead_v1_storage";
-        let mut items: Vec<Value> = reads
+        self.holding(&[at], async |client| client.storage_held(at, reads).await)
+            .await
+    }
+
+    async fn storage_held(&mut self, at: &str, reads: &Reads) -> Result<Fetched, ClientError> {
+        self.still_pinned(at)?;
+        let mut items: VecDeque<Value> = reads
             .keys
             .iter()
             .map(|k| json!({"key": to_hex(k), "type": "value"}))
@@ -818,51 +941,118 @@ impl<T: Transport> BittensorClient<T> {
                     .map(|p| json!({"key": to_hex(p), "type": "descendantsValues"})),
             )
             .collect();
+        let mut running = Vec::new();
         let mut fetched = Fetched::new();
-        while !items.is_empty() {
-            let subscription = self.subscription()?;
-            let params = json!([subscription, at, items, null]);
-            let Some((operation, discarded)) = self.start_operation(METHOD, params).await? else {
-                // Too many operations at once: wait for anything to finish, then ask again.
-                self.pump().await?;
-                continue;
-            };
-            let started = items
-                .len()
-                .saturating_sub(usize::try_from(discarded).unwrap_or(usize::MAX));
-            if started == 0 {
-                self.pump().await?;
-                continue;
-            }
-            items.drain(..started);
-            loop {
-                let event = self.operation_event(&operation).await?;
-                match event["event"].as_str() {
-                    Some("operationStorageItems") => {
-                        for item in event["items"].as_array().into_iter().flatten() {
-                            let (Some(key), Some(value)) =
-                                (item["key"].as_str(), item["value"].as_str())
-                            else {
-                                continue;
-                            };
-                            let key = from_hex(key).map_err(|e| malformed(METHOD, e))?;
-                            let value = from_hex(value).map_err(|e| malformed(METHOD, e))?;
-                            fetched.insert(key, value);
-                        }
-                    }
-                    Some("operationWaitingForContinue") => {
-                        let subscription = self.subscription()?;
-                        self.request("chainHead_v1_continue", json!([subscription, operation]))
-                            .await?;
-                    }
-                    Some("operationStorageDone") => break,
-                    Some(other) => return Err(operation_failed(METHOD, other, &event)),
-                    None => return Err(malformed(METHOD, "an event without a name")),
+        let read = self
+            .read_items(at, &mut items, &mut running, &mut fetched)
+            .await;
+        if read.is_err() {
+            // The others would still fill the operation slots the next reads need.
+            self.stop_operations(running);
+        }
+        read.map(|()| fetched)
+    }
+
+    /// Runs `items` as storage operations, up to [`STORAGE_OPERATIONS_AT_ONCE`] at a time,
+    /// until all are done. `running` holds the operations started and not yet done.
+    async fn read_items(
+        &mut self,
+        at: &str,
+        items: &mut VecDeque<Value>,
+        running: &mut Vec<String>,
+        fetched: &mut Fetched,
+    ) -> Result<(), ClientError> {
+        const METHOD: &str = "chainHead_v1_storage";
+        let per_operation = self.transport.storage_items_per_operation().max(1);
+        while !items.is_empty() || !running.is_empty() {
+            while !items.is_empty() && running.len() < STORAGE_OPERATIONS_AT_ONCE {
+                let batch: Vec<&Value> = items.iter().take(per_operation).collect();
+                let count = batch.len();
+                let params = json!([self.subscription()?, at, batch, null]);
+                let Some((operation, discarded)) = self.start_operation(METHOD, params).await?
+                else {
+                    break;
+                };
+                let started =
+                    count.saturating_sub(usize::try_from(discarded).unwrap_or(usize::MAX));
+                items.drain(..started);
+                running.push(operation);
+                if started == 0 {
+                    break;
                 }
             }
-            self.operations.remove(&operation);
+            if running.is_empty() {
+                // Nothing of ours runs and the chain takes no more: waiting frees nothing.
+                return Err(ClientError::Busy(
+                    "the light client takes no more storage reads on this subscription".into(),
+                ));
+            }
+            let (operation, event) = self.any_operation_event(running).await?;
+            match event["event"].as_str() {
+                Some("operationStorageItems") => {
+                    for item in event["items"].as_array().into_iter().flatten() {
+                        let (Some(key), Some(value)) =
+                            (item["key"].as_str(), item["value"].as_str())
+                        else {
+                            continue;
+                        };
+                        let key = from_hex(key).map_err(|e| malformed(METHOD, e))?;
+                        let value = from_hex(value).map_err(|e| malformed(METHOD, e))?;
+                        fetched.insert(key, value);
+                    }
+                }
+                Some("operationWaitingForContinue") => {
+                    let subscription = self.subscription()?;
+                    self.request("chainHead_v1_continue", json!([subscription, operation]))
+                        .await?;
+                }
+                Some("operationStorageDone") => {
+                    running.retain(|o| *o != operation);
+                    self.operations.remove(&operation);
+                }
+                Some(other) => return Err(operation_failed(METHOD, other, &event)),
+                None => return Err(malformed(METHOD, "an event without a name")),
+            }
         }
-        Ok(fetched)
+        Ok(())
+    }
+
+    /// Waits for the next event of any of `operations`.
+    async fn any_operation_event(
+        &mut self,
+        operations: &[String],
+    ) -> Result<(String, Value), ClientError> {
+        loop {
+            for operation in operations {
+                if let Some(event) = self
+                    .operations
+                    .get_mut(operation)
+                    .and_then(VecDeque::pop_front)
+                {
+                    return Ok((operation.clone(), event));
+                }
+            }
+            if self.stopped {
+                for operation in operations {
+                    self.operations.remove(operation);
+                }
+                return Err(ClientError::Restarted);
+            }
+            self.pump().await?;
+        }
+    }
+
+    /// Stops `operations` and drops their answers.
+    fn stop_operations(&mut self, operations: Vec<String>) {
+        for operation in operations {
+            self.operations.remove(&operation);
+            if let Some(subscription) = self.follow.subscription.clone() {
+                let _ = self.send(
+                    "chainHead_v1_stopOperation",
+                    json!([subscription, operation]),
+                );
+            }
+        }
     }
 
     /// Calls the runtime function `function` with SCALE `params` at the pinned block `at`;
@@ -1037,38 +1227,6 @@ impl<T: Transport> BittensorClient<T> {
         Ok(metagraph::metagraph(&metadata, &state, netuid)?)
     }
 
-    /// Every value of `pallet` at the pinned block `at` (its whole prefix, through proofs): what
-    /// readers that take a whole [`crate::subnet::State`] need, on chains where that is small.
-    pub async fn pallet_state(&mut self, at: &str, pallet: &str) -> Result<Fetched, ClientError> {
-        let prefix = crate::hashing::twox_128(pallet.as_bytes()).to_vec();
-        self.storage(
-            at,
-            &Reads {
-                keys: Vec::new(),
-                prefixes: vec![prefix],
-            },
-        )
-        .await
-    }
-
-    /// The spec-103 epoch input of `netuid` for epoch block `current_block`, from the state at
-    /// `at` (the block before it).
-    pub async fn epoch_input_v103(
-        &mut self,
-        at: &str,
-        netuid: u16,
-        current_block: u64,
-    ) -> Result<taoscope_consensus::v103::EpochInputV103, ClientError> {
-        let metadata = self.metadata(at).await?;
-        let state = self.pallet_state(at, "SubtensorModule").await?;
-        Ok(crate::epoch_v103::epoch_input(
-            &metadata,
-            &state,
-            netuid,
-            current_block,
-        )?)
-    }
-
     /// The last `count` epoch blocks of subnet `netuid` up to the finalized block, newest first,
     /// found from the chain's own state: the last step block stored at the finalized block, then
     /// the one stored at the block before each epoch block (never a tempo guess). Stops early,
@@ -1081,23 +1239,13 @@ impl<T: Transport> BittensorClient<T> {
         let mut at = self.read_block()?;
         let mut found = Vec::new();
         while found.len() < count {
-            let metadata = self.metadata_at(&at.hash).await?;
-            let key = crate::storage::key(
-                &metadata,
-                "SubtensorModule",
-                "LastMechansimStepBlock",
-                &[json!(netuid)],
-            )?;
-            let state = self
-                .storage(
-                    &at.hash,
-                    &Reads {
-                        keys: vec![key],
-                        prefixes: Vec::new(),
-                    },
-                )
-                .await?;
-            let step = crate::epoch_v103::last_step(&metadata, &state, netuid)?;
+            let step = match self.last_step_at(&at.hash, netuid).await {
+                Ok(step) => step,
+                Err(ClientError::NotHeld(why)) if !found.is_empty() => {
+                    return Ok((found, Some(why)));
+                }
+                Err(other) => return Err(other),
+            };
             // 0: no epoch yet. A step after the block it was read at would be a lie of the
             // state, which proofs rule out; stopping keeps the walk strictly going back anyway.
             if step == 0 || step > at.number {
@@ -1113,6 +1261,23 @@ impl<T: Transport> BittensorClient<T> {
         Ok((found, None))
     }
 
+    /// `LastMechansimStepBlock[netuid]` at the pinned block `at`.
+    async fn last_step_at(&mut self, at: &str, netuid: u16) -> Result<u64, ClientError> {
+        let metadata = self.metadata_at(at).await?;
+        let key = crate::storage::key(
+            &metadata,
+            "SubtensorModule",
+            "LastMechansimStepBlock",
+            &[json!(netuid)],
+        )?;
+        let reads = Reads {
+            keys: vec![key],
+            prefixes: Vec::new(),
+        };
+        let state = self.storage(at, &reads).await?;
+        Ok(crate::epoch_v103::last_step(&metadata, &state, netuid)?)
+    }
+
     /// Audits subnet `netuid`'s epoch at finalized block `epoch` (an epoch block, e.g. from
     /// [`BittensorClient::epoch_blocks`]): its input read at `epoch − 1` and its stored results
     /// at `epoch`, both through proofs, each with its own runtime's metadata, recomputed with the
@@ -1126,12 +1291,30 @@ impl<T: Transport> BittensorClient<T> {
     ) -> Result<crate::audit::EpochAudit, ClientError> {
         let block = self.finalized_block(epoch).await?;
         let input_block = self.finalized_block(epoch.saturating_sub(1)).await?;
+        let both = [input_block.hash.as_str(), block.hash.as_str()];
+        self.holding(&both, async |client| {
+            client
+                .audit_held(netuid, &block, &input_block, what_if)
+                .await
+        })
+        .await
+    }
+
+    /// [`BittensorClient::audit_epoch`] of the epoch at `block`, both blocks held pinned.
+    async fn audit_held(
+        &mut self,
+        netuid: u16,
+        block: &BlockRef,
+        input_block: &BlockRef,
+        what_if: &[crate::audit::WhatIf],
+    ) -> Result<crate::audit::EpochAudit, ClientError> {
+        self.still_pinned(&input_block.hash)?;
         // The code that ran the epoch is the one in force after B − 1; had it changed at B − 1,
         // B would run the upgrade's migrations before the epoch, so B − 1's state would not be
         // the epoch's input, and had it changed at B, B's state would be read with the wrong
         // layouts. Such epochs are refused rather than half-audited (a block that changed the
         // code says so in its header's digest, which hashes into the proven block hash).
-        for at in [&input_block, &block] {
+        for at in [input_block, block] {
             if self.header(&at.hash).await?.runtime_updated() {
                 return Err(ClientError::Audit(crate::audit::AuditError::Upgrade(
                     block.number,
@@ -1139,22 +1322,30 @@ impl<T: Transport> BittensorClient<T> {
             }
         }
         let code_before = self.code_hash_at(&input_block.hash).await?;
-        let runtime = self.runtime_of(&input_block, code_before).await?;
+        let runtime = self.runtime_of(input_block, code_before).await?;
         crate::audit::algorithm(&runtime).map_err(ClientError::Audit)?;
         let metadata_before = self.metadata_of(&input_block.hash, code_before).await?;
         let metadata_after = self.metadata_at(&block.hash).await?;
         let before = self
-            .pallet_state(&input_block.hash, "SubtensorModule")
+            .storage(
+                &input_block.hash,
+                &crate::epoch_v103::subnet_reads(&metadata_before, netuid)?,
+            )
             .await?;
-        let after = self.pallet_state(&block.hash, "SubtensorModule").await?;
+        let after = self
+            .storage(
+                &block.hash,
+                &crate::epoch_v103::subnet_reads(&metadata_after, netuid)?,
+            )
+            .await?;
         crate::audit::audit_epoch(
             crate::audit::EpochStates {
                 before: (&metadata_before, &before),
                 after: (&metadata_after, &after),
             },
             netuid,
-            &block,
-            &input_block,
+            block,
+            input_block,
             &runtime,
             what_if,
         )
@@ -1340,5 +1531,101 @@ impl<P: smoldot_light::platform::PlatformRef> Transport for AnyTransport<P> {
             AnyTransport::P2p(t) => t.kept_unpinned(),
             AnyTransport::VerifiedRpc(t) => t.kept_unpinned(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// A chain that says nothing by itself: the test files its messages; what the client sends
+    /// is recorded.
+    struct Scripted(Rc<RefCell<Vec<Value>>>);
+
+    impl Transport for Scripted {
+        fn send(&mut self, request: String) -> Result<(), ClientError> {
+            let request =
+                serde_json::from_str(&request).map_err(|e| malformed("send", e.to_string()))?;
+            self.0.borrow_mut().push(request);
+            Ok(())
+        }
+        async fn next(&mut self) -> Option<String> {
+            None
+        }
+        fn name(&self) -> &'static str {
+            "scripted"
+        }
+    }
+
+    fn event(client: &mut BittensorClient<Scripted>, result: Value) {
+        let message = json!({"jsonrpc": "2.0", "method": FOLLOW_EVENT,
+            "params": {"subscription": "s", "result": result}});
+        client.file(&message.to_string());
+    }
+
+    /// Under a long read no `events` call comes, yet the follow keeps at most the newest 16
+    /// finalized blocks pinned (smoldot-light stops a subscription past 32), except a block a
+    /// read holds; a block the window has passed is refused before it is read; block numbers
+    /// follow from parents without a header read.
+    #[test]
+    fn pins_are_kept_as_events_arrive_and_held_blocks_stay() {
+        let sent = Rc::new(RefCell::new(Vec::new()));
+        let mut client = BittensorClient::new(Scripted(sent.clone())).unwrap();
+        client.file(&json!({"jsonrpc": "2.0", "id": 1, "result": "s"}).to_string());
+        event(
+            &mut client,
+            json!({"event": "initialized", "finalizedBlockHashes": ["h0"]}),
+        );
+        client.follow.numbers.insert("h0".into(), 0); // as the first `events` reads its header
+        client.held.push("h3".into());
+        for n in 1..=40 {
+            event(
+                &mut client,
+                json!({"event": "newBlock", "blockHash": format!("h{n}"),
+                "parentBlockHash": format!("h{}", n - 1)}),
+            );
+            event(
+                &mut client,
+                json!({"event": "finalized",
+                "finalizedBlockHashes": [format!("h{n}")], "prunedBlockHashes": []}),
+            );
+        }
+        let unpinned: Vec<String> = sent
+            .borrow()
+            .iter()
+            .filter(|r| r["method"] == "chainHead_v1_unpin")
+            .flat_map(|r| r["params"][1].as_array().cloned().unwrap_or_default())
+            .filter_map(|h| h.as_str().map(str::to_string))
+            .collect();
+        let pinned = &client.follow.pinned_finalized;
+        assert_eq!(pinned.len(), MAX_KEEP_PINNED + 1, "{pinned:?}");
+        assert_eq!(
+            pinned.front().map(String::as_str),
+            Some("h3"),
+            "held, so kept"
+        );
+        assert_eq!(pinned.back().map(String::as_str), Some("h40"));
+        assert!(!unpinned.contains(&"h3".to_string()));
+        assert!(unpinned.contains(&"h2".to_string()) && unpinned.contains(&"h24".to_string()));
+        assert!(matches!(
+            client.still_pinned("h2"),
+            Err(ClientError::NotHeld(_))
+        ));
+        assert!(client.still_pinned("h3").is_ok() && client.still_pinned("h40").is_ok());
+        assert_eq!(client.follow.numbers.get("h40"), Some(&40));
+
+        // Released, it goes with the next finalized block.
+        client.held.clear();
+        event(
+            &mut client,
+            json!({"event": "newBlock", "blockHash": "h41", "parentBlockHash": "h40"}),
+        );
+        event(
+            &mut client,
+            json!({"event": "finalized", "finalizedBlockHashes": ["h41"], "prunedBlockHashes": []}),
+        );
+        assert_eq!(client.follow.pinned_finalized.len(), MAX_KEEP_PINNED);
+        assert!(!client.follow.pinned_finalized.contains(&"h3".to_string()));
     }
 }

@@ -45,6 +45,9 @@ pub struct TrustReport {
     pub justifications_verified: u64,
     /// Read proofs checked (one per value batch or key page).
     pub proofs_verified: u64,
+    /// Bytes of the read proofs received (trie nodes), checked or refused.
+    #[serde(default)]
+    pub proof_bytes: u64,
     /// The latest rejected answers, oldest first.
     pub rejections: Vec<Rejection>,
     pub endpoints: Vec<EndpointReport>,

@@ -412,6 +412,8 @@ impl<C: Connection> Driver<C> {
             )
             .await?;
         let nodes = legacy::read_proof(&answer).map_err(rejected)?;
+        let bytes: usize = nodes.iter().map(Vec::len).sum();
+        self.count(|r| r.proof_bytes += bytes as u64);
         Proof::new(block.state_root, &nodes).map_err(|e| rejected(e.to_string()))
     }
 
