@@ -273,3 +273,52 @@ fn a_device_lost_between_stages_fails_the_batch() {
     let error = result.map(|_| ()).unwrap_err().to_string();
     assert!(error.contains("destroyed"), "{error}");
 }
+
+/// Every spec-103 golden vector, in one batch: the consensus of all of them in one submission,
+/// and every field as the chain wrote it (the audit of a spec-103 chain runs this on WebGPU).
+#[test]
+fn one_batch_of_every_v103_vector_takes_one_submission_and_matches_the_chain() {
+    use taoscope_consensus::v103::{EpochInputV103, VectorFileV103};
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/vectors/yuma-v103"
+    );
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let vectors: Vec<(String, VectorFileV103)> = files
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            (
+                path.display().to_string(),
+                serde_json::from_str(&text).unwrap(),
+            )
+        })
+        .collect();
+    assert!(vectors.len() >= 30, "{} vectors", vectors.len());
+    let inputs: Vec<EpochInputV103> = vectors.iter().map(|(_, v)| v.input.clone()).collect();
+    let mut gpu = engine();
+    let started = std::time::Instant::now();
+    let outputs = gpu
+        .run_batch_v103(&inputs)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let on_gpu = started.elapsed();
+    assert_eq!(gpu.submissions(), 1);
+    let started = std::time::Instant::now();
+    for input in &inputs {
+        taoscope_consensus::v103::run_epoch(input).unwrap();
+    }
+    eprintln!(
+        "{} spec-103 epochs: one GPU batch {on_gpu:?}, CPU one by one {:?}",
+        inputs.len(),
+        started.elapsed()
+    );
+    for ((name, vector), output) in vectors.iter().zip(outputs) {
+        let output = output.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(Some(&output), vector.expected.as_ref(), "{name}");
+    }
+}

@@ -64,7 +64,7 @@ impl Kernels for CpuKernels {
 }
 
 /// Drives a future whose every await is already complete (the CPU kernels'), with no executor.
-fn run_ready<F: Future>(future: F) -> F::Output {
+pub(crate) fn run_ready<F: Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     loop {

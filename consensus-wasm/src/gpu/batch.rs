@@ -12,6 +12,7 @@ use super::GpuError;
 use crate::epoch::{EpochTerms, Kernels, LiquidAlpha, LiquidCells, MedianInput, epoch_terms_with};
 use crate::fixed::I32F32;
 use crate::input::EpochInput;
+use crate::v103::{self, EpochInputV103, EpochOutputV103};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -113,7 +114,7 @@ pub trait Submit {
     ) -> impl Future<Output = Result<Vec<Vec<I32F32>>, GpuError>>;
 }
 
-type EpochTask<'a> = Pin<Box<dyn Future<Output = EpochTerms> + 'a>>;
+type EpochTask<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// Runs every (validated) epoch of `inputs`, sending their kernel stages to `submit` together.
 pub async fn run_batch<S: Submit>(
@@ -121,11 +122,11 @@ pub async fn run_batch<S: Submit>(
     submit: &mut S,
 ) -> Result<Vec<EpochTerms>, GpuError> {
     let queue = Rc::new(RefCell::new(Queue::default()));
-    let mut tasks: Vec<EpochTask<'_>> = inputs
+    let tasks: Vec<EpochTask<'_, EpochTerms>> = inputs
         .iter()
         .map(|&input| {
             let mut kernels = Queued(queue.clone());
-            let task: EpochTask<'_> = Box::pin(async move {
+            let task: EpochTask<'_, EpochTerms> = Box::pin(async move {
                 match epoch_terms_with(input, &mut kernels).await {
                     Ok(terms) => terms,
                     Err(never) => match never {},
@@ -134,7 +135,40 @@ pub async fn run_batch<S: Submit>(
             task
         })
         .collect();
-    let mut finished: Vec<Option<EpochTerms>> = inputs.iter().map(|_| None).collect();
+    drive(&queue, tasks, submit).await
+}
+
+/// Runs every (validated) spec-103 epoch of `inputs`, their consensus stages sent to `submit`
+/// together (one round: spec 103 has no liquid alpha).
+pub async fn run_batch_v103<S: Submit>(
+    inputs: &[&EpochInputV103],
+    submit: &mut S,
+) -> Result<Vec<EpochOutputV103>, GpuError> {
+    let queue = Rc::new(RefCell::new(Queue::default()));
+    let tasks: Vec<EpochTask<'_, EpochOutputV103>> = inputs
+        .iter()
+        .map(|&input| {
+            let mut kernels = Queued(queue.clone());
+            let task: EpochTask<'_, EpochOutputV103> = Box::pin(async move {
+                match v103::epoch_with(input, &mut kernels).await {
+                    Ok(output) => output,
+                    Err(never) => match never {},
+                }
+            });
+            task
+        })
+        .collect();
+    drive(&queue, tasks, submit).await
+}
+
+/// Polls `tasks` (which wait only on `queue`) until all are finished, answering what they
+/// queued through `submit` each time they all wait.
+async fn drive<T, S: Submit>(
+    queue: &Rc<RefCell<Queue>>,
+    mut tasks: Vec<EpochTask<'_, T>>,
+    submit: &mut S,
+) -> Result<Vec<T>, GpuError> {
+    let mut finished: Vec<Option<T>> = tasks.iter().map(|_| None).collect();
     // The epochs only ever wait on the queue, which this loop fills: nothing needs waking.
     let mut cx = Context::from_waker(Waker::noop());
     loop {

@@ -12,6 +12,7 @@ use crate::epoch;
 use crate::fixed::I32F32;
 use crate::input::{EpochInput, InputError};
 use crate::output::EpochOutput;
+use crate::v103::{EpochInputV103, EpochOutputV103, InputErrorV103};
 use std::fmt;
 
 /// Why a GPU epoch produced no result.
@@ -136,6 +137,43 @@ impl GpuEngine {
             });
         }
         Ok(outputs)
+    }
+
+    /// Many spec-103 epochs, their consensus submitted together; as
+    /// [`GpuEngine::run_batch_async`], each input gets its own result.
+    pub async fn run_batch_v103_async(
+        &mut self,
+        inputs: &[EpochInputV103],
+    ) -> Result<Vec<Result<EpochOutputV103, InputErrorV103>>, GpuError> {
+        let checks: Vec<Result<(), InputErrorV103>> =
+            inputs.iter().map(EpochInputV103::validate).collect();
+        let valid: Vec<&EpochInputV103> = inputs
+            .iter()
+            .zip(&checks)
+            .filter(|(_, check)| check.is_ok())
+            .map(|(input, _)| input)
+            .collect();
+        let mut outputs = batch::run_batch_v103(&valid, self).await?.into_iter();
+        self.ctx.check()?;
+        checks
+            .into_iter()
+            .map(|check| match check {
+                Ok(()) => outputs
+                    .next()
+                    .map(Ok)
+                    .ok_or_else(|| GpuError::Lost("an epoch of the batch is missing".into())),
+                Err(e) => Ok(Err(e)),
+            })
+            .collect()
+    }
+
+    /// [`GpuEngine::run_batch_v103_async`], blocking (native only; the browser must await).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn run_batch_v103(
+        &mut self,
+        inputs: &[EpochInputV103],
+    ) -> Result<Vec<Result<EpochOutputV103, InputErrorV103>>, GpuError> {
+        pollster::block_on(self.run_batch_v103_async(inputs))
     }
 
     /// [`GpuEngine::run_epoch_async`], blocking (native only; the browser must await).

@@ -5,6 +5,7 @@
 
 use super::input::{EpochInputV103, InputErrorV103};
 use super::output::EpochOutputV103;
+use crate::epoch::{CpuKernels, Kernels, MedianInput, run_ready};
 use crate::fixed::{I32F32, I64F64, I96F32, ONE, ZERO, from_u16, u16_proportion};
 
 type Row = Vec<(u16, I32F32)>;
@@ -102,80 +103,6 @@ fn matmul_transpose(matrix: &[Row], vector: &[I32F32]) -> Vec<I32F32> {
         .collect()
 }
 
-/// `weighted_median`: the stake-weighted median of `score` over `indices`, κ-biased through
-/// `minority`; the chain's quickselect, as a loop instead of its recursion.
-fn weighted_median(
-    stake: &[I32F32],
-    score: &[I32F32],
-    indices: Vec<usize>,
-    minority: I32F32,
-    stake_sum: I32F32,
-) -> I32F32 {
-    let at = |v: &[I32F32], i: usize| v.get(i).copied().unwrap_or(ZERO);
-    let (mut indices, mut lo, mut hi) = (indices, ZERO, stake_sum);
-    loop {
-        let pivot = match indices.as_slice() {
-            [] => return ZERO,
-            [only] => return at(score, *only),
-            _ => at(score, indices.get(indices.len() / 2).copied().unwrap_or(0)),
-        };
-        let (mut lower, mut upper) = (Vec::new(), Vec::new());
-        let (mut lower_stake, mut upper_stake) = (ZERO, ZERO);
-        for &i in &indices {
-            let s = at(score, i);
-            if s < pivot {
-                lower_stake = lower_stake.wrapping_add(at(stake, i));
-                lower.push(i);
-            } else if s > pivot {
-                upper_stake = upper_stake.wrapping_add(at(stake, i));
-                upper.push(i);
-            }
-        }
-        let below = lo.wrapping_add(lower_stake);
-        let above = hi.wrapping_sub(upper_stake);
-        if below <= minority && minority < above {
-            return pivot;
-        } else if minority < below && !lower.is_empty() {
-            (indices, hi) = (lower, below);
-        } else if above <= minority && !upper.is_empty() {
-            (indices, lo) = (upper, above);
-        } else {
-            return pivot;
-        }
-    }
-}
-
-/// `weighted_median_col_sparse`: each column's median over the rows with positive active stake.
-fn consensus(active: &[I32F32], weights: &[Row], columns: u16, kappa: I32F32) -> Vec<I32F32> {
-    let rows: Vec<usize> = (0..active.len())
-        .filter(|&i| active.get(i).is_some_and(|&s| s > ZERO))
-        .collect();
-    let mut use_stake: Vec<I32F32> = rows.iter().map(|&i| entry_usize(active, i)).collect();
-    normalize(&mut use_stake);
-    let stake_sum = sum(use_stake.iter().copied());
-    let minority = stake_sum.wrapping_sub(kappa);
-    let mut scores = vec![vec![ZERO; rows.len()]; usize::from(columns)];
-    for (k, &i) in rows.iter().enumerate() {
-        for &(j, w) in weights.get(i).map(Vec::as_slice).unwrap_or_default() {
-            if let Some(cell) = scores.get_mut(usize::from(j)).and_then(|c| c.get_mut(k)) {
-                *cell = w;
-            }
-        }
-    }
-    scores
-        .iter()
-        .map(|column| {
-            weighted_median(
-                &use_stake,
-                column,
-                (0..rows.len()).collect(),
-                minority,
-                stake_sum,
-            )
-        })
-        .collect()
-}
-
 fn entry_usize(vector: &[I32F32], index: usize) -> I32F32 {
     vector.get(index).copied().unwrap_or(ZERO)
 }
@@ -202,6 +129,18 @@ fn top_k(stake: &[I32F32], k: u16) -> Vec<bool> {
 /// Runs the epoch; `Err` only for input the old runtime would have panicked on.
 pub fn run_epoch(input: &EpochInputV103) -> Result<EpochOutputV103, InputErrorV103> {
     input.validate()?;
+    match run_ready(epoch_with(input, &mut CpuKernels)) {
+        Ok(output) => Ok(output),
+        Err(never) => match never {},
+    }
+}
+
+/// Runs the epoch of an input that passed [`EpochInputV103::validate`], with its consensus on
+/// `kernels` (spec 103 has no liquid alpha: the median is its only n²-sized stage).
+pub async fn epoch_with<K: Kernels>(
+    input: &EpochInputV103,
+    kernels: &mut K,
+) -> Result<EpochOutputV103, K::Error> {
     let n = input.n;
     let uids = usize::from(n);
 
@@ -273,7 +212,13 @@ pub fn run_epoch(input: &EpochInputV103) -> Result<EpochOutputV103, InputErrorV1
     // 6. Consensus, clipping, trust, rank, incentive.
     let preranks = matmul(&weights, &active_stake, n);
     let kappa = u16_proportion(input.kappa);
-    let consensus = consensus(&active_stake, &weights, n, kappa);
+    // Spec 103's `weighted_median_col_sparse` is today's quickselect step for step; its plain
+    // `+` and `−` never overflow on normalised stakes (each sum stays within [0, 1], κ ≤ 1), so
+    // today's saturating ones give the same numbers, and the same kernels (CPU or GPU) serve
+    // both. The golden vectors of both epochs hold this.
+    let consensus = kernels
+        .consensus(&MedianInput::new(&active_stake, &weights, n, kappa))
+        .await?;
     let clipped: Vec<Row> = weights
         .iter()
         .map(|row| {

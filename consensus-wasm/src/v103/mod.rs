@@ -14,7 +14,7 @@ mod epoch;
 mod input;
 mod output;
 
-pub use epoch::run_epoch;
+pub use epoch::{epoch_with, run_epoch};
 pub use input::{EpochInputV103, HotkeyId, InputErrorV103, Rows};
 pub use output::EpochOutputV103;
 
