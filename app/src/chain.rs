@@ -266,6 +266,9 @@ pub struct Chain {
     pub audit_mark: RwSignal<Option<AuditMark>>,
     /// The whole-network audit: the latest epoch of every subnet.
     pub audit_all: RwSignal<Answer<Vec<SubnetVerdict>>>,
+    /// The proven inputs of audited epochs last asked for (to recompute them as one batch):
+    /// [`crate::epoch_protocol::ProvenEpoch`]s, passed on to the epoch worker unread.
+    pub audit_inputs: RwSignal<Option<Result<String, String>>>,
     /// Why the last refresh failed while an older verified answer is still shown (a peer
     /// restarting, a block no peer can prove any more); cleared by the next good answer.
     pub refresh_error: RwSignal<Option<String>>,
@@ -289,6 +292,7 @@ pub struct Chain {
     audit_busy: StoredValue<Option<u16>>,
     audit_all_id: StoredValue<u32>,
     audit_all_busy: StoredValue<bool>,
+    audit_inputs_id: StoredValue<u32>,
     worker: StoredValue<Option<LightWorker>, LocalStorage>,
 }
 
@@ -461,6 +465,8 @@ impl Chain {
             audit_all: RwSignal::new(None),
             audit_all_id: StoredValue::new(0),
             audit_all_busy: StoredValue::new(false),
+            audit_inputs: RwSignal::new(None),
+            audit_inputs_id: StoredValue::new(0),
             worker: StoredValue::new_local(None),
         };
         chain.spawn();
@@ -585,6 +591,11 @@ impl Chain {
                     self.settle(shown, result, |result| self.audit_all.set(Some(result)));
                 }
             }
+            ChainResponse::AuditInputs { id, result } => {
+                if id == self.audit_inputs_id.get_value() {
+                    self.audit_inputs.set(Some(result));
+                }
+            }
             ChainResponse::Metadata(metadata) => {
                 if let Ok(text) = serde_json::to_string(&metadata) {
                     save(&keys::metadata(self.network.get_untracked().id()), &text);
@@ -660,6 +671,7 @@ impl Chain {
         self.audit_mark.set(None);
         self.audit_all.set(None);
         self.audit_all_busy.set_value(false);
+        self.audit_inputs.set(None);
         self.subnets_busy.set_value(false);
         self.metagraph_busy.set_value(None);
         self.audit_busy.set_value(None);
@@ -964,6 +976,15 @@ impl Chain {
         let id = self.audit_all_id.get_value() + 1;
         self.audit_all_id.set_value(id);
         self.send(&ChainRequest::AuditAll { id });
+    }
+
+    /// Asks for the proven inputs of audited epochs `(netuid, block)` (answered in
+    /// [`Chain::audit_inputs`]).
+    pub fn request_audit_inputs(self, epochs: Vec<(u16, u64)>) {
+        let id = self.audit_inputs_id.get_value() + 1;
+        self.audit_inputs_id.set_value(id);
+        self.audit_inputs.set(None);
+        self.send(&ChainRequest::AuditInputs { id, epochs });
     }
 
     /// Asks for subnet `netuid`'s last `epochs` audited epochs (new ones are audited a few per

@@ -48,6 +48,9 @@ pub enum ChainRequest {
     /// The latest epoch of every subnet at the newest finalized block, audited (a few new ones
     /// per ask).
     AuditAll { id: u32 },
+    /// The proven inputs and stored results of epochs audited already, `(netuid, block)`, for
+    /// the page to recompute them again as one batch.
+    AuditInputs { id: u32, epochs: Vec<(u16, u64)> },
 }
 
 /// Which transport follows the chain.
@@ -97,6 +100,12 @@ pub enum ChainResponse {
     AuditAll {
         id: u32,
         result: Result<Verified<Vec<SubnetVerdict>>, String>,
+    },
+    /// [`crate::epoch_protocol::ProvenEpoch`]s as JSON text: the page passes them on to the
+    /// epoch worker without reading them (nor linking their readers).
+    AuditInputs {
+        id: u32,
+        result: Result<String, String>,
     },
 }
 

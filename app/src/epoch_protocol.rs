@@ -4,6 +4,7 @@
 //! vectors hold u64 values (`tao_weight`) that a JavaScript Number would round.
 
 use serde::{Deserialize, Serialize};
+use taoscope_consensus::v103::{EpochInputV103, EpochOutputV103};
 use taoscope_consensus::{EpochOutput, VectorFile, compare_outputs, run_epoch};
 
 /// What the worker posts once its message handler is installed. Messages posted to a worker
@@ -28,6 +29,7 @@ pub enum Backend {
 pub enum WorkerRequest {
     Epoch(EpochRequest),
     Bench(BenchRequest),
+    AuditBatch(AuditBatchRequest),
 }
 
 /// What the worker answers: one final message per request, and progress on the way for long
@@ -37,6 +39,61 @@ pub enum WorkerResponse {
     Epoch(Box<EpochResponse>),
     Progress(Progress),
     Bench(BenchResponse),
+    AuditBatch(AuditBatchResponse),
+}
+
+/// One audited epoch as the light worker proved it: its input and what the runtime stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProvenEpoch {
+    pub netuid: u16,
+    pub block: u64,
+    pub input: EpochInputV103,
+    pub stored: EpochOutputV103,
+}
+
+/// "Audit every subnet", recomputed again as one batch on the GPU.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuditBatchRequest {
+    pub id: u32,
+    /// [`ProvenEpoch`]s, as the light worker wrote them (JSON text).
+    pub epochs: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuditBatchResponse {
+    pub id: u32,
+    pub result: Result<AuditBatchRun, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditBatchRun {
+    /// The GPU's adapter that ran the batch.
+    pub engine: String,
+    /// Why there is no batch (no GPU, or it failed): the CPU verdicts stand alone.
+    pub gpu_unavailable: Option<String>,
+    pub elapsed_ms: f64,
+    /// One per epoch, in the request's order.
+    pub verdicts: Vec<BatchVerdict>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchVerdict {
+    pub netuid: u16,
+    pub block: u64,
+    /// Values compared and how many differ; or why the epoch's input was refused.
+    pub result: Result<(usize, usize), String>,
+}
+
+/// Compares a recomputed spec-103 epoch with what the runtime stored, as the light worker's
+/// audit does (which bond rows the epoch wrote is not stored, so it is not compared).
+pub fn batch_verdict(epoch: &ProvenEpoch, mut recomputed: EpochOutputV103) -> BatchVerdict {
+    recomputed.bonds_written.clear();
+    let comparison = taoscope_consensus::compare::compare_outputs_v103(&epoch.stored, &recomputed);
+    BatchVerdict {
+        netuid: epoch.netuid,
+        block: epoch.block,
+        result: Ok((comparison.checked, comparison.mismatches.len())),
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

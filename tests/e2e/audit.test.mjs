@@ -14,18 +14,17 @@ import { join } from 'node:path';
 import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, rpcCall, ROOT } from './harness.mjs';
 import { lyingEndpoint } from './lying-endpoint.mjs';
 
-// Three demo subnets: subnet 1 (10 uids, tempo 9), subnets 2 and 4 with other tempos, sizes and
-// hyperparameters. Blocks every 300 ms: subnet 1's epoch every 3 s. (Subnet 1 at 256 uids is
-// audited natively in cli/tests/audit.rs; in the page over smoldot-light, the localnet's peer
-// drops the proof of that state, see the README.)
-const UIDS = 10;
-const ARGS = ['--backfill', '100', '--block-ms', '300', '--demo-subnets', '3'];
+// Three demo subnets: subnet 1 (256 uids, 64 validators, tempo 9), subnets 2 and 4 with other
+// tempos, sizes and hyperparameters. Blocks every 300 ms: subnet 1's epoch every 3 s.
+const UIDS = 256;
+const ARGS = ['--backfill', '100', '--block-ms', '300', '--demo-subnets', '3', '--demo-uids', String(UIDS), '--demo-validators', '64'];
 const CLI = join(ROOT, 'target', 'debug', 'taoscope');
 let server, browser, localnet, scratch;
 
 before(async () => {
   server = await serveDist();
-  browser = await launchBrowser({ webgpu: false });
+  // WebGPU on (SwiftShader): "Audit every subnet" recomputes its epochs again as one GPU batch.
+  browser = await launchBrowser({ webgpu: true });
   localnet = await startLocalnet({ args: ARGS });
   scratch = mkdtempSync(join(tmpdir(), 'taoscope-audit-'));
 });
@@ -48,18 +47,28 @@ async function epochs(page) {
 }
 
 async function waitForEpochs(page, count, timeout) {
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="audit-epoch"]').length >= n, count, { timeout });
+  try {
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="audit-epoch"]').length >= n, count, { timeout });
+  } catch (error) {
+    console.log(`after ${timeout} ms: ${JSON.stringify(await epochs(page))}; ${(await page.locator('main, body').first().textContent()).slice(0, 1500)}`);
+    throw error;
+  }
   return epochs(page);
 }
 
-function assertAllMatch(list, transport) {
+function assertAllMatch(list, transport, { consecutive = true } = {}) {
   for (const epoch of list) {
     assert.equal(epoch.state, 'match', `${transport}: epoch at #${epoch.block}: ${epoch.verdict}`);
     assert.ok(epoch.checked >= 10 * UIDS, `${transport}: epoch at #${epoch.block} compared ${epoch.checked} values`);
     assert.equal(epoch.verdict, `${epoch.checked} of ${epoch.checked} values match`);
   }
-  // Consecutive epochs of the demo subnet (tempo 9), newest first: found from the chain's state.
-  for (let i = 1; i < list.length; i++) assert.equal(list[i - 1].block - list[i].block, 10, JSON.stringify(list));
+  // Epochs of the demo subnet (tempo 9), newest first: found from the chain's state. Over
+  // smoldot-light an epoch whose blocks left the pinned window while the one before it was
+  // being audited (6–7 s at 256 uids, here 3 s apart) is skipped, never guessed.
+  for (let i = 1; i < list.length; i++) {
+    const gap = list[i - 1].block - list[i].block;
+    assert.ok(consecutive ? gap === 10 : gap > 0 && gap % 10 === 0, `${transport}: ${JSON.stringify(list)}`);
+  }
 }
 
 /** Opens the audit page of subnet 1 and measures the time to its first verdict. */
@@ -143,6 +152,18 @@ test('over verified RPC, with a liar first, the audit page shows 8 matching epoc
       assert.ok(verdicts.some(([n, state]) => n === netuid && state === 'match'), `subnet ${netuid}: ${JSON.stringify(verdicts)}`);
     }
     assert.ok(verdicts.every(([, state]) => state !== 'mismatch'), JSON.stringify(verdicts));
+    // The same epochs, recomputed again as one batch on the GPU (SwiftShader): the same verdict
+    // as the light worker's CPU engine for each.
+    await page.getByTestId('audit-all-batch').first().waitFor({ timeout: 60_000 });
+    const engine = await page.getByTestId('audit-all-engine').textContent();
+    const batch = await page.getByTestId('audit-all-batch').evaluateAll((rows) => rows.map((r) => [r.dataset.netuid, r.dataset.block, r.dataset.cpu, r.dataset.state]));
+    console.log(`audit every subnet, batch: ${engine}: ${batch.map((b) => `subnet ${b[0]} #${b[1]} cpu ${b[2]} batch ${b[3]}`).join(', ')}`);
+    assert.match(engine, /one batch of \d+ epochs on .*WebGPU/, engine);
+    assert.ok(batch.length >= 3, JSON.stringify(batch));
+    for (const [netuid, block, cpu, gpu] of batch) {
+      assert.equal(gpu, cpu, `subnet ${netuid} at #${block}`);
+      assert.equal(gpu, 'match', `subnet ${netuid} at #${block}`);
+    }
     await screenshot(page, 'audit-every-subnet');
 
     // The liar told its lie and was caught for it; the honest endpoint never.
@@ -171,9 +192,9 @@ test('over smoldot-light (p2p), the audit page shows the epochs it can prove, al
     const first = await epochs(page);
     // smoldot-light serves pinned blocks only: the page keeps the last 20 finalized pinned, so it
     // proves the last one or two epochs at once, and every later one as it is finalized.
-    const shown = await waitForEpochs(page, 4, 60_000);
+    const shown = await waitForEpochs(page, 8, 150_000);
     console.log(`audit over smoldot-light: first verdict ${firstVerdict} ms after opening the page (${first.length} epochs at once); ${shown.length} epochs, e.g. #${shown[0].block}: ${shown[0].verdict}`);
-    assertAllMatch(shown, 'smoldot-light');
+    assertAllMatch(shown, 'smoldot-light', { consecutive: false });
     await assertWhy(page);
     await screenshot(page, 'audit-p2p');
 

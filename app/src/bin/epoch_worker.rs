@@ -4,9 +4,10 @@
 
 use std::cell::RefCell;
 use taoscope_app::epoch_protocol::{
-    Backend, BenchCase, BenchReport, BenchRequest, BenchResponse, EpochRequest, EpochResponse,
-    EpochRun, GpuRun, MAX_BATCH, MAX_ITERS, Progress, WORKER_READY, WorkerRequest, WorkerResponse,
-    finish, median_ms, parse_request, run_on_cpu,
+    AuditBatchRequest, AuditBatchResponse, AuditBatchRun, Backend, BatchVerdict, BenchCase,
+    BenchReport, BenchRequest, BenchResponse, EpochRequest, EpochResponse, EpochRun, GpuRun,
+    MAX_BATCH, MAX_ITERS, Progress, ProvenEpoch, WORKER_READY, WorkerRequest, WorkerResponse,
+    batch_verdict, finish, median_ms, parse_request, run_on_cpu,
 };
 use taoscope_app::webgpu::{self, GpuStatus};
 use taoscope_consensus::gpu::{GpuContext, GpuEngine};
@@ -53,6 +54,12 @@ fn main() {
                     id: request.id,
                     result: handle_bench(&scope, &request).await,
                 }),
+                Some(WorkerRequest::AuditBatch(request)) => {
+                    WorkerResponse::AuditBatch(AuditBatchResponse {
+                        id: request.id,
+                        result: handle_audit_batch(&scope, &request).await,
+                    })
+                }
                 None => WorkerResponse::Epoch(Box::new(EpochResponse {
                     id: 0,
                     result: Err("the worker received a message it cannot read".into()),
@@ -114,6 +121,55 @@ async fn handle_epoch(
             Ok(cpu_run)
         }
     }
+}
+
+/// Recomputes every epoch of the request as one batch on the GPU (its consensus in one
+/// submission) and compares each with what the runtime stored. Without a GPU (or when it fails)
+/// nothing is recomputed: the light worker's CPU verdicts stand, and the answer says why.
+async fn handle_audit_batch(
+    scope: &DedicatedWorkerGlobalScope,
+    request: &AuditBatchRequest,
+) -> Result<AuditBatchRun, String> {
+    let now = clock(scope);
+    let epochs: Vec<ProvenEpoch> = serde_json::from_str(&request.epochs)
+        .map_err(|e| format!("the audited epochs do not read: {e}"))?;
+    let inputs: Vec<_> = epochs.iter().map(|e| e.input.clone()).collect();
+    let no_gpu = |why: String| AuditBatchRun {
+        engine: String::new(),
+        gpu_unavailable: Some(why),
+        elapsed_ms: 0.0,
+        verdicts: Vec::new(),
+    };
+    let (mut engine, adapter) = match acquire_gpu().await {
+        Ok(gpu) => gpu,
+        Err(why) => return Ok(no_gpu(why)),
+    };
+    let start = now();
+    let outputs = engine.run_batch_v103_async(&inputs).await;
+    let elapsed_ms = now() - start;
+    release_gpu(engine, adapter.clone(), outputs.is_ok());
+    let outputs = match outputs {
+        Ok(outputs) => outputs,
+        Err(e) => return Ok(no_gpu(e.to_string())),
+    };
+    let verdicts = epochs
+        .iter()
+        .zip(outputs)
+        .map(|(epoch, output)| match output {
+            Ok(output) => batch_verdict(epoch, output),
+            Err(e) => BatchVerdict {
+                netuid: epoch.netuid,
+                block: epoch.block,
+                result: Err(e.to_string()),
+            },
+        })
+        .collect();
+    Ok(AuditBatchRun {
+        engine: adapter,
+        gpu_unavailable: None,
+        elapsed_ms,
+        verdicts,
+    })
 }
 
 /// Takes the worker's GPU engine, creating it on first use; give it back with [`release_gpu`].

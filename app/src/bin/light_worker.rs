@@ -15,6 +15,7 @@ use taoscope_app::chain_protocol::{
     AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, RuntimeMetadata, SubnetVerdict,
     TransportChoice, VerdictState, Verified, WORKER_READY,
 };
+use taoscope_app::epoch_protocol::ProvenEpoch;
 use taoscope_light_client::audit::NotAudited;
 use taoscope_light_client::client::light::LightTransport;
 use taoscope_light_client::client::verified_rpc;
@@ -69,6 +70,21 @@ impl Audits {
     /// Whether the epoch at `block` of `netuid` was audited or refused already.
     fn knows(&self, netuid: u16, block: u64) -> bool {
         self.epochs.contains_key(&(netuid, block)) || self.refused.contains_key(&(netuid, block))
+    }
+
+    /// The proven input and stored results of each of `epochs` in the book (those not in it
+    /// are left out).
+    fn proven(&self, epochs: &[(u16, u64)]) -> Vec<ProvenEpoch> {
+        epochs
+            .iter()
+            .filter_map(|key| self.epochs.get(key))
+            .map(|audit| ProvenEpoch {
+                netuid: audit.netuid,
+                block: audit.block.number,
+                input: audit.input.clone(),
+                stored: audit.stored.clone(),
+            })
+            .collect()
     }
 
     /// Audits one epoch into the book: its audit, or why it cannot be audited (an upgrade next
@@ -174,6 +190,10 @@ fn failure(request: &ChainRequest, why: String) -> Option<ChainResponse> {
             result: Err(why),
         }),
         ChainRequest::AuditAll { id } => Some(ChainResponse::AuditAll {
+            id: *id,
+            result: Err(why),
+        }),
+        ChainRequest::AuditInputs { id, .. } => Some(ChainResponse::AuditInputs {
             id: *id,
             result: Err(why),
         }),
@@ -689,6 +709,10 @@ async fn answer(
         ChainRequest::AuditAll { id } => ChainResponse::AuditAll {
             id,
             result: audit_all(client, audits).await,
+        },
+        ChainRequest::AuditInputs { id, epochs } => ChainResponse::AuditInputs {
+            id,
+            result: serde_json::to_string(&audits.proven(&epochs)).map_err(|e| e.to_string()),
         },
         ChainRequest::Audit { id, netuid, epochs } => ChainResponse::Audit {
             id,

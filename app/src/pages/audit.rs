@@ -7,11 +7,13 @@
 
 use crate::chain::Chain;
 use crate::chain_protocol::{AuditAnswer, SubnetVerdict, VerdictState, Verified};
+use crate::epoch_protocol::{AuditBatchRequest, AuditBatchRun, WorkerRequest, WorkerResponse};
 use crate::history;
 use crate::pages::epoch_lab::download_json;
 use crate::pages::subnets::{
     BadNetuid, netuid_param, proportion, refresh_on_finality, short, waiting,
 };
+use crate::worker;
 use leptos::prelude::*;
 use taoscope_consensus::v103::HotkeyId;
 use taoscope_light_client::audit::{AuditReport, EpochAudit, REPORT_SCHEMA};
@@ -469,20 +471,160 @@ fn Why(epoch: EpochAudit, uid: u16) -> impl IntoView {
 pub fn AuditAllPage() -> impl IntoView {
     let chain = expect_context::<Chain>();
     refresh_on_finality(chain, move || chain.request_audit_all());
+    let batch = recompute_as_one_batch(chain);
     view! {
         <section class="page">
             <h1>"Audit every subnet"</h1>
             <p class="muted">
                 "The latest epoch of every subnet, recomputed in this page from proven state with the algorithm of the runtime that ran it \
-                 and compared value by value with what the runtime stored. The spec-103 epoch runs on the CPU engine \
-                 (the GPU kernels are today's epoch's); subnets are audited a few at a time, with progress below."
+                 and compared value by value with what the runtime stored, a few subnets at a time (CPU, in the light client's worker). \
+                 Once all are in, the same epochs are recomputed again as one batch on the GPU where WebGPU is present \
+                 (the consensus of every subnet in one submission), and both verdicts are shown."
             </p>
             {move || match chain.audit_all.get() {
                 None => waiting(chain).into_any(),
                 Some(Err(why)) => view! { <p class="error" role="alert" data-testid="audit-all-error">{why}</p> }.into_any(),
                 Some(Ok(answer)) => view! { <VerdictTable answer/> }.into_any(),
             }}
+            <BatchTable batch/>
         </section>
+    }
+}
+
+/// The CPU verdict of an epoch sent to the batch: netuid, epoch block, values checked, how
+/// many differ.
+type CpuVerdict = (u16, u64, usize, usize);
+
+/// The batch of the latest audited epochs, recomputed in the epoch worker (GPU where there is
+/// one), beside the CPU verdicts it was sent with: asked for once every subnet's verdict is in,
+/// again when the epochs change.
+type Batch = RwSignal<Option<(Vec<CpuVerdict>, Result<AuditBatchRun, String>)>>;
+
+fn recompute_as_one_batch(chain: Chain) -> Batch {
+    let batch: Batch = RwSignal::new(None);
+    let batch_id = StoredValue::new(0u32);
+    let asked_for = StoredValue::new(Vec::<CpuVerdict>::new());
+    let sent = StoredValue::new(Vec::<CpuVerdict>::new());
+    let worker = worker::spawn(
+        move |response| {
+            if let WorkerResponse::AuditBatch(answer) = response
+                && answer.id == batch_id.get_value()
+            {
+                batch.set(Some((sent.get_value(), answer.result)));
+            }
+        },
+        move |why| batch.set(Some((Vec::new(), Err(why)))),
+    );
+    Effect::new(move |_| {
+        let Some(Ok(answer)) = chain.audit_all.get() else {
+            return;
+        };
+        if answer
+            .value
+            .iter()
+            .any(|v| v.state == VerdictState::Pending)
+        {
+            return;
+        }
+        let audited: Vec<CpuVerdict> = answer
+            .value
+            .iter()
+            .filter_map(|v| match v.state {
+                VerdictState::Audited {
+                    checked,
+                    mismatches,
+                } => Some((v.netuid, v.epoch?, checked, mismatches)),
+                _ => None,
+            })
+            .collect();
+        if audited.is_empty() || asked_for.with_value(|a| *a == audited) {
+            return;
+        }
+        asked_for.set_value(audited.clone());
+        chain.request_audit_inputs(audited.iter().map(|v| (v.0, v.1)).collect());
+    });
+    Effect::new(move |_| match chain.audit_inputs.get() {
+        None => {}
+        Some(Err(why)) => batch.set(Some((Vec::new(), Err(why)))),
+        Some(Ok(epochs)) => {
+            let id = batch_id.get_value() + 1;
+            batch_id.set_value(id);
+            sent.set_value(asked_for.get_value());
+            let request = WorkerRequest::AuditBatch(AuditBatchRequest { id, epochs });
+            if !worker::send(worker, &request) {
+                let why = "this browser refused to start the epoch worker".to_string();
+                batch.set(Some((Vec::new(), Err(why))));
+            }
+        }
+    });
+    batch
+}
+
+/// The batch recomputation: one row per epoch, its CPU verdict (the light worker's) and the
+/// batch's.
+#[component]
+fn BatchTable(batch: Batch) -> impl IntoView {
+    move || {
+        match batch.get() {
+        None => view! {
+            <p data-testid="audit-all-engine" class="muted">
+                "The batch recomputation runs once every subnet is checked."
+            </p>
+        }
+        .into_any(),
+        Some((_, Err(why))) => view! {
+            <p data-testid="audit-all-engine" class="error">{format!("The batch recomputation failed: {why}")}</p>
+        }
+        .into_any(),
+        Some((_, Ok(AuditBatchRun { gpu_unavailable: Some(why), .. }))) => view! {
+            <p data-testid="audit-all-engine" class="muted">{format!(
+                "Not recomputed again on a GPU ({why}): the verdicts above are the CPU engine's."
+            )}</p>
+        }
+        .into_any(),
+        Some((cpu, Ok(run))) => {
+            let words = |checked: usize, differ: usize| {
+                let state = if differ == 0 { "match" } else { "mismatch" };
+                (state, format!("{} of {checked} values match", checked - differ.min(checked)))
+            };
+            let rows = run.verdicts.iter().map(|v| {
+                let on_cpu = cpu.iter().find(|c| c.0 == v.netuid && c.1 == v.block);
+                let (cpu_state, cpu_words) = on_cpu.map_or(("pending", "—".to_string()), |c| words(c.2, c.3));
+                let (state, text) = match &v.result {
+                    Ok((checked, differ)) => words(*checked, *differ),
+                    Err(why) => ("unaudited", format!("not recomputed: {why}")),
+                };
+                view! {
+                    <tr data-testid="audit-all-batch" data-netuid=v.netuid data-block=v.block data-cpu=cpu_state data-state=state>
+                        <td class="num">{v.netuid}</td>
+                        <td class="num">{format!("#{}", v.block)}</td>
+                        <td>{cpu_words}</td>
+                        <td>{text}</td>
+                    </tr>
+                }
+            }).collect_view();
+            view! {
+                <p data-testid="audit-all-engine" class="muted">{format!(
+                    "Recomputed again as one batch of {} epochs on {} in {:.0} ms",
+                    run.verdicts.len(),
+                    run.engine,
+                    run.elapsed_ms,
+                )}</p>
+                <div class="table-scroll">
+                <table data-testid="audit-all-batch-table">
+                    <thead><tr>
+                        <th scope="col" class="num">"Netuid"</th>
+                        <th scope="col" class="num">"Epoch"</th>
+                        <th scope="col">"CPU (light worker)"</th>
+                        <th scope="col">"Batch"</th>
+                    </tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+                </div>
+            }
+            .into_any()
+        }
+    }
     }
 }
 
