@@ -7,8 +7,8 @@ mod common;
 
 use common::{Localnet, follow_until, spec_over, temp_dir};
 use std::time::Instant;
-use taoscope_light_client::client::BittensorClient;
 use taoscope_light_client::client::light::native;
+use taoscope_light_client::client::{AnyTransport, BittensorClient};
 
 #[test]
 fn a_256_uid_subnet_is_audited_over_smoldot_light() {
@@ -30,7 +30,9 @@ fn a_256_uid_subnet_is_audited_over_smoldot_light() {
     );
     smol::block_on(async {
         let spec = spec_over(&dir, "/ws");
-        let mut client = BittensorClient::new(native::start(&spec, "").unwrap()).unwrap();
+        // Through `AnyTransport`, as the app's light worker holds it.
+        let transport = AnyTransport::P2p(native::start(&spec, "").unwrap());
+        let mut client = BittensorClient::new(transport).unwrap();
         client.keep_pinned(16);
         let finalized = follow_until(&mut client, 60).await;
         // Pinned blocks only: wait for two epochs (tempo 9) after the client started following.

@@ -10,9 +10,36 @@ use taoscope_light_client::audit;
 use taoscope_light_client::client::{BlockRef, RuntimeSpec};
 use taoscope_light_client::epoch_v103::{self, is_epoch_block};
 use taoscope_light_client::metadata::Metadata;
+use taoscope_light_client::subnet::State;
 use taoscope_localnet::chain::{Chain, Outcome};
 use taoscope_localnet::demo::{DemoSubnet, Kept, NETUID, TEMPO};
 use taoscope_localnet::genesis::{ChainSpec, apply_dev_overrides};
+
+/// A state that records which keys were read.
+struct Recording<'s, S> {
+    state: &'s S,
+    read: std::cell::RefCell<Vec<Vec<u8>>>,
+}
+
+impl<'s, S: State> Recording<'s, S> {
+    fn new(state: &'s S) -> Self {
+        Self {
+            state,
+            read: Default::default(),
+        }
+    }
+
+    fn keys(&self) -> Vec<Vec<u8>> {
+        self.read.borrow().clone()
+    }
+}
+
+impl<S: State> State for Recording<'_, S> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.read.borrow_mut().push(key.to_vec());
+        self.state.get(key)
+    }
+}
 
 /// The chain, and the metadata its state is read with.
 struct Net {
@@ -113,6 +140,29 @@ impl Net {
         .unwrap();
         assert_eq!(audited.checked, cmp.checked);
         assert!(audited.is_exact(), "{:?}", audited.mismatches);
+        // Every key the audit reads is one the light client fetches (`subnet_reads`): a key
+        // outside them would read as proven-absent, a default taken for a fact.
+        let (seen_before, seen_after) = (Recording::new(&kept_before), Recording::new(&kept_after));
+        audit::audit_epoch(
+            audit::EpochStates {
+                before: (&self.metadata, &seen_before),
+                after: (&self.metadata, &seen_after),
+            },
+            NETUID,
+            &block(b),
+            &block(b - 1),
+            &spec,
+            &[],
+        )
+        .unwrap();
+        let reads = epoch_v103::subnet_reads(&self.metadata, NETUID).unwrap();
+        for key in seen_before.keys().into_iter().chain(seen_after.keys()) {
+            assert!(
+                reads.keys.contains(&key) || reads.prefixes.iter().any(|p| key.starts_with(p)),
+                "the audit reads {} that subnet_reads does not fetch",
+                taoscope_light_client::hex::to_hex(&key)
+            );
+        }
         let earlier = self.chain.state(b - 2).unwrap();
         let kept_earlier = Kept(&earlier);
         assert_eq!(

@@ -621,12 +621,13 @@ impl<T: Transport> BittensorClient<T> {
         for hash in &hashes {
             self.follow.parents.remove(hash);
         }
+        // Forgotten by age, not by pin: events still queued may name blocks unpinned already.
         if self.follow.numbers.len() > NUMBERS_KEPT {
-            let parents = &self.follow.parents;
-            let pinned = &self.follow.pinned_finalized;
+            let newest = self.follow.numbers.values().copied().max().unwrap_or(0);
+            let oldest_kept = newest.saturating_sub(NUMBERS_KEPT as u64 / 2);
             self.follow
                 .numbers
-                .retain(|hash, _| parents.contains_key(hash) || pinned.contains(hash));
+                .retain(|_, number| *number >= oldest_kept);
         }
         if let Some(subscription) = self.follow.subscription.clone() {
             let _ = self.send("chainHead_v1_unpin", json!([subscription, hashes]));
@@ -1314,6 +1315,16 @@ impl<T: Transport> BittensorClient<T> {
         // the epoch's input, and had it changed at B, B's state would be read with the wrong
         // layouts. Such epochs are refused rather than half-audited (a block that changed the
         // code says so in its header's digest, which hashes into the proven block hash).
+        // B − 1 is B's parent, by B's own (verified) header.
+        if to_hex(&self.header(&block.hash).await?.parent_hash) != input_block.hash {
+            return Err(ClientError::Malformed {
+                method: "chainHead_v1_header".into(),
+                why: format!(
+                    "block #{} is not the parent of epoch block #{}",
+                    input_block.number, block.number
+                ),
+            });
+        }
         for at in [input_block, block] {
             if self.header(&at.hash).await?.runtime_updated() {
                 return Err(ClientError::Audit(crate::audit::AuditError::Upgrade(
@@ -1530,6 +1541,13 @@ impl<P: smoldot_light::platform::PlatformRef> Transport for AnyTransport<P> {
         match self {
             AnyTransport::P2p(t) => t.kept_unpinned(),
             AnyTransport::VerifiedRpc(t) => t.kept_unpinned(),
+        }
+    }
+
+    fn storage_items_per_operation(&self) -> usize {
+        match self {
+            AnyTransport::P2p(t) => t.storage_items_per_operation(),
+            AnyTransport::VerifiedRpc(t) => t.storage_items_per_operation(),
         }
     }
 }
