@@ -278,27 +278,8 @@ fn a_device_lost_between_stages_fails_the_batch() {
 /// and every field as the chain wrote it (the audit of a spec-103 chain runs this on WebGPU).
 #[test]
 fn one_batch_of_every_v103_vector_takes_one_submission_and_matches_the_chain() {
-    use taoscope_consensus::v103::{EpochInputV103, VectorFileV103};
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/vectors/yuma-v103"
-    );
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{dir}: {e}"))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    let vectors: Vec<(String, VectorFileV103)> = files
-        .iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(path).unwrap();
-            (
-                path.display().to_string(),
-                serde_json::from_str(&text).unwrap(),
-            )
-        })
-        .collect();
+    use taoscope_consensus::v103::EpochInputV103;
+    let vectors = common::load_v103_vectors();
     assert!(vectors.len() >= 30, "{} vectors", vectors.len());
     let inputs: Vec<EpochInputV103> = vectors.iter().map(|(_, v)| v.input.clone()).collect();
     let mut gpu = engine();

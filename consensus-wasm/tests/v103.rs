@@ -2,32 +2,10 @@
 //! field of every vector, exactly.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 
-use taoscope_consensus::v103::{EpochInputV103, VectorFileV103, run_epoch};
+mod common;
 
-fn vectors() -> Vec<(String, VectorFileV103)> {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/vectors/yuma-v103"
-    );
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{dir}: {e} (tests read ../shared/ beside the repo)"))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let file: VectorFileV103 =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            (
-                path.file_name().unwrap().to_string_lossy().into_owned(),
-                file,
-            )
-        })
-        .collect()
-}
+use common::load_v103_vectors as vectors;
+use taoscope_consensus::v103::{EpochInputV103, run_epoch};
 
 #[test]
 fn every_v103_vector_matches_field_for_field() {

@@ -33,6 +33,43 @@ impl fmt::Display for GpuEpochError {
 
 impl std::error::Error for GpuEpochError {}
 
+/// Each input's check, and the inputs that pass it (in order): what a batch runs.
+fn split_valid<I, E>(
+    inputs: &[I],
+    validate: impl Fn(&I) -> Result<(), E>,
+) -> (Vec<Result<(), E>>, Vec<&I>) {
+    let checks: Vec<Result<(), E>> = inputs.iter().map(validate).collect();
+    let valid = inputs
+        .iter()
+        .zip(&checks)
+        .filter(|(_, check)| check.is_ok())
+        .map(|(input, _)| input)
+        .collect();
+    (checks, valid)
+}
+
+/// Each input's result in order: the batch's next output (through `finish`) for an input that
+/// passed its check, its own error for the others.
+fn in_order<I, T, O, E>(
+    inputs: &[I],
+    checks: Vec<Result<(), E>>,
+    outputs: Vec<T>,
+    finish: impl Fn(&I, T) -> O,
+) -> Result<Vec<Result<O, E>>, GpuError> {
+    let mut outputs = outputs.into_iter();
+    inputs
+        .iter()
+        .zip(checks)
+        .map(|(input, check)| match check {
+            Ok(()) => outputs
+                .next()
+                .map(|output| Ok(finish(input, output)))
+                .ok_or_else(|| GpuError::Lost("an epoch of the batch is missing".into())),
+            Err(e) => Ok(Err(e)),
+        })
+        .collect()
+}
+
 /// Default bytes of input and output per GPU submission: large enough that a batch of 64
 /// sparse 1024-uid epochs is one submission per stage, small enough for any WebGPU device.
 pub const DEFAULT_CHUNK_BYTES: usize = 64 << 20;
@@ -117,26 +154,12 @@ impl GpuEngine {
         &mut self,
         inputs: &[EpochInput],
     ) -> Result<Vec<Result<EpochOutput, InputError>>, GpuError> {
-        let checks: Vec<Result<(), InputError>> = inputs.iter().map(|i| i.validate()).collect();
-        let valid: Vec<&EpochInput> = inputs
-            .iter()
-            .zip(&checks)
-            .filter(|(_, check)| check.is_ok())
-            .map(|(input, _)| input)
-            .collect();
-        let mut terms = batch::run_batch(&valid, self).await?.into_iter();
+        let (checks, valid) = split_valid(inputs, EpochInput::validate);
+        let terms = batch::run_batch(&valid, self).await?;
         self.ctx.check()?;
-        let mut outputs = Vec::with_capacity(inputs.len());
-        for (input, check) in inputs.iter().zip(checks) {
-            outputs.push(match check {
-                Ok(()) => match terms.next() {
-                    Some(t) => Ok(epoch::persisted(input, &t)),
-                    None => return Err(GpuError::Lost("an epoch of the batch is missing".into())),
-                },
-                Err(e) => Err(e),
-            });
-        }
-        Ok(outputs)
+        in_order(inputs, checks, terms, |input, t| {
+            epoch::persisted(input, &t)
+        })
     }
 
     /// Many spec-103 epochs, their consensus submitted together; as
@@ -145,26 +168,10 @@ impl GpuEngine {
         &mut self,
         inputs: &[EpochInputV103],
     ) -> Result<Vec<Result<EpochOutputV103, InputErrorV103>>, GpuError> {
-        let checks: Vec<Result<(), InputErrorV103>> =
-            inputs.iter().map(EpochInputV103::validate).collect();
-        let valid: Vec<&EpochInputV103> = inputs
-            .iter()
-            .zip(&checks)
-            .filter(|(_, check)| check.is_ok())
-            .map(|(input, _)| input)
-            .collect();
-        let mut outputs = batch::run_batch_v103(&valid, self).await?.into_iter();
+        let (checks, valid) = split_valid(inputs, EpochInputV103::validate);
+        let outputs = batch::run_batch_v103(&valid, self).await?;
         self.ctx.check()?;
-        checks
-            .into_iter()
-            .map(|check| match check {
-                Ok(()) => outputs
-                    .next()
-                    .map(Ok)
-                    .ok_or_else(|| GpuError::Lost("an epoch of the batch is missing".into())),
-                Err(e) => Ok(Err(e)),
-            })
-            .collect()
+        in_order(inputs, checks, outputs, |_, output| output)
     }
 
     /// [`GpuEngine::run_batch_v103_async`], blocking (native only; the browser must await).

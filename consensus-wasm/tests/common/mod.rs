@@ -177,8 +177,8 @@ pub fn random_epoch_with(mut rng: Rng, n: u16, dense: bool) -> EpochInput {
     }
 }
 
-/// Every vector of `shared/vectors/<dir>`, by file name, in name order.
-pub fn load_vectors(dir: &str) -> Vec<(String, taoscope_consensus::VectorFile)> {
+/// Every `.json` file of `shared/vectors/<dir>`: its name and text, in name order.
+pub fn vector_files(dir: &str) -> Vec<(String, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/vectors")
         .join(dir);
@@ -201,8 +201,29 @@ pub fn load_vectors(dir: &str) -> Vec<(String, taoscope_consensus::VectorFile)> 
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name, text)
+        })
+        .collect()
+}
+
+/// Every vector of `shared/vectors/<dir>`, by file name, in name order.
+pub fn load_vectors(dir: &str) -> Vec<(String, taoscope_consensus::VectorFile)> {
+    vector_files(dir)
+        .into_iter()
+        .map(|(name, text)| {
             let vector = taoscope_consensus::VectorFile::from_json(&text)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name, vector)
+        })
+        .collect()
+}
+
+/// Every spec-103 vector (`shared/vectors/yuma-v103`), by file name, in name order.
+pub fn load_v103_vectors() -> Vec<(String, taoscope_consensus::v103::VectorFileV103)> {
+    vector_files("yuma-v103")
+        .into_iter()
+        .map(|(name, text)| {
+            let vector = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
             (name, vector)
         })
         .collect()
