@@ -85,10 +85,9 @@ pub struct BatchVerdict {
 }
 
 /// Compares a recomputed spec-103 epoch with what the runtime stored, as the light worker's
-/// audit does (which bond rows the epoch wrote is not stored, so it is not compared).
-pub fn batch_verdict(epoch: &ProvenEpoch, mut recomputed: EpochOutputV103) -> BatchVerdict {
-    recomputed.bonds_written.clear();
-    let comparison = taoscope_consensus::compare::compare_outputs_v103(&epoch.stored, &recomputed);
+/// audit does.
+pub fn batch_verdict(epoch: &ProvenEpoch, recomputed: &EpochOutputV103) -> BatchVerdict {
+    let comparison = taoscope_consensus::compare::compare_stored_v103(&epoch.stored, recomputed);
     BatchVerdict {
         netuid: epoch.netuid,
         block: epoch.block,

@@ -18,7 +18,7 @@ use crate::runtime_spec::RuntimeSpec;
 use crate::subnet::State;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use taoscope_consensus::compare::compare_outputs_v103;
+use taoscope_consensus::compare::compare_stored_v103;
 use taoscope_consensus::runtime::{Algorithm, algorithm_for};
 use taoscope_consensus::v103::{self, EpochInputV103, EpochOutputV103, HotkeyId};
 
@@ -250,10 +250,8 @@ pub fn audit_epoch<S: State>(
     for change in what_if {
         change.apply(&mut altered)?;
     }
-    let mut recomputed = v103::run_epoch(&altered).map_err(|e| AuditError::Input(e.to_string()))?;
-    // Which bond rows the epoch wrote is not stored anywhere; the rows themselves are compared.
-    recomputed.bonds_written.clear();
-    let comparison = compare_outputs_v103(&stored, &recomputed);
+    let recomputed = v103::run_epoch(&altered).map_err(|e| AuditError::Input(e.to_string()))?;
+    let comparison = compare_stored_v103(&stored, &recomputed);
     if comparison.checked == 0 {
         return Err(AuditError::Empty);
     }

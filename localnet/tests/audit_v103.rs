@@ -4,7 +4,7 @@
 //! the state of the block before. One differing value fails the test, with its field and uid.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 
-use taoscope_consensus::compare::compare_outputs_v103;
+use taoscope_consensus::compare::compare_stored_v103;
 use taoscope_consensus::v103::run_epoch;
 use taoscope_light_client::audit;
 use taoscope_light_client::client::{BlockRef, RuntimeSpec};
@@ -80,17 +80,44 @@ impl Net {
         self.chain.best().number
     }
 
+    /// The light client's audit of block `b` from the states after `b − 1` and after `b`.
+    fn audit_states<S: State>(
+        &self,
+        before: &S,
+        after: &S,
+        b: u64,
+    ) -> Result<audit::EpochAudit, audit::AuditError> {
+        let block = |number: u64| BlockRef {
+            number,
+            hash: String::new(),
+        };
+        let spec = RuntimeSpec {
+            spec_name: "node-subtensor".into(),
+            spec_version: 103,
+            transaction_version: 1,
+        };
+        audit::audit_epoch(
+            audit::EpochStates {
+                before: (&self.metadata, before),
+                after: (&self.metadata, after),
+            },
+            NETUID,
+            &block(b),
+            &block(b - 1),
+            &spec,
+            &[],
+        )
+    }
+
     /// Audits the epoch of block `b`: recomputes it from the state after `b − 1` and compares
     /// every stored value with the state after `b`. Returns (values checked, weight rows).
     fn audit(&self, b: u64) -> (usize, usize) {
         let before = self.chain.state(b - 1).unwrap();
         let after = self.chain.state(b).unwrap();
         let input = epoch_v103::epoch_input(&self.metadata, &Kept(&before), NETUID, b).unwrap();
-        let mut recomputed = run_epoch(&input).unwrap_or_else(|e| panic!("block {b}: {e}"));
+        let recomputed = run_epoch(&input).unwrap_or_else(|e| panic!("block {b}: {e}"));
         let stored = epoch_v103::persisted(&self.metadata, &Kept(&after), NETUID).unwrap();
-        // Which rows the epoch wrote is not stored anywhere; the rows themselves are compared.
-        recomputed.bonds_written.clear();
-        let cmp = compare_outputs_v103(&stored, &recomputed);
+        let cmp = compare_stored_v103(&stored, &recomputed);
         assert!(
             cmp.is_exact(),
             "epoch at block {b}: {} of {} stored values differ:\n{}",
@@ -108,53 +135,19 @@ impl Net {
             *d ^= 1;
         }
         assert_eq!(
-            compare_outputs_v103(&tampered, &recomputed)
-                .mismatches
-                .len(),
+            compare_stored_v103(&tampered, &recomputed).mismatches.len(),
             1
         );
         // The light client's audit of the same two states agrees, and refuses to call the block
         // before an epoch block an epoch (the chain's last step names another block).
-        let states = |before, after| audit::EpochStates {
-            before: (&self.metadata, before),
-            after: (&self.metadata, after),
-        };
-        let block = |number: u64| BlockRef {
-            number,
-            hash: String::new(),
-        };
-        let spec = RuntimeSpec {
-            spec_name: "node-subtensor".into(),
-            spec_version: 103,
-            transaction_version: 1,
-        };
         let (kept_before, kept_after) = (Kept(&before), Kept(&after));
-        let audited = audit::audit_epoch(
-            states(&kept_before, &kept_after),
-            NETUID,
-            &block(b),
-            &block(b - 1),
-            &spec,
-            &[],
-        )
-        .unwrap();
+        let audited = self.audit_states(&kept_before, &kept_after, b).unwrap();
         assert_eq!(audited.checked, cmp.checked);
         assert!(audited.is_exact(), "{:?}", audited.mismatches);
         // Every key the audit reads is one the light client fetches (`subnet_reads`): a key
         // outside them would read as proven-absent, a default taken for a fact.
         let (seen_before, seen_after) = (Recording::new(&kept_before), Recording::new(&kept_after));
-        audit::audit_epoch(
-            audit::EpochStates {
-                before: (&self.metadata, &seen_before),
-                after: (&self.metadata, &seen_after),
-            },
-            NETUID,
-            &block(b),
-            &block(b - 1),
-            &spec,
-            &[],
-        )
-        .unwrap();
+        self.audit_states(&seen_before, &seen_after, b).unwrap();
         let reads = epoch_v103::subnet_reads(&self.metadata, NETUID).unwrap();
         for key in seen_before.keys().into_iter().chain(seen_after.keys()) {
             assert!(
@@ -166,15 +159,8 @@ impl Net {
         let earlier = self.chain.state(b - 2).unwrap();
         let kept_earlier = Kept(&earlier);
         assert_eq!(
-            audit::audit_epoch(
-                states(&kept_earlier, &kept_before),
-                NETUID,
-                &block(b - 1),
-                &block(b - 2),
-                &spec,
-                &[],
-            )
-            .unwrap_err(),
+            self.audit_states(&kept_earlier, &kept_before, b - 1)
+                .unwrap_err(),
             audit::AuditError::NotAnEpoch {
                 netuid: NETUID,
                 block: b - 1

@@ -156,7 +156,7 @@ async fn handle_audit_batch(
         .iter()
         .zip(outputs)
         .map(|(epoch, output)| match output {
-            Ok(output) => batch_verdict(epoch, output),
+            Ok(output) => batch_verdict(epoch, &output),
             Err(e) => BatchVerdict {
                 netuid: epoch.netuid,
                 block: epoch.block,

@@ -911,15 +911,8 @@ impl<T: Transport> BittensorClient<T> {
         self.held.clear();
         self.awaited.clear();
         self.answers.clear();
-        let running: Vec<String> = self.operations.drain().map(|(id, _)| id).collect();
-        if let Some(subscription) = self.follow.subscription.clone() {
-            for operation in running {
-                let _ = self.send(
-                    "chainHead_v1_stopOperation",
-                    json!([subscription.clone(), operation]),
-                );
-            }
-        }
+        let running: Vec<String> = self.operations.keys().cloned().collect();
+        self.stop_operations(running);
     }
 
     /// Reads `reads` at the pinned block `at`: values with their proofs checked by the
