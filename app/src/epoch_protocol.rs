@@ -72,6 +72,9 @@ pub struct AuditBatchRun {
     /// Why there is no batch (no GPU, or it failed): the CPU verdicts stand alone.
     pub gpu_unavailable: Option<String>,
     pub elapsed_ms: f64,
+    /// The same epochs recomputed one by one by the CPU engine in the same worker, for the
+    /// comparison (the light worker's verdicts also count the proof reads).
+    pub cpu_ms: f64,
     /// One per epoch, in the request's order.
     pub verdicts: Vec<BatchVerdict>,
 }

@@ -129,6 +129,9 @@ pub struct Node {
     next_id: AtomicU64,
     /// Kept outside `state`: read proofs are built without the chain's lock.
     tries: Arc<Tries>,
+    /// Light-client requests answered over p2p and the bytes of their answers (storage and call
+    /// proofs), for measuring what a light client costs (`taoscope_p2pServed`).
+    light_served: [AtomicU64; 2],
 }
 
 impl Node {
@@ -145,7 +148,22 @@ impl Node {
             }),
             next_id: AtomicU64::new(1),
             tries: Arc::default(),
+            light_served: Default::default(),
         })
+    }
+
+    /// Counts one light-client answer of `bytes` sent to a peer.
+    pub fn light_answered(&self, bytes: usize) {
+        self.light_served[0].fetch_add(1, Ordering::Relaxed);
+        self.light_served[1].fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// Light-client requests answered so far, and the bytes of the answers.
+    pub fn light_served(&self) -> (u64, u64) {
+        (
+            self.light_served[0].load(Ordering::Relaxed),
+            self.light_served[1].load(Ordering::Relaxed),
+        )
     }
 
     /// The state tries that read proofs are built from.
@@ -537,6 +555,10 @@ fn dispatch(
     }
     if let Some(answer) = rpc::answer(&mut state.chain, method, params) {
         return answer;
+    }
+    if method == "taoscope_p2pServed" {
+        let (requests, bytes) = node.light_served();
+        return Ok(json!({ "lightRequests": requests, "lightBytes": bytes }));
     }
     if method == "sync_state_genSyncSpec" {
         // Substrate's answer carries a BABE `lightSyncState`; this Aura chain has none, and

@@ -1,9 +1,10 @@
 //! Substrate's JSON-RPC methods, answered from the chain this node keeps.
 //!
 //! The legacy API that tools and the app's trusted-RPC mode use: `chain_*`, `state_*`,
-//! `author_*`, `system_*`, `grandpa_proveFinality`, and `taoscope_checkpoint` (see
-//! `checkpoint.rs`). Every request is answered, malformed ones
-//! with a JSON-RPC error that says what was wrong; nothing here trusts the caller's bytes.
+//! `author_*`, `system_*`, `grandpa_proveFinality`, `taoscope_checkpoint` (see
+//! `checkpoint.rs`) and `taoscope_p2pServed` (what light clients cost the node, `node.rs`).
+//! Every request is answered, malformed ones with a JSON-RPC error that says what was wrong;
+//! nothing here trusts the caller's bytes.
 //! Subscriptions are kept by the connection (see `node.rs`); this module says what they send.
 
 use crate::chain::{BLOCK_NUMBER_BYTES, Block, Chain, ChainError};
@@ -89,6 +90,7 @@ pub const METHODS: &[&str] = &[
     "system_properties",
     "system_version",
     "taoscope_checkpoint",
+    "taoscope_p2pServed",
 ];
 
 /// Positional parameter `index`, absent or null as `None`.

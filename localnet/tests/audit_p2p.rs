@@ -1,11 +1,13 @@
 //! The audit over smoldot-light (p2p) against a localnet whose subnet 1 has 256 uids and 64
 //! validators: every epoch the light client can prove (its pinned blocks) is recomputed from
-//! proven state and matches what the runtime stored.
+//! proven state and matches what the runtime stored. Prints what each epoch cost the node in
+//! light-client answers (proofs) and bytes.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 
 mod common;
 
-use common::{Localnet, follow_until, spec_over, temp_dir};
+use common::{Localnet, Rpc, follow_until, spec_over, temp_dir};
+use serde_json::{Value, json};
 use std::time::Instant;
 use taoscope_light_client::client::light::native;
 use taoscope_light_client::client::{AnyTransport, BittensorClient};
@@ -29,6 +31,7 @@ fn a_256_uid_subnet_is_audited_over_smoldot_light() {
         ],
     );
     smol::block_on(async {
+        let mut rpc = Rpc::connect(&node.rpc_url()).await;
         let spec = spec_over(&dir, "/ws");
         // Through `AnyTransport`, as the app's light worker holds it.
         let transport = AnyTransport::P2p(native::start(&spec, "").unwrap());
@@ -44,9 +47,16 @@ fn a_256_uid_subnet_is_audited_over_smoldot_light() {
         let mut audited = 0;
         for block in blocks {
             let started = Instant::now();
-            match client.audit_epoch(1, block, &[]).await {
+            let served = rpc.call("taoscope_p2pServed", json!([])).await;
+            let audit = client.audit_epoch(1, block, &[]).await;
+            let cost = served_since(&served, &rpc.call("taoscope_p2pServed", json!([])).await);
+            match audit {
                 Ok(epoch) => {
-                    eprintln!("#{block}: {} in {:?}", epoch.verdict(), started.elapsed());
+                    eprintln!(
+                        "#{block}: {} in {:?}; the node answered {cost}",
+                        epoch.verdict(),
+                        started.elapsed()
+                    );
                     assert!(epoch.mismatches.is_empty(), "{:?}", epoch.mismatches);
                     assert!(epoch.checked >= 2560, "{}", epoch.checked);
                     audited += 1;
@@ -58,4 +68,14 @@ fn a_256_uid_subnet_is_audited_over_smoldot_light() {
         assert!(audited >= 1, "no epoch audited over smoldot-light");
     });
     node.stop();
+}
+
+/// "N light-client requests (B bytes)" between two `taoscope_p2pServed` answers.
+fn served_since(before: &Value, after: &Value) -> String {
+    let count = |field: &str| after[field].as_u64().unwrap() - before[field].as_u64().unwrap();
+    format!(
+        "{} light-client requests ({} bytes)",
+        count("lightRequests"),
+        count("lightBytes")
+    )
 }

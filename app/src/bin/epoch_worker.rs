@@ -134,10 +134,17 @@ async fn handle_audit_batch(
     let epochs: Vec<ProvenEpoch> = serde_json::from_str(&request.epochs)
         .map_err(|e| format!("the audited epochs do not read: {e}"))?;
     let inputs: Vec<_> = epochs.iter().map(|e| e.input.clone()).collect();
+    let start = now();
+    for input in &inputs {
+        // Its verdicts are the light worker's already: only the time is wanted here.
+        let _ = taoscope_consensus::v103::run_epoch(input);
+    }
+    let cpu_ms = now() - start;
     let no_gpu = |why: String| AuditBatchRun {
         engine: String::new(),
         gpu_unavailable: Some(why),
         elapsed_ms: 0.0,
+        cpu_ms,
         verdicts: Vec::new(),
     };
     let (mut engine, adapter) = match acquire_gpu().await {
@@ -168,6 +175,7 @@ async fn handle_audit_batch(
         engine: adapter,
         gpu_unavailable: None,
         elapsed_ms,
+        cpu_ms,
         verdicts,
     })
 }

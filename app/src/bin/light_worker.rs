@@ -49,10 +49,6 @@ const READ_TIMEOUT: Duration = Duration::from_secs(15);
 const AUDIT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Reads that meet a restarted follow or an unpinned block try once more at once.
 const ATTEMPTS: usize = 2;
-/// Epochs recomputed per audit request: one at a time, so that the status keeps moving between
-/// them (a 256-uid subnet's two states are a few thousand proven values); the page asks again at
-/// the next finalized block.
-const AUDITS_PER_REQUEST: usize = 1;
 /// Audited epochs kept per subnet in this session (the oldest dropped first).
 const AUDITS_KEPT: usize = 64;
 
@@ -62,6 +58,9 @@ struct Audits {
     epochs: std::collections::BTreeMap<(u16, u64), taoscope_light_client::audit::EpochAudit>,
     /// Epochs that cannot be audited, with why (not asked again).
     refused: std::collections::BTreeMap<(u16, u64), String>,
+    /// The epoch block before each epoch block walked past (0: none), proven once: finalized
+    /// blocks do not change, so a walk through audited epochs reads nothing again.
+    previous: std::collections::BTreeMap<(u16, u64), u64>,
     genesis_hash: String,
     trusted: String,
 }
@@ -347,6 +346,7 @@ async fn follow(
     let mut audits = Audits {
         epochs: Default::default(),
         refused: Default::default(),
+        previous: Default::default(),
         genesis_hash: genesis_hash.clone(),
         trusted,
     };
@@ -569,8 +569,10 @@ async fn read_subnets(
     .await
 }
 
-/// Audits subnet `netuid`'s last `epochs` epochs that the transport can prove, a few new ones
-/// per call, and answers with every epoch of the subnet audited in this session.
+/// Audits subnet `netuid`'s last `epochs` epochs that the transport can prove, one new one per
+/// call (so that the status keeps moving between them: a 256-uid subnet's two states are a few
+/// thousand proven values; the page asks again at the next finalized block), and answers with every epoch of the subnet audited in this session. The newest epoch
+/// not yet audited goes first, so that the first verdict waits for one epoch's reads only.
 async fn audit(
     client: &mut Client,
     audits: &mut Audits,
@@ -578,27 +580,49 @@ async fn audit(
     epochs: u16,
 ) -> Result<AuditAnswer, String> {
     let at = client.read_block().map_err(|e| e.to_string())?;
-    let (blocks, mut older) = client
-        .epoch_blocks(netuid, usize::from(epochs))
+    let wanted = usize::from(epochs);
+    let mut older = None;
+    let mut passed = 0;
+    let mut next = None;
+    let mut block = client
+        .latest_epoch(netuid)
         .await
         .map_err(|e| e.to_string())?;
-    let new: Vec<u64> = blocks
-        .into_iter()
-        .filter(|&b| !audits.knows(netuid, b))
-        .collect();
-    let mut pending = new.len();
-    for block in new.into_iter().take(AUDITS_PER_REQUEST) {
+    while block != 0 && passed < wanted {
+        if !audits.knows(netuid, block) {
+            next = Some(block);
+            break;
+        }
+        passed += 1;
+        block = match audits.previous.get(&(netuid, block)) {
+            Some(&before) => before,
+            None => match client.epoch_before(netuid, block).await {
+                Ok(before) => {
+                    audits.previous.insert((netuid, block), before);
+                    before
+                }
+                // Too old for the transport by now: said, not an error.
+                Err(ClientError::NotHeld(why)) => {
+                    older = Some(why);
+                    break;
+                }
+                Err(error) => return Err(format!("the epoch before #{block}: {error}")),
+            },
+        };
+    }
+    if let Some(block) = next {
         match audits.audit(client, netuid, block).await {
-            Ok(()) => pending -= 1,
-            // Too old for the transport by now: said, not an error.
-            Err(ClientError::NotHeld(why)) => {
-                older = Some(why);
-                pending = 0;
-                break;
-            }
+            Ok(()) => passed += 1,
+            Err(ClientError::NotHeld(why)) => older = Some(why),
             Err(error) => return Err(format!("the epoch at block #{block}: {error}")),
         }
     }
+    // An upper bound: the walk learns where the chain's epochs end only when it gets there.
+    let pending = if next.is_some() && older.is_none() {
+        wanted.saturating_sub(passed)
+    } else {
+        0
+    };
     let kept: Vec<u64> = audits
         .epochs
         .range((netuid, 0)..=(netuid, u64::MAX))
@@ -606,6 +630,11 @@ async fn audit(
         .collect();
     for block in kept.iter().take(kept.len().saturating_sub(AUDITS_KEPT)) {
         audits.epochs.remove(&(netuid, *block));
+    }
+    if let Some(&oldest) = kept.iter().rev().nth(AUDITS_KEPT) {
+        audits
+            .previous
+            .retain(|&(n, block), _| n != netuid || block > oldest);
     }
     let refused: Vec<u64> = audits
         .refused
@@ -643,55 +672,67 @@ async fn audit(
     })
 }
 
-/// The latest epoch of every subnet at the newest finalized block, a few new audits per call
-/// (kept with the subnets' own audits).
+/// The latest epoch of every subnet at the newest finalized block, one new audit per call
+/// (kept with the subnets' own audits). A subnet not yet audited in this session goes first, so
+/// that one whose epochs come faster than they are audited does not keep the others waiting;
+/// until its newest epoch is audited, a subnet shows its latest audited one.
 async fn audit_all(
     client: &mut Client,
     audits: &mut Audits,
 ) -> Result<Verified<Vec<SubnetVerdict>>, String> {
     let at = client.read_block().map_err(|e| e.to_string())?;
     let subnets = client.subnets(&at.hash).await.map_err(|e| e.to_string())?;
-    let mut verdicts = Vec::new();
-    let mut budget = AUDITS_PER_REQUEST;
-    for subnet in subnets {
-        let netuid = subnet.netuid;
-        let (blocks, _) = client
-            .epoch_blocks(netuid, 1)
+    let mut latest = Vec::with_capacity(subnets.len());
+    for subnet in &subnets {
+        let epoch = client
+            .latest_epoch(subnet.netuid)
             .await
             .map_err(|e| e.to_string())?;
-        let Some(&epoch) = blocks.first() else {
-            verdicts.push(SubnetVerdict {
-                netuid,
-                epoch: None,
-                state: VerdictState::Unaudited("no epoch yet".into()),
-            });
-            continue;
-        };
-        let key = (netuid, epoch);
-        if !audits.knows(netuid, epoch) && budget > 0 {
-            budget -= 1;
-            match audits.audit(client, netuid, epoch).await {
-                Ok(()) => {}
-                Err(ClientError::NotHeld(why)) => {
-                    audits.refused.insert(key, why);
-                }
-                Err(error) => return Err(format!("subnet {netuid}: {error}")),
-            }
-        }
-        let state = match (audits.epochs.get(&key), audits.refused.get(&key)) {
-            (Some(audit), _) => VerdictState::Audited {
-                checked: audit.checked,
-                mismatches: audit.mismatches.len(),
-            },
-            (None, Some(why)) => VerdictState::Unaudited(why.clone()),
-            (None, None) => VerdictState::Pending,
-        };
-        verdicts.push(SubnetVerdict {
-            netuid,
-            epoch: Some(epoch),
-            state,
-        });
+        latest.push((subnet.netuid, epoch));
     }
+    let newest_audited = |audits: &Audits, netuid: u16| {
+        audits
+            .epochs
+            .range((netuid, 0)..=(netuid, u64::MAX))
+            .next_back()
+            .map(|(&(_, block), audit)| (block, audit.checked, audit.mismatches.len()))
+    };
+    let next = latest
+        .iter()
+        .filter(|&&(netuid, epoch)| epoch != 0 && !audits.knows(netuid, epoch))
+        .min_by_key(|&&(netuid, _)| newest_audited(audits, netuid).is_some());
+    if let Some(&(netuid, epoch)) = next {
+        match audits.audit(client, netuid, epoch).await {
+            Ok(()) => {}
+            Err(ClientError::NotHeld(why)) => {
+                audits.refused.insert((netuid, epoch), why);
+            }
+            Err(error) => return Err(format!("subnet {netuid}: {error}")),
+        }
+    }
+    let verdicts = latest
+        .into_iter()
+        .map(|(netuid, epoch)| {
+            let refused = audits.refused.get(&(netuid, epoch));
+            let (epoch, state) = match (epoch, refused, newest_audited(audits, netuid)) {
+                (0, _, _) => (None, VerdictState::Unaudited("no epoch yet".into())),
+                (_, Some(why), _) => (Some(epoch), VerdictState::Unaudited(why.clone())),
+                (_, None, Some((block, checked, mismatches))) => (
+                    Some(block),
+                    VerdictState::Audited {
+                        checked,
+                        mismatches,
+                    },
+                ),
+                (_, None, None) => (Some(epoch), VerdictState::Pending),
+            };
+            SubnetVerdict {
+                netuid,
+                epoch,
+                state,
+            }
+        })
+        .collect();
     Ok(Verified {
         at,
         value: verdicts,

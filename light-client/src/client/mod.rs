@@ -1222,37 +1222,54 @@ impl<T: Transport> BittensorClient<T> {
     }
 
     /// The last `count` epoch blocks of subnet `netuid` up to the finalized block, newest first,
-    /// found from the chain's own state: the last step block stored at the finalized block, then
-    /// the one stored at the block before each epoch block (never a tempo guess). Stops early,
-    /// with the reason, where the transport holds no older block.
+    /// found from the chain's own state (see [`BittensorClient::latest_epoch`] and
+    /// [`BittensorClient::epoch_before`]; never a tempo guess). Stops early, with the reason,
+    /// where the transport holds no older block.
     pub async fn epoch_blocks(
         &mut self,
         netuid: u16,
         count: usize,
     ) -> Result<(Vec<u64>, Option<String>), ClientError> {
-        let mut at = self.read_block()?;
         let mut found = Vec::new();
-        while found.len() < count {
-            let step = match self.last_step_at(&at.hash, netuid).await {
-                Ok(step) => step,
-                Err(ClientError::NotHeld(why)) if !found.is_empty() => {
-                    return Ok((found, Some(why)));
-                }
-                Err(other) => return Err(other),
-            };
-            // 0: no epoch yet. A step after the block it was read at would be a lie of the
-            // state, which proofs rule out; stopping keeps the walk strictly going back anyway.
-            if step == 0 || step > at.number {
+        let mut step = self.latest_epoch(netuid).await?;
+        while step != 0 && found.len() < count {
+            found.push(step);
+            if found.len() == count {
                 break;
             }
-            found.push(step);
-            at = match self.finalized_block(step - 1).await {
-                Ok(block) => block,
+            step = match self.epoch_before(netuid, step).await {
+                Ok(step) => step,
                 Err(ClientError::NotHeld(why)) => return Ok((found, Some(why))),
                 Err(other) => return Err(other),
             };
         }
         Ok((found, None))
+    }
+
+    /// The newest epoch block of subnet `netuid` up to the finalized block (0: no epoch yet):
+    /// the last step block stored at the finalized block.
+    pub async fn latest_epoch(&mut self, netuid: u16) -> Result<u64, ClientError> {
+        let at = self.read_block()?;
+        self.step_at(&at, netuid).await
+    }
+
+    /// The epoch block of subnet `netuid` before the epoch block `epoch` (0: none): the last
+    /// step block stored at `epoch − 1`. Finalized blocks do not change, so a caller walking
+    /// back may keep the answer.
+    pub async fn epoch_before(&mut self, netuid: u16, epoch: u64) -> Result<u64, ClientError> {
+        if epoch == 0 {
+            return Ok(0);
+        }
+        let at = self.finalized_block(epoch - 1).await?;
+        self.step_at(&at, netuid).await
+    }
+
+    /// The last step stored at `at`, 0 where none. A step after the block it was read at
+    /// would be a lie of the state, which proofs rule out; reading it as none keeps every walk
+    /// strictly going back anyway.
+    async fn step_at(&mut self, at: &BlockRef, netuid: u16) -> Result<u64, ClientError> {
+        let step = self.last_step_at(&at.hash, netuid).await?;
+        Ok(if step > at.number { 0 } else { step })
     }
 
     /// `LastMechansimStepBlock[netuid]` at the pinned block `at`.

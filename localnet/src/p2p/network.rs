@@ -368,7 +368,12 @@ fn answer(
         }
     };
     match answer {
-        Ok(response) => handle.send_response(request_id, response),
+        Ok(response) => {
+            if let Request::Light = kind {
+                node.light_answered(response.len());
+            }
+            handle.send_response(request_id, response)
+        }
         Err(e) => {
             eprintln!("p2p: {peer}: {e}");
             handle.reject_request(request_id);

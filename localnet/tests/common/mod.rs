@@ -154,7 +154,6 @@ impl Rpc {
         }
     }
 
-    /// The `result` of a request that must succeed.
     /// The runtime's metadata at the best block (`state_getMetadata`), decoded.
     pub async fn metadata(&mut self) -> taoscope_light_client::metadata::Metadata {
         let hex = self.call("state_getMetadata", json!([])).await;
@@ -164,6 +163,7 @@ impl Rpc {
         .unwrap()
     }
 
+    /// The `result` of a request that must succeed.
     pub async fn call(&mut self, method: &str, params: Value) -> Value {
         let reply = self.request(method, params.clone()).await;
         assert!(
