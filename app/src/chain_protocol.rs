@@ -113,8 +113,11 @@ pub enum ChainResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubnetVerdict {
     pub netuid: u16,
-    /// Its latest epoch block, if it ran one.
+    /// The epoch block the verdict is for: its latest, or, while that one is being audited,
+    /// its latest audited one.
     pub epoch: Option<u64>,
+    /// Its latest epoch block, where newer than `epoch` (not yet audited).
+    pub newer: Option<u64>,
     pub state: VerdictState,
 }
 

@@ -14,7 +14,7 @@ use crate::hashing::blake2_256;
 use crate::metadata::Metadata;
 use crate::storage::layout;
 use crate::value::{self, ValueError};
-use parity_scale_codec::{Compact, Encode};
+use parity_scale_codec::{Compact, Decode, Encode};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -297,7 +297,41 @@ pub fn sign_ready<S: Signer>(
     }
 }
 
+/// The account that signed `extrinsic` (length-prefixed, as submitted), where it is a signed
+/// version-4 extrinsic from a `MultiAddress::Id`; `None` for anything else (unsigned, another
+/// version or address kind, too short).
+pub fn signer(extrinsic: &[u8]) -> Option<[u8; 32]> {
+    let mut rest = extrinsic;
+    Compact::<u32>::decode(&mut rest).ok()?;
+    match rest {
+        [0x84, 0x00, account @ ..] => account.get(..32)?.try_into().ok(),
+        _ => None,
+    }
+}
+
 /// The extrinsic's hash, as block explorers and `author_submitExtrinsic` show it.
 pub fn extrinsic_hash(extrinsic: &[u8]) -> [u8; 32] {
     blake2_256(extrinsic)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signer_is_read_from_a_signed_extrinsic_and_nothing_else() {
+        let account = [7u8; 32];
+        let signed = signed_extrinsic(&[5, 0], &[0, 0, 0], &account, Scheme::Sr25519, &[1; 64]);
+        assert_eq!(signer(&signed), Some(account));
+        // Unsigned (version 4 without the signed bit), another address kind, cut short.
+        let mut unsigned = Compact(3u32).encode();
+        unsigned.extend([0x04, 5, 0]);
+        assert_eq!(signer(&unsigned), None);
+        let mut index = signed.clone();
+        let address = signed.iter().position(|&b| b == 0x84).unwrap() + 1;
+        index[address] = 0x01; // MultiAddress::Index
+        assert_eq!(signer(&index), None);
+        assert_eq!(signer(&signed[..20]), None);
+        assert_eq!(signer(&[]), None);
+    }
 }

@@ -20,10 +20,12 @@
 
 use crate::chain::Chain;
 use crate::demo::DemoSubnet;
+use crate::modern::{self, Follow, Operation};
 use crate::pool::{Pool, Status};
 use crate::proof::Tries;
 use crate::rpc::{self, RpcError};
 use crate::store::Store;
+use crate::subscribe::Kind;
 use serde_json::{Value, json};
 use smol::channel::{Receiver, Sender, bounded};
 use smol::net::{TcpListener, TcpStream};
@@ -31,6 +33,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use taoscope_light_client::extrinsic::extrinsic_hash;
 use taoscope_light_client::hex::{from_hex, to_hex};
 
 /// Largest JSON-RPC message accepted (a runtime upgrade fits; a flood does not).
@@ -88,22 +91,53 @@ impl RpcPolicy {
     }
 }
 
-/// How a transaction's submitter hears of it: its connection and subscription, if it watches.
-pub type Watcher = Option<(Sender<String>, String)>;
+/// How a transaction's submitter hears of it, if it watches: its connection and subscription,
+/// in the legacy (`author_extrinsicUpdate`) or the new (`transactionWatch_v1_watchEvent`) shape.
+pub type Watcher = Option<Watch>;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HeadKind {
-    New,
-    Finalized,
-    All,
+pub struct Watch {
+    outbox: Sender<String>,
+    subscription: String,
+    modern: bool,
+    /// The transaction's hash, to find its index in the block that includes it.
+    hash: [u8; 32],
 }
 
-impl HeadKind {
-    fn notification(self) -> &'static str {
-        match self {
-            HeadKind::New => "chain_newHead",
-            HeadKind::Finalized => "chain_finalizedHead",
-            HeadKind::All => "chain_allHead",
+impl Watch {
+    fn method(&self) -> &'static str {
+        if self.modern {
+            "transactionWatch_v1_watchEvent"
+        } else {
+            "author_extrinsicUpdate"
+        }
+    }
+
+    /// What the watcher hears of `status` in the new block `best`.
+    fn updates(&self, status: &Status, best: &crate::chain::Block) -> Vec<Value> {
+        match (status, self.modern) {
+            (Status::InBlock(hash), false) => vec![
+                json!({ "inBlock": to_hex(hash) }),
+                json!({ "finalized": to_hex(hash) }),
+            ],
+            (Status::InBlock(hash), true) => {
+                let index = best
+                    .body
+                    .iter()
+                    .position(|x| extrinsic_hash(x) == self.hash)
+                    .unwrap_or_default();
+                let block = json!({ "hash": to_hex(hash), "index": index });
+                vec![
+                    json!({ "event": "bestChainBlockIncluded", "block": block }),
+                    json!({ "event": "finalized", "block": block }),
+                ]
+            }
+            (Status::Invalid(_), false) => vec![json!("invalid")],
+            (Status::Invalid(why), true) => vec![json!({ "event": "invalid", "error": why })],
+            (Status::Dropped, false) => vec![json!("dropped")],
+            (Status::Dropped, true) => vec![json!({
+                "event": "dropped",
+                "error": "it waited too long for the transactions before it",
+            })],
         }
     }
 }
@@ -120,8 +154,8 @@ pub struct NodeState {
     /// `sync_state_genSyncSpec` so that a browser can fetch it from the node it connects to.
     pub light_client_spec: Option<Value>,
     store: Option<Store>,
-    /// Head subscriptions: connection outbox, subscription id, kind.
-    heads: Vec<(Sender<String>, String, HeadKind)>,
+    /// Subscriptions: connection outbox, subscription id, what it follows.
+    subscriptions: Vec<(Sender<String>, String, Kind)>,
 }
 
 pub struct Node {
@@ -144,7 +178,7 @@ impl Node {
                 new_block: None,
                 light_client_spec: None,
                 store,
-                heads: Vec::new(),
+                subscriptions: Vec::new(),
             }),
             next_id: AtomicU64::new(1),
             tries: Arc::default(),
@@ -223,24 +257,16 @@ impl Node {
                 .map_err(|e| format!("cannot store block {}: {e}", best.number))?;
         }
         for (watcher, status) in told {
-            let Some((outbox, subscription)) = watcher else {
+            if let Status::Invalid(why) = &status {
+                eprintln!("transaction refused in block {}: {why}", best.number);
+            }
+            let Some(watch) = watcher else {
                 continue;
             };
-            let updates = match status {
-                Status::InBlock(hash) => vec![
-                    json!({ "inBlock": to_hex(&hash) }),
-                    json!({ "finalized": to_hex(&hash) }),
-                ],
-                Status::Invalid(why) => {
-                    eprintln!("transaction refused in block {}: {why}", best.number);
-                    vec![json!("invalid")]
-                }
-                Status::Dropped => vec![json!("dropped")],
-            };
-            for update in updates {
-                let _ = outbox.try_send(notification(
-                    "author_extrinsicUpdate",
-                    &subscription,
+            for update in watch.updates(&status, &best) {
+                let _ = watch.outbox.try_send(notification(
+                    watch.method(),
+                    &watch.subscription,
                     update,
                 ));
             }
@@ -248,18 +274,44 @@ impl Node {
         if let Some(new_block) = &state.new_block {
             let _ = new_block.try_send(());
         }
-        let header = rpc::header_json(&best);
-        state.heads.retain(|(outbox, subscription, kind)| {
-            outbox
-                .try_send(notification(
-                    kind.notification(),
-                    subscription,
-                    header.clone(),
-                ))
-                .is_ok()
-        });
+        let chain = &mut state.chain;
+        state
+            .subscriptions
+            .retain_mut(|(outbox, subscription, kind)| match kind.update(chain) {
+                Ok(updates) => {
+                    let stopped = Follow::stopped(&updates);
+                    let delivered = updates.into_iter().all(|update| {
+                        outbox
+                            .try_send(notification(kind.notification(), subscription, update))
+                            .is_ok()
+                    });
+                    delivered && !stopped && !outbox.is_closed()
+                }
+                Err(e) => {
+                    eprintln!("rpc: subscription {subscription}: {}", e.message);
+                    !outbox.is_closed()
+                }
+            });
         Ok(best.number)
     }
+}
+
+/// An account as SS58 text or 0x-prefixed hex of its 32 bytes (parameter 0).
+fn account_param(params: &Value) -> Result<[u8; 32], RpcError> {
+    let text = params
+        .get(0)
+        .and_then(Value::as_str)
+        .ok_or_else(|| RpcError::invalid_params("account: expected an SS58 address"))?;
+    let account = if text.starts_with("0x") {
+        from_hex(text)
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+    } else {
+        taoscope_light_client::ss58::decode_any(text)
+            .ok()
+            .map(|(_, key)| key)
+    };
+    account.ok_or_else(|| RpcError::invalid_params(format!("account: {text} is not an address")))
 }
 
 fn notification(method: &str, subscription: &str, result: Value) -> String {
@@ -445,7 +497,7 @@ async fn connection(
         let subscribed = !watched.is_empty()
             || node
                 .lock()
-                .heads
+                .subscriptions
                 .iter()
                 .any(|(o, ..)| o.same_channel(&outbox));
         let received = if subscribed {
@@ -496,6 +548,11 @@ async fn handle(
     let method = request.get("method").and_then(Value::as_str).unwrap_or("");
     let params = request.get("params").cloned().unwrap_or(json!([]));
     let mut follow_ups = Vec::new();
+    if method.starts_with("chainHead_v1_")
+        && !matches!(method, "chainHead_v1_follow" | "chainHead_v1_unfollow")
+    {
+        return chain_head(node, outbox, &id, method, &params).await;
+    }
     // Read proofs and runtime calls: what they need is taken under the lock, the work is done
     // after it is released, away from the connections' executor.
     let prepared = rpc::prepare(&mut node.lock().chain, method, &params);
@@ -515,14 +572,78 @@ async fn handle(
             policy,
         ),
     };
-    let reply = match answer {
+    std::iter::once(reply(&id, answer))
+        .chain(follow_ups)
+        .collect()
+}
+
+fn reply(id: &Value, answer: Result<Value, RpcError>) -> String {
+    match answer {
         Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
         Err(RpcError { code, message }) => {
             json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
         }
+    }
+    .to_string()
+}
+
+/// An operation of the new interface on a block pinned by one of this connection's follow
+/// subscriptions: the reply, then the operation's events (work that reads a whole state or runs
+/// the runtime is done after the lock is released).
+async fn chain_head(
+    node: &Node,
+    outbox: &Sender<String>,
+    id: &Value,
+    method: &str,
+    params: &Value,
+) -> Vec<String> {
+    let follow_id = params
+        .get(0)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let operation = {
+        let mut guard = node.lock();
+        let NodeState {
+            subscriptions,
+            chain,
+            ..
+        } = &mut *guard;
+        let follow = subscriptions
+            .iter_mut()
+            .find_map(|(o, s, kind)| match kind {
+                Kind::Follow(follow) if *s == follow_id && o.same_channel(outbox) => Some(follow),
+                _ => None,
+            });
+        match follow {
+            None => Err(RpcError::invalid_params(format!(
+                "followSubscription {follow_id:?}: no such follow subscription on this connection"
+            ))),
+            Some(follow) if method == "chainHead_v1_unpin" => {
+                follow.unpin(params).map(|reply| Operation::Now {
+                    reply,
+                    events: Vec::new(),
+                })
+            }
+            Some(follow) => modern::operation(follow, chain, method, params)
+                .unwrap_or_else(|| Err(RpcError::not_found(method))),
+        }
     };
-    std::iter::once(reply.to_string())
-        .chain(follow_ups)
+    let (answer, events) = match operation {
+        Err(error) => (Err(error), Vec::new()),
+        Ok(Operation::Now { reply, events }) => (Ok(reply), events),
+        Ok(Operation::Later { reply, work }) => {
+            let tries = Arc::clone(&node.tries);
+            let events = smol::unblock(move || modern::finish(*work, &tries)).await;
+            (Ok(reply), events)
+        }
+    };
+    std::iter::once(reply(id, answer))
+        .chain(
+            events
+                .into_iter()
+                .map(|event| notification(modern::FOLLOW_EVENT, &follow_id, event)),
+        )
         .collect()
 }
 
@@ -538,12 +659,17 @@ fn dispatch(
     let mut state = node.lock();
     let subscriptions = watched.len()
         + state
-            .heads
+            .subscriptions
             .iter()
             .filter(|(o, ..)| o.same_channel(outbox))
             .count();
-    let subscribes =
-        method.starts_with("chain_subscribe") || method == "author_submitAndWatchExtrinsic";
+    let subscribes = method.contains("_subscribe")
+        || matches!(
+            method,
+            "author_submitAndWatchExtrinsic"
+                | "chainHead_v1_follow"
+                | "transactionWatch_v1_submitAndWatch"
+        );
     if subscribes && subscriptions >= policy.max_subscriptions {
         return Err(RpcError {
             code: -32000,
@@ -568,41 +694,48 @@ fn dispatch(
             message: "the node is not serving peers yet".into(),
         });
     }
-    let kind = match method {
-        "chain_subscribeNewHeads" => Some(HeadKind::New),
-        "chain_subscribeFinalizedHeads" => Some(HeadKind::Finalized),
-        "chain_subscribeAllHeads" => Some(HeadKind::All),
-        _ => None,
-    };
-    if let Some(kind) = kind {
+    if let Some(kind) = Kind::of(method, params) {
+        let mut kind = kind?;
         let id = node.subscription_id();
-        // The current head first, as Substrate does.
-        let head = rpc::header_json(state.chain.best());
-        follow_ups.push(notification(kind.notification(), &id, head));
-        state.heads.push((outbox.clone(), id.clone(), kind));
+        // What it follows now first, as Substrate does.
+        for first in kind.update(&mut state.chain)? {
+            follow_ups.push(notification(kind.notification(), &id, first));
+        }
+        state.subscriptions.push((outbox.clone(), id.clone(), kind));
         return Ok(json!(id));
     }
+    let unfollow = method == "chainHead_v1_unfollow";
+    if (method.contains("_unsubscribe") || unfollow) && rpc::METHODS.contains(&method) {
+        let id = params.get(0).and_then(Value::as_str).unwrap_or("");
+        let before = state.subscriptions.len();
+        state
+            .subscriptions
+            .retain(|(o, s, kind)| !(s == id && o.same_channel(outbox) && kind.ended_by(method)));
+        let ended = state.subscriptions.len() < before;
+        return Ok(if unfollow { Value::Null } else { json!(ended) });
+    }
     match method {
-        "chain_unsubscribeNewHeads"
-        | "chain_unsubscribeFinalizedHeads"
-        | "chain_unsubscribeAllHeads" => {
-            let id = params.get(0).and_then(Value::as_str).unwrap_or("");
-            let before = state.heads.len();
-            state
-                .heads
-                .retain(|(o, s, _)| !(s == id && o.same_channel(outbox)));
-            Ok(json!(state.heads.len() < before))
-        }
-        "author_submitExtrinsic" | "author_submitAndWatchExtrinsic" => {
+        "author_submitExtrinsic"
+        | "author_submitAndWatchExtrinsic"
+        | "transactionWatch_v1_submitAndWatch"
+        | "transaction_v1_broadcast" => {
             let text = params.get(0).and_then(Value::as_str).ok_or_else(|| {
                 RpcError::invalid_params("extrinsic: expected a 0x-prefixed hex string")
             })?;
             let extrinsic =
                 from_hex(text).map_err(|e| RpcError::invalid_params(format!("extrinsic: {e}")))?;
-            let watch = method == "author_submitAndWatchExtrinsic";
+            let modern = method.starts_with("transaction");
+            let watch = method.ends_with("AndWatchExtrinsic") || method.ends_with("AndWatch");
             let subscription = node.subscription_id();
-            let watcher = watch.then(|| (outbox.clone(), subscription.clone()));
+            let watcher = watch.then(|| Watch {
+                outbox: outbox.clone(),
+                subscription: subscription.clone(),
+                modern,
+                hash: extrinsic_hash(&extrinsic),
+            });
             let state = &mut *state;
+            // The new interface's broadcast is refused with the runtime's reason too: this node
+            // is the whole network, so an invalid transaction would never be included.
             let hash = state
                 .pool
                 .submit(&mut state.chain, extrinsic, watcher)
@@ -615,15 +748,48 @@ fn dispatch(
                 })?;
             if watch {
                 watched.insert(subscription.clone());
-                follow_ups.push(notification(
-                    "author_extrinsicUpdate",
-                    &subscription,
-                    json!("ready"),
-                ));
+                let (method, first) = if modern {
+                    (
+                        "transactionWatch_v1_watchEvent",
+                        json!({ "event": "validated" }),
+                    )
+                } else {
+                    ("author_extrinsicUpdate", json!("ready"))
+                };
+                follow_ups.push(notification(method, &subscription, first));
+                Ok(json!(subscription))
+            } else if modern {
+                // Its operation id; there is nothing to stop (it is in the pool or refused).
                 Ok(json!(subscription))
             } else {
                 Ok(json!(to_hex(&hash)))
             }
+        }
+        "transaction_v1_stop" => Ok(Value::Null),
+        "transactionWatch_v1_unwatch" => {
+            let id = params.get(0).and_then(Value::as_str).unwrap_or("");
+            watched.remove(id);
+            Ok(Value::Null)
+        }
+        // The account's nonce on chain (the runtime's own answer), plus its transactions still
+        // in the pool: the nonce its next transaction takes.
+        "system_accountNextIndex" => {
+            let account = account_param(params)?;
+            let best = state.chain.best().number;
+            let output = rpc::call_at(
+                &mut state.chain,
+                best,
+                "AccountNonceApi_account_nonce",
+                &account,
+            )?;
+            let on_chain = match output.as_slice() {
+                [a, b, c, d] => u64::from(u32::from_le_bytes([*a, *b, *c, *d])),
+                bytes => u64::from_le_bytes(bytes.try_into().map_err(|_| RpcError {
+                    code: 4002,
+                    message: "AccountNonceApi_account_nonce: not a u32 or u64".into(),
+                })?),
+            };
+            Ok(json!(on_chain + state.pool.pending_from(&account) as u64))
         }
         "author_unwatchExtrinsic" => {
             let id = params.get(0).and_then(Value::as_str).unwrap_or("");

@@ -9,7 +9,7 @@
 
 use crate::chain::{Chain, ChainError, Outcome, validity_error};
 use std::fmt;
-use taoscope_light_client::extrinsic::extrinsic_hash;
+use taoscope_light_client::extrinsic::{extrinsic_hash, signer};
 
 /// Blocks a transaction with a nonce ahead may wait for the transactions before it.
 pub const MAX_WAIT_BLOCKS: u64 = 64;
@@ -77,6 +77,14 @@ impl<W> Pool<W> {
 
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty()
+    }
+
+    /// Pending transactions signed by `account`: the nonces they take are not on chain yet.
+    pub fn pending_from(&self, account: &[u8; 32]) -> usize {
+        self.pending
+            .iter()
+            .filter(|p| signer(&p.extrinsic).as_ref() == Some(account))
+            .count()
     }
 
     /// Checks `extrinsic` against the best block's state and queues it.

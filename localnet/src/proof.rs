@@ -41,6 +41,18 @@ impl Tries {
         version: TrieEntryVersion,
         keys: impl IntoIterator<Item = &'k [u8]>,
     ) -> Vec<Vec<u8>> {
+        self.with_trie(block, state, version, |trie| trie.read_proof(keys))
+    }
+
+    /// `f` on the trie of block `block` (hash), built if it is not kept. `state` must be that
+    /// block's state.
+    pub fn with_trie<R>(
+        &self,
+        block: [u8; 32],
+        state: &Storage,
+        version: TrieEntryVersion,
+        f: impl FnOnce(&mut StateTrie) -> R,
+    ) -> R {
         let kept = lock(&self.kept)
             .iter()
             .find(|(hash, _)| *hash == block)
@@ -55,7 +67,7 @@ impl Tries {
             kept.push_back((block, Arc::clone(&trie)));
             trie
         });
-        lock(&trie).read_proof(keys)
+        f(&mut lock(&trie))
     }
 }
 

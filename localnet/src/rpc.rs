@@ -1,6 +1,7 @@
 //! Substrate's JSON-RPC methods, answered from the chain this node keeps.
 //!
-//! The legacy API that tools and the app's trusted-RPC mode use: `chain_*`, `state_*`,
+//! The legacy API that tools and the app's trusted-RPC mode use (and `chainSpec_v1_*` of the new
+//! one, see `modern.rs`): `chain_*`, `state_*`,
 //! `author_*`, `system_*`, `grandpa_proveFinality`, `taoscope_checkpoint` (see
 //! `checkpoint.rs`) and `taoscope_p2pServed` (what light clients cost the node, `node.rs`).
 //! Every request is answered, malformed ones with a JSON-RPC error that says what was wrong;
@@ -63,6 +64,18 @@ pub const METHODS: &[&str] = &[
     "author_submitAndWatchExtrinsic",
     "author_submitExtrinsic",
     "author_unwatchExtrinsic",
+    "chainHead_v1_body",
+    "chainHead_v1_call",
+    "chainHead_v1_continue",
+    "chainHead_v1_follow",
+    "chainHead_v1_header",
+    "chainHead_v1_stopOperation",
+    "chainHead_v1_storage",
+    "chainHead_v1_unfollow",
+    "chainHead_v1_unpin",
+    "chainSpec_v1_chainName",
+    "chainSpec_v1_genesisHash",
+    "chainSpec_v1_properties",
     "chain_getBlock",
     "chain_getBlockHash",
     "chain_getFinalizedHead",
@@ -82,7 +95,12 @@ pub const METHODS: &[&str] = &[
     "state_getRuntimeVersion",
     "state_getStorage",
     "state_queryStorageAt",
+    "state_subscribeRuntimeVersion",
+    "state_subscribeStorage",
+    "state_unsubscribeRuntimeVersion",
+    "state_unsubscribeStorage",
     "sync_state_genSyncSpec",
+    "system_accountNextIndex",
     "system_chain",
     "system_chainType",
     "system_health",
@@ -91,6 +109,10 @@ pub const METHODS: &[&str] = &[
     "system_version",
     "taoscope_checkpoint",
     "taoscope_p2pServed",
+    "transactionWatch_v1_submitAndWatch",
+    "transactionWatch_v1_unwatch",
+    "transaction_v1_broadcast",
+    "transaction_v1_stop",
 ];
 
 /// Positional parameter `index`, absent or null as `None`.
@@ -211,14 +233,14 @@ pub fn answer(chain: &mut Chain, method: &str, params: &Value) -> Option<Result<
         "rpc_methods" => Ok(json!({ "version": 1, "methods": METHODS })),
         "system_name" => Ok(json!("taoscope-localnet")),
         "system_version" => Ok(json!(env!("CARGO_PKG_VERSION"))),
-        "system_chain" => Ok(chain
+        "system_chain" | "chainSpec_v1_chainName" => Ok(chain
             .spec()
             .json
             .get("name")
             .cloned()
             .unwrap_or(json!("localnet"))),
         "system_chainType" => Ok(json!("Development")),
-        "system_properties" => Ok(chain
+        "system_properties" | "chainSpec_v1_properties" => Ok(chain
             .spec()
             .json
             .get("properties")
@@ -237,6 +259,9 @@ pub fn answer(chain: &mut Chain, method: &str, params: &Value) -> Option<Result<
             },
         },
         "chain_getFinalizedHead" => Ok(json!(to_hex(&chain.best().hash))),
+        "chainSpec_v1_genesisHash" => Ok(chain
+            .block(0)
+            .map_or(Value::Null, |b| json!(to_hex(&b.hash)))),
         "taoscope_checkpoint" => crate::checkpoint::checkpoint(chain).map_err(RpcError::chain),
         "chain_getHeader" => block_at(chain, params, 0).map(header_json),
         "chain_getBlock" => block_at(chain, params, 0).map(block_json),

@@ -8,6 +8,7 @@
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_util::StreamExt as _;
 use futures_util::future::{self, Either};
+use std::collections::BTreeMap;
 use std::collections::VecDeque;
 use std::pin::pin;
 use std::time::Duration;
@@ -55,12 +56,12 @@ const AUDITS_KEPT: usize = 64;
 /// Epochs audited in this session, by subnet and epoch block, newest last, and what a report of
 /// them says was trusted.
 struct Audits {
-    epochs: std::collections::BTreeMap<(u16, u64), taoscope_light_client::audit::EpochAudit>,
+    epochs: BTreeMap<(u16, u64), taoscope_light_client::audit::EpochAudit>,
     /// Epochs that cannot be audited, with why (not asked again).
-    refused: std::collections::BTreeMap<(u16, u64), String>,
+    refused: BTreeMap<(u16, u64), String>,
     /// The epoch block before each epoch block walked past (0: none), proven once: finalized
     /// blocks do not change, so a walk through audited epochs reads nothing again.
-    previous: std::collections::BTreeMap<(u16, u64), u64>,
+    previous: BTreeMap<(u16, u64), u64>,
     genesis_hash: String,
     trusted: String,
 }
@@ -86,6 +87,23 @@ impl Audits {
             .collect()
     }
 
+    /// Keeps the newest [`AUDITS_KEPT`] audited and refused epochs of `netuid`, and as many
+    /// links of its walk (the walk never goes deeper).
+    fn prune(&mut self, netuid: u16) {
+        fn keep_newest<V>(map: &mut BTreeMap<(u16, u64), V>, netuid: u16) {
+            let blocks: Vec<u64> = map
+                .range((netuid, 0)..=(netuid, u64::MAX))
+                .map(|(&(_, block), _)| block)
+                .collect();
+            for block in blocks.iter().take(blocks.len().saturating_sub(AUDITS_KEPT)) {
+                map.remove(&(netuid, *block));
+            }
+        }
+        keep_newest(&mut self.epochs, netuid);
+        keep_newest(&mut self.refused, netuid);
+        keep_newest(&mut self.previous, netuid);
+    }
+
     /// Audits one epoch into the book: its audit, or why it cannot be audited (an upgrade next
     /// to it, an unsupported runtime: said beside the others). What may pass (a proof no peer
     /// gave, a block the transport no longer holds) is the caller's to judge.
@@ -104,6 +122,7 @@ impl Audits {
             }
             Err(error) => return Err(error),
         }
+        self.prune(netuid);
         Ok(())
     }
 }
@@ -571,8 +590,9 @@ async fn read_subnets(
 
 /// Audits subnet `netuid`'s last `epochs` epochs that the transport can prove, one new one per
 /// call (so that the status keeps moving between them: a 256-uid subnet's two states are a few
-/// thousand proven values; the page asks again at the next finalized block), and answers with every epoch of the subnet audited in this session. The newest epoch
-/// not yet audited goes first, so that the first verdict waits for one epoch's reads only.
+/// thousand proven values; the page asks again at the next finalized block), and answers with
+/// every epoch of the subnet audited in this session. The newest epoch not yet audited goes
+/// first, so that the first verdict waits for one epoch's reads only.
 async fn audit(
     client: &mut Client,
     audits: &mut Audits,
@@ -580,7 +600,7 @@ async fn audit(
     epochs: u16,
 ) -> Result<AuditAnswer, String> {
     let at = client.read_block().map_err(|e| e.to_string())?;
-    let wanted = usize::from(epochs);
+    let wanted = usize::from(epochs).min(AUDITS_KEPT);
     let mut older = None;
     let mut passed = 0;
     let mut next = None;
@@ -594,6 +614,9 @@ async fn audit(
             break;
         }
         passed += 1;
+        if passed == wanted {
+            break;
+        }
         block = match audits.previous.get(&(netuid, block)) {
             Some(&before) => before,
             None => match client.epoch_before(netuid, block).await {
@@ -606,7 +629,13 @@ async fn audit(
                     older = Some(why);
                     break;
                 }
-                Err(error) => return Err(format!("the epoch before #{block}: {error}")),
+                // The newer epochs audited stay shown, with why no older one is.
+                Err(error) => {
+                    older = Some(format!(
+                        "the epoch before #{block} could not be found: {error}"
+                    ));
+                    break;
+                }
             },
         };
     }
@@ -617,36 +646,14 @@ async fn audit(
             Err(error) => return Err(format!("the epoch at block #{block}: {error}")),
         }
     }
-    // An upper bound: the walk learns where the chain's epochs end only when it gets there.
+    // An upper bound (the page says "up to"): the walk learns where the epochs the transport
+    // can prove end only when it gets there.
     let pending = if next.is_some() && older.is_none() {
         wanted.saturating_sub(passed)
     } else {
         0
     };
-    let kept: Vec<u64> = audits
-        .epochs
-        .range((netuid, 0)..=(netuid, u64::MAX))
-        .map(|(&(_, block), _)| block)
-        .collect();
-    for block in kept.iter().take(kept.len().saturating_sub(AUDITS_KEPT)) {
-        audits.epochs.remove(&(netuid, *block));
-    }
-    if let Some(&oldest) = kept.iter().rev().nth(AUDITS_KEPT) {
-        audits
-            .previous
-            .retain(|&(n, block), _| n != netuid || block > oldest);
-    }
-    let refused: Vec<u64> = audits
-        .refused
-        .range((netuid, 0)..=(netuid, u64::MAX))
-        .map(|(&(_, block), _)| block)
-        .collect();
-    for block in refused
-        .iter()
-        .take(refused.len().saturating_sub(AUDITS_KEPT))
-    {
-        audits.refused.remove(&(netuid, *block));
-    }
+    audits.prune(netuid);
     Ok(AuditAnswer {
         at,
         epochs: audits
@@ -700,7 +707,9 @@ async fn audit_all(
     let next = latest
         .iter()
         .filter(|&&(netuid, epoch)| epoch != 0 && !audits.knows(netuid, epoch))
-        .min_by_key(|&&(netuid, _)| newest_audited(audits, netuid).is_some());
+        // Never audited first, then the one whose newest verdict is oldest: every subnet gets
+        // its turn, however fast another's epochs come.
+        .min_by_key(|&&(netuid, _)| newest_audited(audits, netuid).map(|(block, ..)| block));
     if let Some(&(netuid, epoch)) = next {
         match audits.audit(client, netuid, epoch).await {
             Ok(()) => {}
@@ -714,6 +723,7 @@ async fn audit_all(
         .into_iter()
         .map(|(netuid, epoch)| {
             let refused = audits.refused.get(&(netuid, epoch));
+            let newer = (epoch != 0).then_some(epoch);
             let (epoch, state) = match (epoch, refused, newest_audited(audits, netuid)) {
                 (0, _, _) => (None, VerdictState::Unaudited("no epoch yet".into())),
                 (_, Some(why), _) => (Some(epoch), VerdictState::Unaudited(why.clone())),
@@ -728,6 +738,7 @@ async fn audit_all(
             };
             SubnetVerdict {
                 netuid,
+                newer: newer.filter(|&newest| Some(newest) != epoch),
                 epoch,
                 state,
             }

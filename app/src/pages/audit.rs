@@ -193,7 +193,7 @@ fn AuditView(
         {move || ok().filter(|a| a.pending > 0).map(|a| view! {
             <p class="progress" data-testid="audit-pending">
                 <span class="spinner" aria-hidden="true"></span>
-                {format!("Auditing {} more epochs…", a.pending)}
+                {format!("Auditing up to {} more epochs…", a.pending)}
             </p>
         })}
         {move || ok().map(|a| a.not_audited).filter(|n| !n.is_empty()).map(|refused| view! {
@@ -664,7 +664,7 @@ fn VerdictTable(answer: Verified<Vec<SubnetVerdict>>, all_in: Option<f64>) -> im
         <table data-testid="audit-all-table">
             <thead><tr>
                 <th scope="col" class="num">"Netuid"</th>
-                <th scope="col" class="num">"Latest epoch"</th>
+                <th scope="col" class="num">"Epoch audited"</th>
                 <th scope="col">"Verdict"</th>
             </tr></thead>
             <tbody>
@@ -678,7 +678,10 @@ fn VerdictTable(answer: Verified<Vec<SubnetVerdict>>, all_in: Option<f64>) -> im
                     view! {
                         <tr data-testid="audit-all-row" data-netuid=v.netuid data-state=state>
                             <td class="num"><a href=format!("/subnets/{}/audit", v.netuid)>{v.netuid}</a></td>
-                            <td class="num">{v.epoch.map(|b| format!("#{b}")).unwrap_or_else(|| "—".into())}</td>
+                            <td class="num" data-newer=v.newer>
+                                {v.epoch.map(|b| format!("#{b}")).unwrap_or_else(|| "—".into())}
+                                {v.newer.map(|b| view! { <span class="muted">{format!(" (newest #{b} being audited)")}</span> })}
+                            </td>
                             <td class=class>{words}</td>
                         </tr>
                     }

@@ -1,0 +1,237 @@
+// The localnet as a development node for the ecosystem's own clients, on one localnet:
+// - @polkadot/api (the most used Substrate client library, and the base of the polkadot{.js}
+//   extension), over the legacy JSON-RPC, reads the runtime version, metadata and //Alice's
+//   account, follows finalized heads and a storage key, and signs (@polkadot/keyring) and
+//   submits a balance transfer and a `SubtensorModule` `add_stake` built from the arguments the
+//   runtime's metadata gives; both are followed to finalization and their `ExtrinsicSuccess`
+//   read from the events;
+// - polkadot-api does the same over the new JSON-RPC interface (`chainHead_v1_*`,
+//   `chainSpec_v1_*`, `transaction_v1_*`): every method it sends on the socket is one of those;
+// - an independent check: the stake polkadot.js added is what taoscope's metagraph shows through
+//   proofs (verified RPC, in the page) at the same block.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { createClient } from 'polkadot-api';
+import { getWsProvider } from 'polkadot-api/ws';
+import { getPolkadotSigner } from 'polkadot-api/signer';
+import { WebSocket } from 'ws';
+import { serveDist, launchBrowser, openPage, screenshot, startLocalnet } from './harness.mjs';
+
+// The demo subnet: //Coldkey1 owns //Hotkey1, a validator of subnet 1.
+const ARGS = ['--backfill', '20', '--block-ms', '500', '--demo-subnet'];
+const TAO = 1_000_000_000n;
+let localnet, api, keyring, server, browser;
+/** The block number that included polkadot.js's add_stake (set by the first test). */
+let stakedAt;
+
+before(async () => {
+  localnet = await startLocalnet({ args: ARGS });
+  api = await ApiPromise.create({ provider: new WsProvider(localnet.rpc), throwOnConnect: true, noInitWarn: true });
+  keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+});
+after(async () => {
+  await api?.disconnect();
+  await browser?.close();
+  await server?.close();
+  await localnet?.stop();
+  if (localnet) rmSync(localnet.dir, { recursive: true, force: true });
+});
+
+/** The first `count` values a subscription gives (`subscribe(callback)` returns its unsubscribe). */
+async function firstValues(subscribe, count, map = (v) => v) {
+  const seen = [];
+  let stop;
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${seen.length} of ${count} values in 30 s`)), 30_000);
+    subscribe((value) => {
+      seen.push(map(value));
+      if (seen.length === count) { clearTimeout(timer); resolve(); }
+    }).then((unsubscribe) => { stop = unsubscribe; }, reject);
+  });
+  stop?.();
+  return seen;
+}
+
+/**
+ * Signs and submits `tx` from `signer`, follows it to finalization, and returns the finalized
+ * block's hash with the transaction's own events, in the order the statuses came.
+ */
+async function submitUntilFinal(tx, signer) {
+  const statuses = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not final in 60 s: ${statuses}`)), 60_000);
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      statuses.push(status.type);
+      if (status.isInvalid || status.isDropped || status.isUsurped) {
+        clearTimeout(timer);
+        reject(new Error(`${status.type}: ${statuses}`));
+      }
+      if (status.isFinalized) {
+        clearTimeout(timer);
+        resolve({ block: status.asFinalized.toHex(), statuses, dispatchError, events: events.map(({ event }) => `${event.section}.${event.method}`) });
+      }
+    }).catch((error) => { clearTimeout(timer); reject(error); });
+  });
+}
+
+/** A call's arguments in the order and with the names the runtime's metadata gives. */
+function argsFor(call, byName) {
+  return call.meta.args.map(({ name }) => {
+    const key = name.toString();
+    assert.ok(key in byName, `the runtime's ${call.section}.${call.method} takes ${key}, which this test does not know`);
+    return byName[key];
+  });
+}
+
+test('@polkadot/api reads the runtime, metadata and //Alice, follows heads and a storage key, and submits a transfer and add_stake to finalization', async () => {
+  assert.equal(api.runtimeVersion.specName.toString(), 'node-subtensor');
+  assert.equal(api.runtimeVersion.specVersion.toNumber(), 103);
+  assert.ok(api.runtimeMetadata.version >= 14, `metadata v${api.runtimeMetadata.version}`);
+  assert.ok(api.tx.subtensorModule?.addStake, 'SubtensorModule.add_stake in the metadata');
+  assert.equal(api.genesisHash.toHex(), localnet.ready.genesis_hash);
+
+  const alice = keyring.addFromUri('//Alice');
+  const bob = keyring.addFromUri('//Bob');
+  const aliceAccount = await api.query.system.account(alice.address);
+  assert.ok(aliceAccount.data.free.toBigInt() > 1000n * TAO, aliceAccount.toHuman().data.free);
+  const nonce = await api.rpc.system.accountNextIndex(alice.address);
+  assert.equal(nonce.toNumber(), aliceAccount.nonce.toNumber());
+
+  // Finalized heads: two, the second one higher.
+  const heads = await firstValues((cb) => api.rpc.chain.subscribeFinalizedHeads(cb), 2, (h) => h.number.toNumber());
+  assert.ok(heads[1] > heads[0], `finalized heads ${heads}`);
+
+  // Bob's account, subscribed (state_subscribeStorage): the current value, then the transfer's.
+  const amount = 7n * TAO;
+  const bobBalances = [];
+  const watchingBob = await api.query.system.account(bob.address, (account) => bobBalances.push(account.data.free.toBigInt()));
+  const transferCall = api.tx.balances.transferAllowDeath ?? api.tx.balances.transfer;
+  const transfer = await submitUntilFinal(transferCall(...argsFor(transferCall, { dest: bob.address, value: amount })), alice);
+  console.log(`polkadot.js: balances transfer ${transfer.statuses.join(' → ')} in ${transfer.block}; events ${transfer.events.join(', ')}`);
+  assert.equal(transfer.dispatchError, undefined);
+  assert.ok(transfer.events.includes('system.ExtrinsicSuccess'), transfer.events.join(', '));
+  const deadline = Date.now() + 10_000;
+  while (bobBalances.length < 2 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 100));
+  watchingBob();
+  assert.equal(bobBalances.at(-1) - bobBalances[0], amount, `Bob's free balance as the subscription gave it: ${bobBalances}`);
+  assert.equal((await api.query.system.account(bob.address)).data.free.toBigInt() - bobBalances[0], amount);
+
+  // add_stake by //Coldkey1 to its own //Hotkey1, with the arguments the metadata names
+  // (spec 103: hotkey, amount_staked; today's runtime adds netuid).
+  const coldkey = keyring.addFromUri('//Coldkey1');
+  const hotkey = keyring.addFromUri('//Hotkey1');
+  const stake = 3n * TAO;
+  const call = api.tx.subtensorModule.addStake;
+  const added = await submitUntilFinal(call(...argsFor(call, { hotkey: hotkey.address, amountStaked: stake, netuid: 1 })), coldkey);
+  console.log(`polkadot.js: add_stake ${added.statuses.join(' → ')} in ${added.block}; events ${added.events.join(', ')}`);
+  assert.equal(added.dispatchError, undefined);
+  assert.ok(added.events.includes('system.ExtrinsicSuccess'), added.events.join(', '));
+  assert.ok(added.events.includes('subtensorModule.StakeAdded'), added.events.join(', '));
+  // The stake moved by the amount between the block's parent and the block (more only if the
+  // subnet's epoch paid the hotkey in that very block).
+  const header = await api.rpc.chain.getHeader(added.block);
+  stakedAt = header.number.toNumber();
+  const stakeAt = async (hash) => (await (await api.at(hash)).query.subtensorModule.stake(hotkey.address, coldkey.address)).toBigInt();
+  const moved = await stakeAt(added.block) - await stakeAt(header.parentHash);
+  assert.ok(moved >= stake, `stake moved by ${moved} rao, ${stake} added`);
+});
+
+test("the stake polkadot.js reads is what taoscope's metagraph shows through proofs at the same block", async () => {
+  server = await serveDist();
+  browser = await launchBrowser({ webgpu: false });
+  const page = await openPage(browser);
+  await page.goto(`${server.url}/network`);
+  await page.getByTestId('localnet-rpc').fill(localnet.rpc);
+  await page.getByTestId('localnet-connect').click();
+  await page.getByTestId('network-select').selectOption('localnet-verified');
+  await page.getByTestId('verified-mark').waitFor({ timeout: 60_000 });
+  await page.getByRole('link', { name: 'Subnets', exact: true }).click();
+  await page.locator('[data-testid="subnet-row"][data-netuid="1"] a').click();
+  const hotkey = keyring.addFromUri('//Hotkey1').address;
+  const row = page.locator(`[data-testid="metagraph-row"]:has([data-field="hotkey"][data-raw="${hotkey}"])`);
+  await row.waitFor({ timeout: 60_000 });
+  // The block and the stake cell read together (the page refreshes at each finalized block).
+  const shown = await page.evaluate((hotkey) => {
+    const cell = document.querySelector(`[data-testid="metagraph-row"] [data-field="hotkey"][data-raw="${hotkey}"]`);
+    const block = document.querySelector('[data-testid="metagraph-block"]');
+    return { hash: block.dataset.blockHash, number: Number(block.dataset.blockNumber), stake: cell.closest('tr').querySelector('[data-field="stake"]').dataset.raw };
+  }, hotkey);
+  const atBlock = await api.at(shown.hash);
+  const total = (await atBlock.query.subtensorModule.totalHotkeyStake(hotkey)).toBigInt();
+  console.log(`//Hotkey1 at #${shown.number}: taoscope (proofs) ${shown.stake} rao, polkadot.js ${total} rao (its add_stake in #${stakedAt})`);
+  assert.ok(shown.number >= stakedAt, `the page shows #${shown.number}, before the add_stake in #${stakedAt}`);
+  assert.equal(BigInt(shown.stake), total);
+  await screenshot(page, 'polkadot-js-stake');
+  page.assertClean();
+});
+
+test('polkadot-api reads, follows heads and a storage key, and submits a transfer and add_stake to finalization over the new JSON-RPC interface', async () => {
+  const sent = new Set();
+  const provider = getWsProvider(localnet.rpc, {
+    websocketClass: WebSocket,
+    logger: (event) => { if (event.type === 'OUT') sent.add(JSON.parse(event.msg).method); },
+  });
+  const client = createClient(provider);
+  try {
+    const papi = client.getUnsafeApi();
+    const version = await papi.constants.System.Version();
+    assert.equal(version.spec_name, 'node-subtensor');
+    assert.equal(version.spec_version, 103);
+    const metadata = await client.getMetadata((await client.getFinalizedBlock()).hash);
+    // The runtime's metadata: "meta", then the version (14 for this runtime).
+    assert.deepEqual([...metadata.slice(0, 5)], [0x6d, 0x65, 0x74, 0x61, 14], `metadata of ${metadata.byteLength} bytes`);
+    assert.equal(await client.getChainSpecData().then((spec) => spec.genesisHash), localnet.ready.genesis_hash);
+
+    const alice = keyring.addFromUri('//Alice');
+    const bob = keyring.addFromUri('//Bob');
+    assert.ok((await papi.query.System.Account.getValue(alice.address)).data.free > 1000n * TAO);
+
+    // Finalized heads, and Bob's account as each finalized block has it.
+    const heads = await firstValues((cb) => Promise.resolve(client.finalizedBlock$.subscribe(cb)).then((s) => () => s.unsubscribe()), 2, (b) => b.number);
+    assert.ok(heads[1] > heads[0], `finalized heads ${heads}`);
+    const bobBalances = [];
+    const watchingBob = papi.query.System.Account.watchValue(bob.address).subscribe(({ value }) => bobBalances.push(value.data.free));
+
+    const sign = (pair) => getPolkadotSigner(pair.publicKey, 'Sr25519', (data) => pair.sign(data));
+    const amount = 5n * TAO;
+    // The transfer call this runtime has (spec 103: `transfer`; later ones `transfer_allow_death`).
+    const args = { dest: { type: 'Id', value: bob.address }, value: amount };
+    const statics = await papi.getStaticApis();
+    const transferCall = (() => {
+      try { statics.tx.Balances.transfer_allow_death.getEncodedData(args); return 'transfer_allow_death'; } catch { return 'transfer'; }
+    })();
+    const transfer = await papi.tx.Balances[transferCall](args).signAndSubmit(sign(alice));
+    const names = (result) => result.events.map((e) => `${e.type}.${e.value.type}`);
+    console.log(`polkadot-api: balances transfer ok=${transfer.ok} in #${transfer.block.number}; events ${names(transfer).join(', ')}`);
+    assert.ok(transfer.ok, JSON.stringify(transfer.dispatchError));
+    assert.ok(names(transfer).includes('System.ExtrinsicSuccess'), names(transfer).join(', '));
+    const deadline = Date.now() + 10_000;
+    while (!bobBalances.some((b) => b - bobBalances[0] === amount) && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 100));
+    watchingBob.unsubscribe();
+    assert.ok(bobBalances.some((b) => b - bobBalances[0] === amount), `Bob's free balance as watchValue gave it: ${bobBalances}`);
+
+    // add_stake by //Coldkey1 to //Hotkey1, with the argument names the metadata gives.
+    const coldkey = keyring.addFromUri('//Coldkey1');
+    const hotkey = keyring.addFromUri('//Hotkey1');
+    const stake = 2n * TAO;
+    const added = await papi.tx.SubtensorModule.add_stake({ hotkey: hotkey.address, amount_staked: stake, netuid: 1 }).signAndSubmit(sign(coldkey));
+    console.log(`polkadot-api: add_stake ok=${added.ok} in #${added.block.number}; events ${names(added).join(', ')}`);
+    assert.ok(added.ok, JSON.stringify(added.dispatchError));
+    assert.ok(names(added).includes('SubtensorModule.StakeAdded'), names(added).join(', '));
+    assert.ok(names(added).includes('System.ExtrinsicSuccess'), names(added).join(', '));
+
+    // Everything went over the new interface, not translated to the legacy one.
+    const methods = [...sent].sort();
+    console.log(`polkadot-api sent: ${methods.join(' ')}`);
+    for (const method of ['chainHead_v1_follow', 'chainHead_v1_storage', 'chainHead_v1_call', 'chainHead_v1_body', 'transaction_v1_broadcast']) {
+      assert.ok(sent.has(method), `${method} not sent: ${methods}`);
+    }
+    const legacy = methods.filter((m) => m !== 'rpc_methods' && !/^(chainHead|chainSpec|transaction|transactionWatch)_v1_/.test(m));
+    assert.deepEqual(legacy, [], 'legacy methods sent');
+  } finally {
+    client.destroy();
+  }
+});
