@@ -5,6 +5,10 @@
 //! taoscope storage --metadata FILE PALLET                    entries, hashers, layouts
 //! taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]   0x key
 //! taoscope call --metadata FILE PALLET CALL ARGS_JSON          0x encoded call
+//! taoscope signer-payload --metadata FILE --from ADDRESS --tx TX_JSON PALLET CALL ARGS_JSON
+//!                                                  the SignerPayloadJSON a browser wallet signs
+//! taoscope signed --metadata FILE --from ADDRESS --tx TX_JSON --signature HEX
+//!                 [--returned HEX] PALLET CALL ARGS_JSON   0x signed extrinsic, signature checked
 //! taoscope checkpoint --rpc URL --out FILE [--block N]         a verified-RPC trust anchor
 //! taoscope audit --netuid N [--network …] [--checkpoint FILE] [--epochs K] [--json]
 //!                                                  a subnet's epochs recomputed from proofs
@@ -15,8 +19,12 @@
 //! transport starts from. The node is trusted for it: use one you run or trust.
 //! FILE holds metadata as hex (with or without `0x`) or as raw bytes: `state_getMetadata` output
 //! or `Metadata_metadata_at_version` output. KEY_JSON is one key part as JSON (`1`, `"0x…"`, an
-//! SS58 address); ARGS_JSON an object keyed by the call's argument names. Output is the hex
-//! alone; any error is one line on stderr and exit status 2.
+//! SS58 address); ARGS_JSON an object keyed by the call's argument names. TX_JSON says what
+//! the signer decides: `{"specVersion", "transactionVersion", "genesisHash", "nonce", "tip"?,
+//! "mortal"?: {"period", "birthNumber", "birthHash"}, "metadataHash"?}`. `signed` checks a
+//! wallet's `MultiSignature` (and the transaction it returned, if any) against the payload and
+//! the account before it prints anything: the wallet path of the app, for scripts and tests.
+//! Output is the hex alone; any error is one line on stderr and exit status 2.
 
 mod audit;
 
@@ -24,9 +32,9 @@ use serde_json::{Value, json};
 use std::process::ExitCode;
 use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::metadata::Metadata;
-use taoscope_light_client::{extrinsic, storage};
+use taoscope_light_client::{extrinsic, storage, wallet};
 
-const USAGE: &str = "usage: taoscope metadata FILE\n       taoscope storage --metadata FILE PALLET\n       taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]\n       taoscope call --metadata FILE PALLET CALL ARGS_JSON\n       taoscope checkpoint --rpc URL --out FILE [--block N]\n       taoscope audit --netuid N [--network localnet|finney|URL] [--rpc URL ...] [--checkpoint FILE]\n                      [--epochs K] [--json] [--what-if NAME=VALUE ...] [--accept-old-checkpoint] [--timeout S]";
+const USAGE: &str = "usage: taoscope metadata FILE\n       taoscope storage --metadata FILE PALLET\n       taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]\n       taoscope call --metadata FILE PALLET CALL ARGS_JSON\n       taoscope signer-payload --metadata FILE --from ADDRESS --tx TX_JSON PALLET CALL ARGS_JSON\n       taoscope signed --metadata FILE --from ADDRESS --tx TX_JSON --signature HEX [--returned HEX] PALLET CALL ARGS_JSON\n       taoscope checkpoint --rpc URL --out FILE [--block N]\n       taoscope audit --netuid N [--network localnet|finney|URL] [--rpc URL ...] [--checkpoint FILE]\n                      [--epochs K] [--json] [--what-if NAME=VALUE ...] [--accept-old-checkpoint] [--timeout S]";
 const HINT: &str = "(see `taoscope --help`)";
 
 fn main() -> ExitCode {
@@ -92,9 +100,102 @@ fn run(args: &[String]) -> Result<String, String> {
                 extrinsic::encode_call(&metadata, pallet, call, args).map_err(|e| e.to_string())?;
             Ok(to_hex(&encoded))
         }
+        "signer-payload" | "signed" => wallet(command, rest),
         "checkpoint" => checkpoint(rest),
         other => Err(format!("unknown command {other} {HINT}")),
     }
+}
+
+/// `signer-payload` and `signed`: a wallet's side of a transaction, as the app runs it.
+fn wallet(command: &str, args: &[String]) -> Result<String, String> {
+    let (metadata, rest) = metadata_option(args)?;
+    let (mut from, mut tx, mut signature, mut returned, mut positional) =
+        (None, None, None, None, Vec::new());
+    let mut it = rest.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or(format!("{arg}: expected a value {HINT}"));
+        match arg.as_str() {
+            "--from" => from = Some(value()?.clone()),
+            "--tx" => tx = Some(value()?.clone()),
+            "--signature" => signature = Some(value()?.clone()),
+            "--returned" => returned = Some(value()?.clone()),
+            _ => positional.push(arg.clone()),
+        }
+    }
+    let from = from.ok_or(format!("{command} needs --from ADDRESS {HINT}"))?;
+    let account = taoscope_light_client::ss58::decode(&from).map_err(|e| format!("--from: {e}"))?;
+    let tx = transaction(&tx.ok_or(format!("{command} needs --tx TX_JSON {HINT}"))?)?;
+    let [pallet, call, args] = positional.as_slice() else {
+        return Err(format!("{command} needs PALLET, CALL and ARGS_JSON {HINT}"));
+    };
+    let args = json_arg(args).map_err(|e| format!("ARGS_JSON: {e}"))?;
+    let args = args
+        .as_object()
+        .ok_or("ARGS_JSON: expected a JSON object keyed by argument name")?;
+    let call = extrinsic::encode_call(&metadata, pallet, call, args).map_err(|e| e.to_string())?;
+    if command == "signer-payload" {
+        let payload = wallet::signer_payload(&metadata, &tx, &call, &account, 42)
+            .map_err(|e| e.to_string())?;
+        return serde_json::to_string_pretty(&payload).map_err(|e| e.to_string());
+    }
+    let signature = signature.ok_or(format!("signed needs --signature HEX {HINT}"))?;
+    let signed = wallet::signed_transaction(
+        &metadata,
+        &tx,
+        &call,
+        &account,
+        &signature,
+        returned.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(to_hex(&signed))
+}
+
+/// TX_JSON: what the signer decides about a transaction.
+fn transaction(text: &str) -> Result<extrinsic::Transaction, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("TX_JSON: {e}"))?;
+    let number = |field: &str| {
+        value[field]
+            .as_u64()
+            .ok_or(format!("TX_JSON: {field}: expected a non-negative integer"))
+    };
+    let hash = |value: &Value, field: &str| -> Result<[u8; 32], String> {
+        value[field]
+            .as_str()
+            .and_then(|text| from_hex(text).ok())
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .ok_or(format!(
+                "TX_JSON: {field}: expected a 0x-prefixed 32-byte hash"
+            ))
+    };
+    let small = |field: &str| {
+        number(field)
+            .and_then(|n| u32::try_from(n).map_err(|_| format!("TX_JSON: {field}: too large")))
+    };
+    let mortality = match value.get("mortal") {
+        None | Some(Value::Null) => extrinsic::Mortality::Immortal,
+        Some(mortal) => extrinsic::Mortality::Mortal {
+            period: mortal["period"]
+                .as_u64()
+                .ok_or("TX_JSON: mortal.period: expected an integer")?,
+            birth_number: mortal["birthNumber"]
+                .as_u64()
+                .ok_or("TX_JSON: mortal.birthNumber: expected an integer")?,
+            birth_hash: hash(mortal, "birthHash")?,
+        },
+    };
+    Ok(extrinsic::Transaction {
+        spec_version: small("specVersion")?,
+        transaction_version: small("transactionVersion")?,
+        genesis_hash: hash(&value, "genesisHash")?,
+        mortality,
+        nonce: small("nonce")?,
+        tip: value.get("tip").map_or(Ok(0), |_| number("tip"))?,
+        metadata_hash: match value.get("metadataHash") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(hash(&value, "metadataHash")?),
+        },
+    })
 }
 
 /// `checkpoint --rpc URL --out FILE [--block N]`: writes the file, prints what it holds.

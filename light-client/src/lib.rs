@@ -19,7 +19,8 @@
 //! - [`runtime_api`]: `state_call` requests and results; swap quotes; slippage limit prices;
 //! - [`extrinsic`]: calls by name, transaction extensions from metadata, signing payloads,
 //!   signed extrinsics behind the [`extrinsic::Signer`] trait ([`keys`]: sr25519/ed25519 and
-//!   the development accounts); [`era`]: transaction mortality;
+//!   the development accounts); [`era`]: transaction mortality; [`wallet`]: the payload a
+//!   browser wallet signs, and the checks on its signature and returned transaction;
 //! - [`header`]: block headers and hashes; [`hashing`]: the chain's hash functions; [`hex`]:
 //!   bytes as text.
 //!
@@ -68,3 +69,4 @@ pub mod types;
 pub mod units;
 pub mod value;
 pub mod verified;
+pub mod wallet;

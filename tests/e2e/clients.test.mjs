@@ -8,17 +8,27 @@
 // - polkadot-api does the same over the new JSON-RPC interface (`chainHead_v1_*`,
 //   `chainSpec_v1_*`, `transaction_v1_*`): every method it sends on the socket is one of those;
 // - an independent check: the stake polkadot.js added is what taoscope's metagraph shows through
-//   proofs (verified RPC, in the page) at the same block.
+//   proofs (verified RPC, in the page) at the same block;
+// - the wallet path: the `SignerPayloadJSON` taoscope builds (`taoscope signer-payload`) is what
+//   polkadot.js's `ExtrinsicPayload` (the code the polkadot{.js} extension signs with) encodes
+//   to the runtime's signing payload, for today's runtime's recorded payloads (spec 461, with and
+//   without the RFC-0078 metadata hash) and live on the localnet, where a transfer signed that
+//   way is checked by taoscope (`taoscope signed`) and included; a signature by another key is
+//   refused before anything is submitted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TypeRegistry, Metadata } from '@polkadot/types';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { createClient } from 'polkadot-api';
 import { getWsProvider } from 'polkadot-api/ws';
 import { getPolkadotSigner } from 'polkadot-api/signer';
 import { WebSocket } from 'ws';
-import { serveDist, launchBrowser, openPage, screenshot, startLocalnet } from './harness.mjs';
+import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, ROOT, SHARED } from './harness.mjs';
 
 // The demo subnet: //Coldkey1 owns //Hotkey1, a validator of subnet 1.
 const ARGS = ['--backfill', '20', '--block-ms', '500', '--demo-subnet'];
@@ -233,5 +243,114 @@ test('polkadot-api reads, follows heads and a storage key, and submits a transfe
     assert.deepEqual(legacy, [], 'legacy methods sent');
   } finally {
     client.destroy();
+  }
+});
+
+// ---- the wallet path: taoscope's SignerPayloadJSON through polkadot.js's ExtrinsicPayload
+
+const CLI = join(ROOT, 'target', 'debug', 'taoscope');
+const SPEC461 = join(SHARED, 'fixtures', 'localnet_spec461_metadata_v14.hex');
+
+/** `taoscope signer-payload` or `taoscope signed` (the other arguments as the CLI takes them). */
+function taoscope(command, metadataFile, from, tx, pallet, call, args, extra = []) {
+  return spawnSync(CLI, [command, '--metadata', metadataFile, '--from', from, '--tx', JSON.stringify(tx), ...extra, pallet, call, JSON.stringify(args)], { encoding: 'utf8' });
+}
+
+/** What the polkadot{.js} extension does with a SignerPayloadJSON: its registry takes the
+ * payload's extensions, and `ExtrinsicPayload` encodes (and signs) it. */
+function extensionPayload(registry, payload) {
+  registry.setSignedExtensions(payload.signedExtensions);
+  return registry.createType('ExtrinsicPayload', payload, { version: payload.version });
+}
+
+function registryOf(metadataHex) {
+  const registry = new TypeRegistry();
+  registry.setMetadata(new Metadata(registry, `0x${metadataHex.trim().replace(/^0x/, '')}`));
+  return registry;
+}
+
+test("taoscope's SignerPayloadJSON encodes, in polkadot.js's ExtrinsicPayload, to today's runtime's recorded signing payloads", () => {
+  const vectors = JSON.parse(readFileSync(join(SHARED, 'fixtures', 'vectors_localnet_spec461.json'), 'utf8'));
+  const registry = registryOf(readFileSync(SPEC461, 'utf8'));
+  const genesis = '0x1dc00e76a13fc48b9c932e076622c5920295afaad4fd805c284a5cf3222ce452';
+  const alice = keyring.addFromUri('//Alice').address;
+  // The recorded call: Balances.transfer_keep_alive(5FHneW46…, 12 345 rao).
+  const args = { dest: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty', value: 12345 };
+  const cases = vectors.signature_payloads.map((v) => ({
+    tx: {
+      specVersion: 461, transactionVersion: 1, genesisHash: genesis, nonce: v.nonce, tip: v.tip,
+      ...(v.era === '00' ? {} : { mortal: { period: v.era.period, birthNumber: v.era.current, birthHash: v.era_birth_block_hash } }),
+    },
+    expected: v.payload_hex,
+    call: v.call_data_hex,
+  }));
+  // With the metadata hash checked (CheckMetadataHash mode 1), as a hardware wallet signs.
+  const hashed = vectors.metadata_hash_rfc78;
+  cases.push({
+    tx: { specVersion: 461, transactionVersion: 1, genesisHash: genesis, nonce: 0, tip: 0, metadataHash: `0x${hashed.metadata_hash_hex}` },
+    expected: `0x${hashed.call_data_hex}${hashed.included_in_extrinsic_hex}${hashed.included_in_signed_data_hex}`,
+    call: `0x${hashed.call_data_hex}`,
+  });
+  for (const { tx, expected, call } of cases) {
+    const made = taoscope('signer-payload', SPEC461, alice, tx, 'Balances', 'transfer_keep_alive', args);
+    assert.equal(made.status, 0, made.stderr);
+    const payload = JSON.parse(made.stdout);
+    assert.equal(payload.method, call);
+    assert.equal(payload.withSignedTransaction, true);
+    // What a wallet signs: the payload with its call bare (no length prefix).
+    const encoded = `0x${Buffer.from(extensionPayload(registry, payload).toU8a({ method: true })).toString('hex')}`;
+    assert.equal(encoded, expected, `${JSON.stringify(tx)}: polkadot.js encodes ${encoded}`);
+  }
+  console.log(`polkadot.js's ExtrinsicPayload gives the recorded signing payload for ${cases.length} SignerPayloadJSON taoscope built (immortal, mortal, metadata hash)`);
+});
+
+test('a transfer signed by polkadot.js from taoscope\'s SignerPayloadJSON is checked by taoscope and included; another key\'s signature is refused', async () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'taoscope-wallet-'));
+  try {
+    const metadataFile = join(scratch, 'metadata.hex');
+    writeFileSync(metadataFile, (await api.rpc.state.getMetadata()).toHex());
+    const alice = keyring.addFromUri('//Alice');
+    const bob = keyring.addFromUri('//Bob');
+    const finalized = await api.rpc.chain.getFinalizedHead();
+    const header = await api.rpc.chain.getHeader(finalized);
+    const tx = {
+      specVersion: api.runtimeVersion.specVersion.toNumber(),
+      transactionVersion: api.runtimeVersion.transactionVersion.toNumber(),
+      genesisHash: api.genesisHash.toHex(),
+      nonce: (await api.rpc.system.accountNextIndex(alice.address)).toNumber(),
+      mortal: { period: 64, birthNumber: header.number.toNumber(), birthHash: finalized.toHex() },
+    };
+    const args = { dest: bob.address, value: 1_000_000_000 };
+    const made = taoscope('signer-payload', metadataFile, alice.address, tx, 'Balances', 'transfer', args);
+    assert.equal(made.status, 0, made.stderr);
+    const payload = JSON.parse(made.stdout);
+    const { signature } = extensionPayload(api.registry, payload).sign(alice);
+
+    // Bob signing for Alice's account: refused in words, nothing submitted.
+    const { signature: forged } = extensionPayload(api.registry, payload).sign(bob);
+    const refused = taoscope('signed', metadataFile, alice.address, tx, 'Balances', 'transfer', args, ['--signature', forged]);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /does not verify for this account/);
+
+    const signed = taoscope('signed', metadataFile, alice.address, tx, 'Balances', 'transfer', args, ['--signature', signature]);
+    assert.equal(signed.status, 0, signed.stderr);
+    const extrinsic = signed.stdout.trim();
+    const result = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('not final in 60 s')), 60_000);
+      api.rpc.author.submitAndWatchExtrinsic(extrinsic, (status) => {
+        if (status.isFinalized) { clearTimeout(timer); resolve(status.asFinalized.toHex()); }
+        if (status.isInvalid || status.isDropped) { clearTimeout(timer); reject(new Error(status.type)); }
+      }).catch((e) => { clearTimeout(timer); reject(e); });
+    });
+    const block = await api.rpc.chain.getBlock(result);
+    const index = block.block.extrinsics.findIndex((x) => x.toHex() === extrinsic);
+    assert.ok(index >= 0, 'the transaction is in its block');
+    const events = (await (await api.at(result)).query.system.events())
+      .filter(({ phase }) => phase.isApplyExtrinsic && phase.asApplyExtrinsic.toNumber() === index)
+      .map(({ event }) => `${event.section}.${event.method}`);
+    console.log(`signed by polkadot.js's ExtrinsicPayload, checked by taoscope: included in ${result} at ${index}; events ${events.join(', ')}`);
+    assert.ok(events.includes('system.ExtrinsicSuccess'), events.join(', '));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
 });
