@@ -5,14 +5,17 @@
 //!
 //! Every block of this chain is final when authored, so a follow reports each new block as
 //! new, best and finalized at once, and nothing is ever pruned. A follow pins every block it
-//! reports until the client unpins it; one that holds more than [`MAX_PINNED`] is stopped (the
-//! `stop` event), as the specification allows, so that a client that never unpins cannot grow
-//! the node's memory. Operations are answered at once, each with its events after the reply;
-//! none waits for `chainHead_v1_continue`.
+//! reports until the client unpins it; one that holds more than [`MAX_PINNED`] blocks, or a
+//! block older than [`MAX_PIN_AGE`] (the node keeps the states of its last 1024 blocks), is
+//! stopped (the `stop` event), as the specification allows, so that a client that never unpins
+//! cannot grow the node's memory or find a pinned block without its state. A connection holds
+//! at most [`MAX_FOLLOWS`]. Operations are answered at once, each with its events after the
+//! reply; none waits for `chainHead_v1_continue`.
 //!
-//! Limits: at most [`MAX_STORAGE_ITEMS`] items per storage request; a descendants item
-//! answers at most [`MAX_DESCENDANTS`] keys (more are refused with an `operationError`, not cut
-//! silently); child tries are not served (this chain has none).
+//! Limits: the first [`MAX_STORAGE_ITEMS`] items of a storage request are served and the rest
+//! counted as discarded; a descendants item answers at most [`MAX_DESCENDANTS`] keys and a
+//! request at most [`MAX_OPERATION_BYTES`] of keys and values (more is an `operationError` that says
+//! so, never a silent cut); child tries are not served (this chain has none).
 
 use crate::chain::Chain;
 use crate::proof::Tries;
@@ -20,13 +23,19 @@ use crate::rpc::{self, Heavy, RpcError};
 use crate::runtime::Storage;
 use serde_json::{Value, json};
 use smoldot::trie::{self, Nibble, TrieEntryVersion};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use taoscope_light_client::hashing::blake2_256;
 use taoscope_light_client::hex::{from_hex, to_hex};
 
 /// Blocks one follow subscription may hold pinned.
 pub const MAX_PINNED: usize = 512;
+/// How many blocks behind the newest a pinned block may fall before its follow is stopped.
+pub const MAX_PIN_AGE: u64 = 512;
+/// Follow subscriptions one connection may hold (the specification asks for at least 2).
+pub const MAX_FOLLOWS: usize = 4;
+/// Bytes (keys, values, hashes) one storage operation may answer.
+pub const MAX_OPERATION_BYTES: usize = 16 << 20;
 /// Items one `chainHead_v1_storage` request may name.
 pub const MAX_STORAGE_ITEMS: usize = 1024;
 /// Keys one `descendantsValues` / `descendantsHashes` item may answer.
@@ -39,9 +48,10 @@ pub const FOLLOW_EVENT: &str = "chainHead_v1_followEvent";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Follow {
     with_runtime: bool,
-    pinned: HashSet<[u8; 32]>,
-    /// The runtime last reported (the `:code` it came from), to report a new one.
-    code: Option<Vec<u8>>,
+    /// Pinned blocks and their numbers.
+    pinned: HashMap<[u8; 32], u64>,
+    /// The runtime last reported (the state's own copy of the `:code` it came from).
+    code: Option<Arc<[u8]>>,
     next_operation: u64,
     started: bool,
 }
@@ -54,7 +64,7 @@ impl Follow {
             .ok_or_else(|| RpcError::invalid_params("withRuntime: expected a boolean"))?;
         Ok(Follow {
             with_runtime,
-            pinned: HashSet::new(),
+            pinned: HashMap::new(),
             code: None,
             next_operation: 0,
             started: false,
@@ -65,11 +75,12 @@ impl Follow {
     /// `bestBlockChanged` and `finalized` (or `stop` once too many blocks are pinned).
     pub fn events(&mut self, chain: &mut Chain) -> Result<Vec<Value>, RpcError> {
         let best = chain.best().clone();
-        if self.pinned.len() >= MAX_PINNED {
+        let oldest = self.pinned.values().min().copied().unwrap_or(best.number);
+        if self.pinned.len() >= MAX_PINNED || best.number.saturating_sub(oldest) > MAX_PIN_AGE {
             return Ok(vec![json!({ "event": "stop" })]);
         }
-        self.pinned.insert(best.hash);
         let runtime = self.runtime_change(chain)?;
+        self.pinned.insert(best.hash, best.number);
         let hash = to_hex(&best.hash);
         if !self.started {
             self.started = true;
@@ -107,7 +118,7 @@ impl Follow {
             return Ok(None);
         }
         let state = chain.state(chain.best().number).map_err(RpcError::chain)?;
-        let code = state.get(b":code".as_slice()).map(|c| c.to_vec());
+        let code = state.get(b":code".as_slice()).cloned();
         if self.started && code == self.code {
             return Ok(None);
         }
@@ -122,7 +133,7 @@ impl Follow {
     /// A pinned block of this subscription named by parameter `index`.
     fn pinned_block(&self, params: &Value, index: usize) -> Result<[u8; 32], RpcError> {
         let hash = hash_param(params, index)?;
-        if !self.pinned.contains(&hash) {
+        if !self.pinned.contains_key(&hash) {
             return Err(not_pinned(&hash));
         }
         Ok(hash)
@@ -139,8 +150,14 @@ impl Follow {
             Some(Value::Array(list)) => list.iter().map(hash_value).collect::<Result<_, _>>()?,
             _ => vec![hash_param(params, 1)?],
         };
-        if let Some(missing) = hashes.iter().find(|h| !self.pinned.contains(*h)) {
+        if let Some(missing) = hashes.iter().find(|h| !self.pinned.contains_key(*h)) {
             return Err(not_pinned(missing));
+        }
+        if hashes.iter().collect::<HashSet<_>>().len() < hashes.len() {
+            return Err(RpcError {
+                code: -32804,
+                message: "the same block hash is given twice".into(),
+            });
         }
         for hash in &hashes {
             self.pinned.remove(hash);
@@ -166,7 +183,7 @@ pub enum Work {
         block: [u8; 32],
         state: Arc<Storage>,
         version: TrieEntryVersion,
-        items: Vec<(Vec<u8>, String)>,
+        items: Vec<StorageItem>,
     },
 }
 
@@ -208,6 +225,12 @@ pub fn operation(
         })(),
         "chainHead_v1_call" => (|| {
             let hash = follow.pinned_block(params, 1)?;
+            if !follow.with_runtime {
+                return Err(RpcError {
+                    code: -32802,
+                    message: "this follow subscription was started without withRuntime".into(),
+                });
+            }
             let function = params
                 .get(2)
                 .and_then(Value::as_str)
@@ -237,7 +260,7 @@ pub fn operation(
                     "childTrie: this chain has no child tries",
                 ));
             }
-            let items = storage_items(params.get(2))?;
+            let (items, discarded) = storage_items(params.get(2))?;
             let number = chain
                 .block_by_hash(&hash)
                 .ok_or_else(|| not_pinned(&hash))?
@@ -246,7 +269,7 @@ pub fn operation(
             let version = chain.runtime().state_version();
             let operation = follow.operation_id();
             let mut reply = started(&operation);
-            reply["discardedItems"] = json!(0);
+            reply["discardedItems"] = json!(discarded);
             Ok(Operation::Later {
                 reply,
                 work: Box::new(Work::Storage {
@@ -301,15 +324,27 @@ fn storage(
     state: &Storage,
     block: [u8; 32],
     version: TrieEntryVersion,
-    items: &[(Vec<u8>, String)],
+    items: &[StorageItem],
     tries: &Tries,
 ) -> Result<Vec<Value>, String> {
     let hash = |value: &[u8]| to_hex(&blake2_256(value));
     let mut found = Vec::new();
+    let mut bytes = 0usize;
+    // Keys, values and hashes alike: a descendants item repeated a thousand times is as large.
+    let mut count = |n: usize| {
+        bytes += n;
+        if bytes > MAX_OPERATION_BYTES {
+            return Err(format!(
+                "the answer would exceed {MAX_OPERATION_BYTES} bytes: ask for fewer items"
+            ));
+        }
+        Ok(())
+    };
     for (key, kind) in items {
         match kind.as_str() {
             "value" | "hash" => {
                 if let Some(value) = state.get(key) {
+                    count(key.len() + if kind == "value" { value.len() } else { 32 })?;
                     let field = if kind == "value" {
                         to_hex(value)
                     } else {
@@ -332,6 +367,7 @@ fn storage(
                     ));
                 }
                 for (k, v) in below {
+                    count(k.len() + if values { v.len() } else { 32 })?;
                     found.push(if values {
                         json!({ "key": to_hex(k), "value": to_hex(v) })
                     } else {
@@ -345,6 +381,7 @@ fn storage(
                     trie.closest_descendant_merkle_value(&nibbles)
                 });
                 if let Some(merkle) = merkle {
+                    count(key.len() + merkle.len())?;
                     found.push(json!({ "key": to_hex(key), "closestDescendantMerkleValue": to_hex(&merkle) }));
                 }
             }
@@ -358,17 +395,18 @@ fn storage(
     Ok(found)
 }
 
-fn storage_items(items: Option<&Value>) -> Result<Vec<(Vec<u8>, String)>, RpcError> {
+/// A storage item asked for: its key and type.
+type StorageItem = (Vec<u8>, String);
+
+/// The items served and how many beyond [`MAX_STORAGE_ITEMS`] were discarded.
+fn storage_items(items: Option<&Value>) -> Result<(Vec<StorageItem>, usize), RpcError> {
     let items = items
         .and_then(Value::as_array)
         .ok_or_else(|| RpcError::invalid_params("items: expected an array"))?;
-    if items.len() > MAX_STORAGE_ITEMS {
-        return Err(RpcError::invalid_params(format!(
-            "items: at most {MAX_STORAGE_ITEMS} per request"
-        )));
-    }
-    items
+    let discarded = items.len().saturating_sub(MAX_STORAGE_ITEMS);
+    let served = items
         .iter()
+        .take(MAX_STORAGE_ITEMS)
         .map(|item| {
             let key = item
                 .get("key")
@@ -383,7 +421,8 @@ fn storage_items(items: Option<&Value>) -> Result<Vec<(Vec<u8>, String)>, RpcErr
                 .ok_or_else(|| RpcError::invalid_params("item: expected a type"))?;
             Ok((key, kind.to_string()))
         })
-        .collect()
+        .collect::<Result<_, RpcError>>()?;
+    Ok((served, discarded))
 }
 
 /// A runtime version in the new interface's shape (its APIs as an object).

@@ -12,7 +12,14 @@
 //!   timeout, and a connection with no subscription that sends nothing for the idle timeout, are
 //!   closed;
 //! - bytes that are not a WebSocket handshake, frames over [`MAX_MESSAGE`], text that is not
-//!   JSON-RPC: each is logged and answered or dropped, and the node keeps authoring.
+//!   JSON-RPC: each is logged and answered or dropped, and the node keeps authoring;
+//! - a connection whose reader stops reading (its queue of [`OUTBOX`] messages full) is closed,
+//!   so that its client sees the connection end rather than a subscription go quiet; so is one
+//!   whose subscription cannot be served any more (see `subscribe.rs`, `modern.rs` for their
+//!   own limits: keys and bytes per storage subscription, follows per connection, pins).
+//!
+//! A subscription's reply and first notifications are queued while the chain's lock is held,
+//! so that no new block's notification can overtake them; a watched transaction's likewise.
 //!
 //! The chain lives behind one mutex, which the author thread needs for every block. A request
 //! holds it only to take what it needs (a block's state, a runtime); read proofs and runtime
@@ -29,7 +36,6 @@ use crate::subscribe::Kind;
 use serde_json::{Value, json};
 use smol::channel::{Receiver, Sender, bounded};
 use smol::net::{TcpListener, TcpStream};
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -264,11 +270,10 @@ impl Node {
                 continue;
             };
             for update in watch.updates(&status, &best) {
-                let _ = watch.outbox.try_send(notification(
-                    watch.method(),
-                    &watch.subscription,
-                    update,
-                ));
+                deliver(
+                    &watch.outbox,
+                    notification(watch.method(), &watch.subscription, update),
+                );
             }
         }
         if let Some(new_block) = &state.new_block {
@@ -281,15 +286,21 @@ impl Node {
                 Ok(updates) => {
                     let stopped = Follow::stopped(&updates);
                     let delivered = updates.into_iter().all(|update| {
-                        outbox
-                            .try_send(notification(kind.notification(), subscription, update))
-                            .is_ok()
+                        deliver(
+                            outbox,
+                            notification(kind.notification(), subscription, update),
+                        )
                     });
-                    delivered && !stopped && !outbox.is_closed()
+                    delivered && !stopped
                 }
+                // The client learns of it by the connection closing, not by silence.
                 Err(e) => {
-                    eprintln!("rpc: subscription {subscription}: {}", e.message);
-                    !outbox.is_closed()
+                    eprintln!(
+                        "rpc: subscription {subscription}: {}: closing its connection",
+                        e.message
+                    );
+                    outbox.close();
+                    false
                 }
             });
         Ok(best.number)
@@ -312,6 +323,18 @@ fn account_param(params: &Value) -> Result<[u8; 32], RpcError> {
             .map(|(_, key)| key)
     };
     account.ok_or_else(|| RpcError::invalid_params(format!("account: {text} is not an address")))
+}
+
+/// Queues `message` on a connection; one whose reader stopped reading (its queue full) is
+/// closed, so that its client sees the connection end rather than a subscription go quiet.
+fn deliver(outbox: &Sender<String>, message: String) -> bool {
+    match outbox.try_send(message) {
+        Ok(()) => true,
+        Err(_) => {
+            outbox.close();
+            false
+        }
+    }
 }
 
 fn notification(method: &str, subscription: &str, result: Value) -> String {
@@ -488,18 +511,12 @@ async fn connection(
         let _ = sender.close().await;
         inbox.close();
     });
-    let mut watched: HashSet<String> = HashSet::new();
     let mut message = Vec::new();
     let result = loop {
         message.clear();
         // A connection that only listens (subscriptions) may be quiet for long; one that does
         // neither is closed after the idle timeout.
-        let subscribed = !watched.is_empty()
-            || node
-                .lock()
-                .subscriptions
-                .iter()
-                .any(|(o, ..)| o.same_channel(&outbox));
+        let subscribed = subscriptions_of(&node.lock(), &outbox) > 0;
         let received = if subscribed {
             Some(receiver.receive_data(&mut message).await)
         } else {
@@ -512,7 +529,7 @@ async fn connection(
             None => break Err("idle: closed".into()),
         }
         let mut delivered = true;
-        for reply in handle(&node, &outbox, &mut watched, &message, policy).await {
+        for reply in handle(&node, &outbox, &message, policy).await {
             delivered &= outbox.send(reply).await.is_ok();
         }
         if !delivered {
@@ -524,12 +541,12 @@ async fn connection(
     result
 }
 
-/// One JSON-RPC request: the reply (errors included), then what a new subscription sends
-/// first (the current head, or a transaction's `ready`), in the order they must arrive.
+/// One JSON-RPC request: the reply (errors included), then what an operation sends after it.
+/// A request that starts a subscription queues its reply and first notifications itself, under
+/// the node's lock, so that no block's notification can overtake them.
 async fn handle(
     node: &Node,
     outbox: &Sender<String>,
-    watched: &mut HashSet<String>,
     message: &[u8],
     policy: &RpcPolicy,
 ) -> Vec<String> {
@@ -547,11 +564,13 @@ async fn handle(
     let id = request.get("id").cloned().unwrap_or(Value::Null);
     let method = request.get("method").and_then(Value::as_str).unwrap_or("");
     let params = request.get("params").cloned().unwrap_or(json!([]));
-    let mut follow_ups = Vec::new();
     if method.starts_with("chainHead_v1_")
         && !matches!(method, "chainHead_v1_follow" | "chainHead_v1_unfollow")
     {
         return chain_head(node, outbox, &id, method, &params).await;
+    }
+    if method == "system_accountNextIndex" {
+        return vec![reply(&id, account_next_index(node, &params).await)];
     }
     // Read proofs and runtime calls: what they need is taken under the lock, the work is done
     // after it is released, away from the connections' executor.
@@ -562,19 +581,67 @@ async fn handle(
             smol::unblock(move || rpc::run(heavy, &tries)).await
         }
         Some(Err(error)) => Err(error),
-        None => dispatch(
-            node,
-            outbox,
-            watched,
-            method,
-            &params,
-            &mut follow_ups,
-            policy,
-        ),
+        None => match dispatch(node, outbox, &id, method, &params, policy) {
+            Ok(Answered::Reply(result)) => Ok(result),
+            Ok(Answered::Queued) => return Vec::new(),
+            Err(error) => Err(error),
+        },
     };
-    std::iter::once(reply(&id, answer))
-        .chain(follow_ups)
-        .collect()
+    vec![reply(&id, answer)]
+}
+
+/// The account's nonce on chain (the runtime's own answer, run after the lock is released),
+/// plus its transactions still in the pool: the nonce its next transaction takes.
+async fn account_next_index(node: &Node, params: &Value) -> Result<Value, RpcError> {
+    let account = account_param(params)?;
+    let heavy = {
+        let mut state = node.lock();
+        let best = to_hex(&state.chain.best().hash);
+        let call = json!(["AccountNonceApi_account_nonce", to_hex(&account), best]);
+        rpc::prepare(&mut state.chain, "state_call", &call).ok_or_else(|| RpcError {
+            code: 4002,
+            message: "state_call is not prepared".into(),
+        })??
+    };
+    let tries = Arc::clone(&node.tries);
+    let output = smol::unblock(move || rpc::run(heavy, &tries)).await?;
+    let bytes = output
+        .as_str()
+        .and_then(|text| from_hex(text).ok())
+        .unwrap_or_default();
+    let on_chain = match bytes.as_slice() {
+        [a, b, c, d] => u64::from(u32::from_le_bytes([*a, *b, *c, *d])),
+        bytes => u64::from_le_bytes(bytes.try_into().map_err(|_| RpcError {
+            code: 4002,
+            message: "AccountNonceApi_account_nonce: not a u32 or u64".into(),
+        })?),
+    };
+    let pending = node.lock().pool.pending_from(&account) as u64;
+    Ok(json!(on_chain + pending))
+}
+
+/// What `dispatch` did with a request.
+enum Answered {
+    /// The result, for the caller to reply with.
+    Reply(Value),
+    /// The reply and what follows it are queued on the connection already.
+    Queued,
+}
+
+/// Subscriptions of the connection with `outbox`: its follows and legacy subscriptions, and its
+/// watched transactions still in the pool.
+fn subscriptions_of(state: &NodeState, outbox: &Sender<String>) -> usize {
+    let watched = state
+        .pool
+        .watchers()
+        .filter(|w| w.as_ref().is_some_and(|w| w.outbox.same_channel(outbox)))
+        .count();
+    watched
+        + state
+            .subscriptions
+            .iter()
+            .filter(|(o, ..)| o.same_channel(outbox))
+            .count()
 }
 
 fn reply(id: &Value, answer: Result<Value, RpcError>) -> String {
@@ -616,9 +683,17 @@ async fn chain_head(
                 _ => None,
             });
         match follow {
-            None => Err(RpcError::invalid_params(format!(
-                "followSubscription {follow_id:?}: no such follow subscription on this connection"
-            ))),
+            // A follow that ended (unfollowed, or stopped by the node) or was never this
+            // connection's: what the specification answers for each, no error.
+            None => Ok(Operation::Now {
+                reply: match method {
+                    "chainHead_v1_body" | "chainHead_v1_call" | "chainHead_v1_storage" => {
+                        json!({ "result": "limitReached" })
+                    }
+                    _ => Value::Null,
+                },
+                events: Vec::new(),
+            }),
             Some(follow) if method == "chainHead_v1_unpin" => {
                 follow.unpin(params).map(|reply| Operation::Now {
                     reply,
@@ -650,19 +725,14 @@ async fn chain_head(
 fn dispatch(
     node: &Node,
     outbox: &Sender<String>,
-    watched: &mut HashSet<String>,
+    request_id: &Value,
     method: &str,
     params: &Value,
-    follow_ups: &mut Vec<String>,
     policy: &RpcPolicy,
-) -> Result<Value, RpcError> {
-    let mut state = node.lock();
-    let subscriptions = watched.len()
-        + state
-            .subscriptions
-            .iter()
-            .filter(|(o, ..)| o.same_channel(outbox))
-            .count();
+) -> Result<Answered, RpcError> {
+    let mut guard = node.lock();
+    let state = &mut *guard;
+    let subscriptions = subscriptions_of(state, outbox);
     let subscribes = method.contains("_subscribe")
         || matches!(
             method,
@@ -680,29 +750,53 @@ fn dispatch(
         });
     }
     if let Some(answer) = rpc::answer(&mut state.chain, method, params) {
-        return answer;
+        return answer.map(Answered::Reply);
     }
     if method == "taoscope_p2pServed" {
         let (requests, bytes) = node.light_served();
-        return Ok(json!({ "lightRequests": requests, "lightBytes": bytes }));
+        return Ok(Answered::Reply(
+            json!({ "lightRequests": requests, "lightBytes": bytes }),
+        ));
     }
     if method == "sync_state_genSyncSpec" {
         // Substrate's answer carries a BABE `lightSyncState`; this Aura chain has none, and
         // smoldot-light starts from genesis and warp-syncs (a checkpoint is `taoscope_checkpoint`).
-        return state.light_client_spec.clone().ok_or(RpcError {
-            code: 4003,
-            message: "the node is not serving peers yet".into(),
-        });
+        return state
+            .light_client_spec
+            .clone()
+            .map(Answered::Reply)
+            .ok_or(RpcError {
+                code: 4003,
+                message: "the node is not serving peers yet".into(),
+            });
+    }
+    if method == "chainHead_v1_follow" {
+        let follows = state
+            .subscriptions
+            .iter()
+            .filter(|(o, _, kind)| o.same_channel(outbox) && matches!(kind, Kind::Follow(_)))
+            .count();
+        if follows >= modern::MAX_FOLLOWS {
+            return Err(RpcError {
+                code: -32800,
+                message: format!(
+                    "{} follow subscriptions are open on this connection already",
+                    modern::MAX_FOLLOWS
+                ),
+            });
+        }
     }
     if let Some(kind) = Kind::of(method, params) {
         let mut kind = kind?;
         let id = node.subscription_id();
-        // What it follows now first, as Substrate does.
-        for first in kind.update(&mut state.chain)? {
-            follow_ups.push(notification(kind.notification(), &id, first));
+        // What it follows now first, as Substrate does; queued with the reply under the lock.
+        let first = kind.update(&mut state.chain)?;
+        deliver(outbox, reply(request_id, Ok(json!(id))));
+        for event in first {
+            deliver(outbox, notification(kind.notification(), &id, event));
         }
-        state.subscriptions.push((outbox.clone(), id.clone(), kind));
-        return Ok(json!(id));
+        state.subscriptions.push((outbox.clone(), id, kind));
+        return Ok(Answered::Queued);
     }
     let unfollow = method == "chainHead_v1_unfollow";
     if (method.contains("_unsubscribe") || unfollow) && rpc::METHODS.contains(&method) {
@@ -712,7 +806,11 @@ fn dispatch(
             .subscriptions
             .retain(|(o, s, kind)| !(s == id && o.same_channel(outbox) && kind.ended_by(method)));
         let ended = state.subscriptions.len() < before;
-        return Ok(if unfollow { Value::Null } else { json!(ended) });
+        return Ok(Answered::Reply(if unfollow {
+            Value::Null
+        } else {
+            json!(ended)
+        }));
     }
     match method {
         "author_submitExtrinsic"
@@ -725,7 +823,10 @@ fn dispatch(
             let extrinsic =
                 from_hex(text).map_err(|e| RpcError::invalid_params(format!("extrinsic: {e}")))?;
             let modern = method.starts_with("transaction");
-            let watch = method.ends_with("AndWatchExtrinsic") || method.ends_with("AndWatch");
+            let watch = matches!(
+                method,
+                "author_submitAndWatchExtrinsic" | "transactionWatch_v1_submitAndWatch"
+            );
             let subscription = node.subscription_id();
             let watcher = watch.then(|| Watch {
                 outbox: outbox.clone(),
@@ -733,67 +834,63 @@ fn dispatch(
                 modern,
                 hash: extrinsic_hash(&extrinsic),
             });
-            let state = &mut *state;
-            // The new interface's broadcast is refused with the runtime's reason too: this node
-            // is the whole network, so an invalid transaction would never be included.
-            let hash = state
-                .pool
-                .submit(&mut state.chain, extrinsic, watcher)
-                .map_err(|e| match e {
-                    crate::pool::SubmitError::Invalid(why) => RpcError::invalid_transaction(why),
-                    other => RpcError {
-                        code: 1012,
-                        message: other.to_string(),
-                    },
-                })?;
-            if watch {
-                watched.insert(subscription.clone());
-                let (method, first) = if modern {
-                    (
-                        "transactionWatch_v1_watchEvent",
-                        json!({ "event": "validated" }),
-                    )
-                } else {
-                    ("author_extrinsicUpdate", json!("ready"))
-                };
-                follow_ups.push(notification(method, &subscription, first));
-                Ok(json!(subscription))
-            } else if modern {
-                // Its operation id; there is nothing to stop (it is in the pool or refused).
-                Ok(json!(subscription))
-            } else {
-                Ok(json!(to_hex(&hash)))
+            let submitted = state.pool.submit(&mut state.chain, extrinsic, watcher);
+            if modern {
+                // The new interface answers with an id whatever becomes of the transaction;
+                // a watcher hears why it was refused, a broadcast's refusal is logged.
+                let refused = submitted.err().map(|e| match e {
+                    crate::pool::SubmitError::Invalid(why) => {
+                        json!({ "event": "invalid", "error": why })
+                    }
+                    other => json!({ "event": "dropped", "error": other.to_string() }),
+                });
+                deliver(outbox, reply(request_id, Ok(json!(subscription))));
+                if watch {
+                    let first = refused.unwrap_or_else(|| json!({ "event": "validated" }));
+                    deliver(
+                        outbox,
+                        notification("transactionWatch_v1_watchEvent", &subscription, first),
+                    );
+                } else if let Some(why) = refused {
+                    eprintln!("rpc: broadcast transaction refused: {}", why["error"]);
+                }
+                return Ok(Answered::Queued);
             }
+            let hash = submitted.map_err(|e| match e {
+                crate::pool::SubmitError::Invalid(why) => RpcError::invalid_transaction(why),
+                other => RpcError {
+                    code: 1012,
+                    message: other.to_string(),
+                },
+            })?;
+            if !watch {
+                return Ok(Answered::Reply(json!(to_hex(&hash))));
+            }
+            deliver(outbox, reply(request_id, Ok(json!(subscription))));
+            deliver(
+                outbox,
+                notification("author_extrinsicUpdate", &subscription, json!("ready")),
+            );
+            Ok(Answered::Queued)
         }
-        "transaction_v1_stop" => Ok(Value::Null),
-        "transactionWatch_v1_unwatch" => {
+        "transaction_v1_stop" => Ok(Answered::Reply(Value::Null)),
+        "transactionWatch_v1_unwatch" | "author_unwatchExtrinsic" => {
             let id = params.get(0).and_then(Value::as_str).unwrap_or("");
-            watched.remove(id);
-            Ok(Value::Null)
-        }
-        // The account's nonce on chain (the runtime's own answer), plus its transactions still
-        // in the pool: the nonce its next transaction takes.
-        "system_accountNextIndex" => {
-            let account = account_param(params)?;
-            let best = state.chain.best().number;
-            let output = rpc::call_at(
-                &mut state.chain,
-                best,
-                "AccountNonceApi_account_nonce",
-                &account,
-            )?;
-            let on_chain = match output.as_slice() {
-                [a, b, c, d] => u64::from(u32::from_le_bytes([*a, *b, *c, *d])),
-                bytes => u64::from_le_bytes(bytes.try_into().map_err(|_| RpcError {
-                    code: 4002,
-                    message: "AccountNonceApi_account_nonce: not a u32 or u64".into(),
-                })?),
-            };
-            Ok(json!(on_chain + state.pool.pending_from(&account) as u64))
-        }
-        "author_unwatchExtrinsic" => {
-            let id = params.get(0).and_then(Value::as_str).unwrap_or("");
-            Ok(json!(watched.remove(id)))
+            let mut found = false;
+            for watcher in state.pool.watchers_mut() {
+                if watcher
+                    .as_ref()
+                    .is_some_and(|w| w.subscription == id && w.outbox.same_channel(outbox))
+                {
+                    *watcher = None;
+                    found = true;
+                }
+            }
+            Ok(Answered::Reply(if method == "author_unwatchExtrinsic" {
+                json!(found)
+            } else {
+                Value::Null
+            }))
         }
         _ => Err(RpcError::not_found(method)),
     }

@@ -79,6 +79,15 @@ impl<W> Pool<W> {
         self.pending.is_empty()
     }
 
+    /// The watchers of the pending transactions.
+    pub fn watchers(&self) -> impl Iterator<Item = &W> {
+        self.pending.iter().map(|p| &p.watcher)
+    }
+
+    pub fn watchers_mut(&mut self) -> impl Iterator<Item = &mut W> {
+        self.pending.iter_mut().map(|p| &mut p.watcher)
+    }
+
     /// Pending transactions signed by `account`: the nonces they take are not on chain yet.
     pub fn pending_from(&self, account: &[u8; 32]) -> usize {
         self.pending

@@ -6,17 +6,22 @@
 //! Every block of this chain is final when authored, so the new, all and finalized heads are
 //! the same header, each under its own notification method. The storage subscription sends
 //! the values of all its keys first, then only the keys a block changed, as Substrate does;
-//! it is refused without keys (Substrate would send every change of the chain) and with more
-//! than [`MAX_STORAGE_KEYS`].
+//! it is refused without keys (Substrate would send every change of the chain), with more
+//! than [`MAX_STORAGE_KEYS`] distinct keys, or when its values exceed
+//! [`MAX_NOTIFICATION_BYTES`] (`:code` a thousand times over would be gigabytes of hex); it keeps
+//! the values it last sent as the state's own shared copies, not new ones.
 
 use crate::chain::Chain;
 use crate::modern::{FOLLOW_EVENT, Follow};
 use crate::rpc::{self, RpcError};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use taoscope_light_client::hex::{from_hex, to_hex};
 
 /// Keys one storage subscription may watch.
 pub const MAX_STORAGE_KEYS: usize = 1024;
+/// Value bytes one storage notification may carry.
+pub const MAX_NOTIFICATION_BYTES: usize = 8 << 20;
 
 /// What a subscription follows, with what it last sent where it sends changes only.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +34,7 @@ pub enum Kind {
     },
     Storage {
         keys: Vec<Vec<u8>>,
-        last: Vec<Option<Vec<u8>>>,
+        last: Vec<Option<Arc<[u8]>>>,
     },
     Follow(Follow),
 }
@@ -106,16 +111,26 @@ impl Kind {
             Kind::Storage { keys, last } => {
                 let state = chain.state(best.number).map_err(RpcError::chain)?;
                 let first = last.is_empty();
-                let now: Vec<Option<Vec<u8>>> = keys
-                    .iter()
-                    .map(|k| state.get(k).map(|v| v.to_vec()))
+                let now: Vec<Option<Arc<[u8]>>> =
+                    keys.iter().map(|k| state.get(k).cloned()).collect();
+                let changed: Vec<usize> = (0..keys.len())
+                    .filter(|&i| first || last.get(i) != now.get(i))
                     .collect();
-                let changes: Vec<Value> = keys
+                let bytes: usize = changed
                     .iter()
-                    .zip(&now)
-                    .enumerate()
-                    .filter(|&(i, (_, value))| first || last[i] != *value)
-                    .map(|(_, (key, value))| json!([to_hex(key), value.as_deref().map(to_hex)]))
+                    .filter_map(|&i| now.get(i)?.as_ref().map(|v| v.len()))
+                    .sum();
+                if bytes > MAX_NOTIFICATION_BYTES {
+                    return Err(RpcError::invalid_params(format!(
+                        "the watched values are {bytes} bytes, over {MAX_NOTIFICATION_BYTES} per notification: watch fewer or smaller keys"
+                    )));
+                }
+                let changes: Vec<Value> = changed
+                    .iter()
+                    .map(|&i| {
+                        let value = now.get(i).cloned().flatten();
+                        json!([to_hex(&keys[i]), value.as_deref().map(to_hex)])
+                    })
                     .collect();
                 *last = now;
                 if changes.is_empty() {
@@ -144,13 +159,18 @@ fn storage_keys(params: &Value) -> Result<Vec<Vec<u8>>, RpcError> {
             "keys: at most {MAX_STORAGE_KEYS} per subscription"
         )));
     }
-    keys.iter()
-        .map(|key| {
-            key.as_str()
-                .ok_or_else(|| RpcError::invalid_params("keys: expected hex strings"))
-                .and_then(|text| {
-                    from_hex(text).map_err(|e| RpcError::invalid_params(format!("key: {e}")))
-                })
-        })
-        .collect()
+    let mut seen = std::collections::HashSet::new();
+    let mut distinct = Vec::new();
+    for key in keys {
+        let key = key
+            .as_str()
+            .ok_or_else(|| RpcError::invalid_params("keys: expected hex strings"))
+            .and_then(|text| {
+                from_hex(text).map_err(|e| RpcError::invalid_params(format!("key: {e}")))
+            })?;
+        if seen.insert(key.clone()) {
+            distinct.push(key);
+        }
+    }
+    Ok(distinct)
 }

@@ -219,7 +219,10 @@ fn metagraph_through_the_light_client_equals_the_nodes_answer() {
             follow_until(&mut client, next).await;
             let now = client.read_block().unwrap();
             after = client.account(&now.hash, &bob).await.unwrap().free;
-            assert!(after == before || after == before + 5_000_000_000, "{after}");
+            assert!(
+                after == before || after == before + 5_000_000_000,
+                "{after}"
+            );
             if after != before {
                 break;
             }

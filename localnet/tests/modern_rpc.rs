@@ -1,8 +1,11 @@
 //! The new JSON-RPC interface and the legacy subscriptions, over a real socket: a follow
-//! subscription reports the runtime and each block, operations answer on pinned blocks only
-//! (another connection's subscription, an unpinned block, a child trie and too many items are
-//! refused in words), a watched transaction reports its block and index, and the legacy storage
-//! and runtime-version subscriptions send their first values and refuse what they cannot serve.
+//! subscription reports the runtime and each block, operations answer on pinned blocks only (an
+//! unpinned block, a child trie, a duplicate unpin, a call without the runtime are refused in
+//! words; another connection's or an ended subscription gets the specification's empty
+//! answers; items beyond the limit are counted as discarded; a fifth follow is refused), a
+//! watched transaction reports its block and index and a refused one its reason, and the legacy
+//! storage and runtime-version subscriptions send their first values and refuse what they
+//! cannot serve.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 
 mod common;
@@ -99,16 +102,19 @@ fn the_new_interface_serves_pinned_blocks_only_and_refuses_what_it_cannot_serve(
             .request("chainHead_v1_header", json!([follow, unknown]))
             .await;
         assert_eq!(refused["error"]["code"], -32801, "{refused}");
+        // Another connection's subscription is none of its own: empty answers, nothing read.
         let foreign = other
             .request("chainHead_v1_header", json!([follow, hash]))
             .await;
-        assert!(
-            foreign["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("no such follow subscription"),
-            "{foreign}"
-        );
+        assert_eq!(foreign["result"], Value::Null, "{foreign}");
+        let foreign = other
+            .request("chainHead_v1_body", json!([follow, hash]))
+            .await;
+        assert_eq!(foreign["result"]["result"], "limitReached", "{foreign}");
+        let twice = rpc
+            .request("chainHead_v1_unpin", json!([follow, [hash, hash]]))
+            .await;
+        assert_eq!(twice["error"]["code"], -32804, "{twice}");
         assert_eq!(
             rpc.call("chainHead_v1_unpin", json!([follow, [finalized]]))
                 .await,
@@ -167,15 +173,11 @@ fn the_new_interface_serves_pinned_blocks_only_and_refuses_what_it_cannot_serve(
             .map(|_| json!({ "key": to_hex(&number_key), "type": "value" }))
             .collect();
         let too_many = rpc
-            .request("chainHead_v1_storage", json!([follow, hash, many, null]))
+            .call("chainHead_v1_storage", json!([follow, hash, many, null]))
             .await;
-        assert!(
-            too_many["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("at most"),
-            "{too_many}"
-        );
+        assert_eq!(too_many["discardedItems"], 1, "{too_many}");
+        let events = operation_events(&mut rpc, &follow, &too_many["operationId"]).await;
+        assert_eq!(events[0]["items"].as_array().unwrap().len(), 1024);
 
         // A runtime call, and one the runtime does not have (an operation error, in words).
         let version = rpc
@@ -231,13 +233,37 @@ fn the_new_interface_serves_pinned_blocks_only_and_refuses_what_it_cannot_serve(
         let body = other.call("chain_getBlock", json!([block["hash"]])).await;
         let index = block["index"].as_u64().unwrap() as usize;
         assert_eq!(body["block"]["extrinsics"][index], json!(to_hex(&transfer)));
-        // The same transaction again: refused with the runtime's reason.
+        // The same transaction again, watched: an id, then the runtime's reason.
         let stale = other
-            .request("transaction_v1_broadcast", json!([to_hex(&transfer)]))
+            .call(
+                "transactionWatch_v1_submitAndWatch",
+                json!([to_hex(&transfer)]),
+            )
             .await;
-        assert!(stale["error"]["message"].is_string(), "{stale}");
+        let refused = other.notification(&stale).await;
+        assert_eq!(refused["event"], "invalid", "{refused}");
+        assert!(
+            refused["error"].as_str().unwrap().contains("nonce"),
+            "{refused}"
+        );
 
-        // Unfollowed: its operations are refused.
+        // A follow without the runtime cannot call it; a fifth follow on a connection is refused.
+        let bare = rpc.call("chainHead_v1_follow", json!([false])).await;
+        let bare_hash = rpc.notification(&bare).await["finalizedBlockHashes"][0].clone();
+        let no_runtime = rpc
+            .request(
+                "chainHead_v1_call",
+                json!([bare, bare_hash, "Core_version", "0x"]),
+            )
+            .await;
+        assert_eq!(no_runtime["error"]["code"], -32802, "{no_runtime}");
+        for _ in 0..2 {
+            rpc.call("chainHead_v1_follow", json!([false])).await;
+        }
+        let fifth = rpc.request("chainHead_v1_follow", json!([false])).await;
+        assert_eq!(fifth["error"]["code"], -32800, "{fifth}");
+
+        // Unfollowed: its operations get the specification's empty answers.
         assert_eq!(
             rpc.call("chainHead_v1_unfollow", json!([follow])).await,
             Value::Null
@@ -245,7 +271,7 @@ fn the_new_interface_serves_pinned_blocks_only_and_refuses_what_it_cannot_serve(
         let after = rpc
             .request("chainHead_v1_header", json!([follow, hash]))
             .await;
-        assert!(after["error"].is_object(), "{after}");
+        assert_eq!(after["result"], Value::Null, "{after}");
 
         // Legacy subscriptions: the runtime version and a storage key send their values first;
         // a storage subscription without keys is refused in words.
