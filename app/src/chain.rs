@@ -16,8 +16,8 @@
 //! it.
 
 use crate::chain_protocol::{
-    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, SubnetVerdict, TransportChoice,
-    Verified, WORKER_READY,
+    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, Portfolio, SubnetVerdict,
+    TransportChoice, Verified, WORKER_READY,
 };
 use crate::rpc::RpcClient;
 use leptos::prelude::*;
@@ -240,6 +240,8 @@ type Answer<T> = Option<Result<Verified<T>, String>>;
 type MetagraphAnswer = Option<(u16, Result<Verified<Metagraph>, String>)>;
 /// An audit answer and the netuid it is for.
 type AuditAnswerFor = Option<(u16, Result<AuditAnswer, String>)>;
+/// A portfolio answer and the address it is for.
+type PortfolioAnswer = Option<(String, Result<Verified<Portfolio>, String>)>;
 
 /// The latest audit verdict, for the header's audit mark.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -269,6 +271,8 @@ pub struct Chain {
     /// The proven inputs of audited epochs last asked for (to recompute them as one batch):
     /// [`crate::epoch_protocol::ProvenEpoch`]s, passed on to the epoch worker unread.
     pub audit_inputs: RwSignal<Option<Result<String, String>>>,
+    /// The portfolio last asked for, with its address.
+    pub portfolio: RwSignal<PortfolioAnswer>,
     /// Why the last refresh failed while an older verified answer is still shown (a peer
     /// restarting, a block no peer can prove any more); cleared by the next good answer.
     pub refresh_error: RwSignal<Option<String>>,
@@ -293,6 +297,8 @@ pub struct Chain {
     audit_all_id: StoredValue<u32>,
     audit_all_busy: StoredValue<bool>,
     audit_inputs_id: StoredValue<u32>,
+    portfolio_id: StoredValue<u32>,
+    portfolio_busy: StoredValue<Option<String>>,
     worker: StoredValue<Option<LightWorker>, LocalStorage>,
 }
 
@@ -467,6 +473,9 @@ impl Chain {
             audit_all_busy: StoredValue::new(false),
             audit_inputs: RwSignal::new(None),
             audit_inputs_id: StoredValue::new(0),
+            portfolio: RwSignal::new(None),
+            portfolio_id: StoredValue::new(0),
+            portfolio_busy: StoredValue::new(None),
             worker: StoredValue::new_local(None),
         };
         chain.spawn();
@@ -548,6 +557,21 @@ impl Chain {
                     self.subnets_busy.set_value(false);
                     let shown = self.subnets.with_untracked(|s| matches!(s, Some(Ok(_))));
                     self.settle(shown, result, |result| self.subnets.set(Some(result)));
+                }
+            }
+            ChainResponse::Portfolio {
+                id,
+                address,
+                result,
+            } => {
+                if id == self.portfolio_id.get_value() {
+                    self.portfolio_busy.set_value(None);
+                    let shown = self
+                        .portfolio
+                        .with_untracked(|p| matches!(p, Some((a, Ok(_))) if *a == address));
+                    self.settle(shown, result, |result| {
+                        self.portfolio.set(Some((address, result)));
+                    });
                 }
             }
             ChainResponse::Metagraph { id, result } => {
@@ -672,6 +696,8 @@ impl Chain {
         self.audit_all.set(None);
         self.audit_all_busy.set_value(false);
         self.audit_inputs.set(None);
+        self.portfolio.set(None);
+        self.portfolio_busy.set_value(None);
         self.subnets_busy.set_value(false);
         self.metagraph_busy.set_value(None);
         self.audit_busy.set_value(None);
@@ -955,6 +981,17 @@ impl Chain {
         let id = self.subnets_id.get_value() + 1;
         self.subnets_id.set_value(id);
         self.send(&ChainRequest::Subnets { id });
+    }
+
+    /// Asks for `address`'s balances and stake at the newest finalized block.
+    pub fn request_portfolio(self, address: String) {
+        if self.portfolio_busy.get_value().as_ref() == Some(&address) {
+            return;
+        }
+        self.portfolio_busy.set_value(Some(address.clone()));
+        let id = self.portfolio_id.get_value() + 1;
+        self.portfolio_id.set_value(id);
+        self.send(&ChainRequest::Portfolio { id, address });
     }
 
     pub fn request_metagraph(self, netuid: u16) {

@@ -8,8 +8,8 @@
 use serde::{Deserialize, Serialize};
 use taoscope_light_client::audit::{EpochAudit, NotAudited};
 use taoscope_light_client::client::trust::TrustReport;
-use taoscope_light_client::client::{BlockRef, RuntimeSpec};
-use taoscope_light_client::metagraph::{Metagraph, SubnetSummary};
+use taoscope_light_client::client::{Account, BlockRef, RuntimeSpec};
+use taoscope_light_client::metagraph::{Metagraph, StakePosition, SubnetSummary};
 
 /// What the worker posts once its message handler is installed (earlier messages would be
 /// lost while its wasm instantiates).
@@ -51,6 +51,8 @@ pub enum ChainRequest {
     /// The proven inputs and stored results of epochs audited already, `(netuid, block)`, for
     /// the page to recompute them again as one batch.
     AuditInputs { id: u32, epochs: Vec<(u16, u64)> },
+    /// An account's balances and stake at the newest finalized block (`address`: SS58).
+    Portfolio { id: u32, address: String },
 }
 
 /// Which transport follows the chain.
@@ -107,6 +109,18 @@ pub enum ChainResponse {
         id: u32,
         result: Result<String, String>,
     },
+    Portfolio {
+        id: u32,
+        address: String,
+        result: Result<Verified<Portfolio>, String>,
+    },
+}
+
+/// An account's balances and every stake it holds, read through proofs at one block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Portfolio {
+    pub account: Account,
+    pub stakes: Vec<StakePosition>,
 }
 
 /// One subnet's latest epoch in the whole-network audit.

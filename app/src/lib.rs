@@ -5,6 +5,7 @@
 //!   chosen network's chain spec, smoldot's saved database, and the signals pages read.
 //! - [`pages`]: one module per page; a page exists when it does something.
 //! - [`history`]: audited epochs kept in IndexedDB across visits (a cache, shown apart).
+//! - [`wallet`]: the browser wallet extensions injected into the page, and their accounts.
 //! - [`webgpu`]: what the browser's WebGPU adapter is, for the System page and (next) the GPU engine.
 //! - [`epoch_protocol`]: the messages between the pages and the epoch worker.
 //! - [`worker`]: the page's side of that worker.
@@ -18,6 +19,7 @@ pub mod history;
 pub mod pages;
 pub mod rpc;
 pub mod shell;
+pub mod wallet;
 pub mod webgpu;
 pub mod worker;
 

@@ -3,6 +3,7 @@
 
 use crate::chain::{Chain, Network, SpecState};
 use crate::chain_protocol::{ChainStatus, Phase};
+use crate::pages::account::AccountPage;
 use crate::pages::audit::{AuditAllPage, AuditPage};
 use crate::pages::network::NetworkPage;
 use crate::pages::subnets::{SubnetPage, SubnetsPage};
@@ -29,6 +30,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/subnets/:netuid") view=SubnetPage/>
                     <Route path=path!("/subnets/:netuid/audit") view=AuditPage/>
                     <Route path=path!("/audit") view=AuditAllPage/>
+                    <Route path=path!("/account") view=AccountPage/>
                 </Routes>
             </main>
         </Router>
@@ -49,6 +51,7 @@ fn Header() -> impl IntoView {
         <header class="app-header">
             <a class="brand" href="/" aria-label="taoscope home">"τ taoscope"</a>
             <nav aria-label="Pages">
+                <A href="/account">"Account"</A>
                 <A href="/subnets">"Subnets"</A>
                 <A href="/audit">"Audit"</A>
                 <A href="/epoch-lab">"Epoch lab"</A>

@@ -16,6 +16,29 @@ pub const DEV_SEED: [u8; 32] = [
     0x02, 0xb0, 0x2f, 0xd8, 0xf9, 0xf5, 0xca, 0x35, 0x80, 0xec, 0x8d, 0xeb, 0x77, 0x97, 0x47, 0x9e,
 ];
 
+/// The development accounts' sr25519 addresses (SS58 prefix 42), for pages that offer them on a
+/// local chain without linking sr25519 to derive them (a test holds them to the derivation).
+/// The demonstration subnet's `//Coldkey0` and `//Coldkey1` own hotkeys and stake.
+pub const DEV_ACCOUNTS: [(&str, &str); 8] = [
+    ("Alice", "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"),
+    ("Bob", "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"),
+    (
+        "Charlie",
+        "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y",
+    ),
+    ("Dave", "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy"),
+    ("Eve", "5HGjWAeFDfFCWPsjFQdVV2Msvz2XtMktvgocEZcCj68kUMaw"),
+    ("Ferdie", "5CiPPseXPECbkjWCa6MnjNokrgYjMqmKndv2rSnekmSK2DjL"),
+    (
+        "Coldkey0",
+        "5GbVCSDEfFWeuXFvYeB3zwaQajNvPrSZWwkKiwaZnWVDtWn5",
+    ),
+    (
+        "Coldkey1",
+        "5GbYXoBPh1dpVW9ew8SaDj7EV51g1NBn1tZiVq4TLLTWo5bc",
+    ),
+];
+
 /// A hard junction's chain code: the SCALE encoding of the name, zero-padded to 32 bytes, or its
 /// blake2-256 when longer.
 fn chain_code(junction: &str) -> [u8; 32] {
@@ -139,5 +162,18 @@ impl Signer for Ed25519Signer {
 
     fn sign(&self, payload: &[u8]) -> impl Future<Output = Result<[u8; 64], String>> {
         std::future::ready(Ok(self.sign_now(payload)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_development_accounts_table_is_their_derivation() {
+        for (name, address) in DEV_ACCOUNTS {
+            let key = Sr25519Signer::dev(name).unwrap().account();
+            assert_eq!(crate::ss58::encode(&key, 42), address, "//{name}");
+        }
     }
 }

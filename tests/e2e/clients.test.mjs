@@ -7,8 +7,9 @@
 //   read from the events;
 // - polkadot-api does the same over the new JSON-RPC interface (`chainHead_v1_*`,
 //   `chainSpec_v1_*`, `transaction_v1_*`): every method it sends on the socket is one of those;
-// - an independent check: the stake polkadot.js added is what taoscope's metagraph shows through
-//   proofs (verified RPC, in the page) at the same block;
+// - independent checks: the stake polkadot.js added is what taoscope's metagraph shows through
+//   proofs (verified RPC, in the page) at the same block, and the balances and stake of the
+//   account a (test) wallet extension offers are what the Portfolio shows;
 // - the wallet path: the `SignerPayloadJSON` taoscope builds (`taoscope signer-payload`) is what
 //   polkadot.js's `ExtrinsicPayload` (the code the polkadot{.js} extension signs with) encodes
 //   to the runtime's signing payload, for today's runtime's recorded payloads (spec 461, with and
@@ -149,33 +150,78 @@ test('@polkadot/api reads the runtime, metadata and //Alice, follows heads and a
   assert.ok(moved >= stake, `stake moved by ${moved} rao, ${stake} added`);
 });
 
-test("the stake polkadot.js reads is what taoscope's metagraph shows through proofs at the same block", async () => {
+test("what polkadot.js reads is what taoscope's metagraph and Portfolio show through proofs at the same block", async () => {
   server = await serveDist();
   browser = await launchBrowser({ webgpu: false });
-  const page = await openPage(browser);
-  await page.goto(`${server.url}/network`);
-  await page.getByTestId('localnet-rpc').fill(localnet.rpc);
-  await page.getByTestId('localnet-connect').click();
-  await page.getByTestId('network-select').selectOption('localnet-verified');
-  await page.getByTestId('verified-mark').waitFor({ timeout: 60_000 });
-  await page.getByRole('link', { name: 'Subnets', exact: true }).click();
-  await page.locator('[data-testid="subnet-row"][data-netuid="1"] a').click();
-  const hotkey = keyring.addFromUri('//Hotkey1').address;
-  const row = page.locator(`[data-testid="metagraph-row"]:has([data-field="hotkey"][data-raw="${hotkey}"])`);
-  await row.waitFor({ timeout: 60_000 });
-  // The block and the stake cell read together (the page refreshes at each finalized block).
-  const shown = await page.evaluate((hotkey) => {
-    const cell = document.querySelector(`[data-testid="metagraph-row"] [data-field="hotkey"][data-raw="${hotkey}"]`);
-    const block = document.querySelector('[data-testid="metagraph-block"]');
-    return { hash: block.dataset.blockHash, number: Number(block.dataset.blockNumber), stake: cell.closest('tr').querySelector('[data-field="stake"]').dataset.raw };
-  }, hotkey);
-  const atBlock = await api.at(shown.hash);
-  const total = (await atBlock.query.subtensorModule.totalHotkeyStake(hotkey)).toBigInt();
-  console.log(`//Hotkey1 at #${shown.number}: taoscope (proofs) ${shown.stake} rao, polkadot.js ${total} rao (its add_stake in #${stakedAt})`);
-  assert.ok(shown.number >= stakedAt, `the page shows #${shown.number}, before the add_stake in #${stakedAt}`);
-  assert.equal(BigInt(shown.stake), total);
-  await screenshot(page, 'polkadot-js-stake');
-  page.assertClean();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // A test wallet injected as extensions inject themselves: //Coldkey1 (it staked above), and
+  // an Ethereum account the page must leave out.
+  const coldkey = keyring.addFromUri('//Coldkey1');
+  await context.addInitScript((accounts) => {
+    window.injectedWeb3 = {
+      'taoscope-test-wallet': {
+        version: '0.1.0',
+        enable: async () => ({ accounts: { get: async () => accounts, subscribe: (cb) => { cb(accounts); return () => {}; } } }),
+      },
+    };
+  }, [
+    { address: coldkey.address, name: 'Coldkey1 (test wallet)', type: 'sr25519' },
+    { address: '0x' + '11'.repeat(20), name: 'an Ethereum key', type: 'ethereum' },
+  ]);
+  const page = await openPage(browser, { context });
+  try {
+    await page.goto(`${server.url}/network`);
+    await page.getByTestId('localnet-rpc').fill(localnet.rpc);
+    await page.getByTestId('localnet-connect').click();
+    await page.getByTestId('network-select').selectOption('localnet-verified');
+    await page.getByTestId('verified-mark').waitFor({ timeout: 60_000 });
+
+    // The metagraph's stake column: //Hotkey1's total stake.
+    await page.getByRole('link', { name: 'Subnets', exact: true }).click();
+    await page.locator('[data-testid="subnet-row"][data-netuid="1"] a').click();
+    const hotkey = keyring.addFromUri('//Hotkey1').address;
+    await page.locator(`[data-testid="metagraph-row"]:has([data-field="hotkey"][data-raw="${hotkey}"])`).waitFor({ timeout: 60_000 });
+    // The block and the stake cell read together (the page refreshes at each finalized block).
+    const shown = await page.evaluate((hotkey) => {
+      const cell = document.querySelector(`[data-testid="metagraph-row"] [data-field="hotkey"][data-raw="${hotkey}"]`);
+      const block = document.querySelector('[data-testid="metagraph-block"]');
+      return { hash: block.dataset.blockHash, number: Number(block.dataset.blockNumber), stake: cell.closest('tr').querySelector('[data-field="stake"]').dataset.raw };
+    }, hotkey);
+    const total = (await (await api.at(shown.hash)).query.subtensorModule.totalHotkeyStake(hotkey)).toBigInt();
+    console.log(`//Hotkey1 at #${shown.number}: taoscope (proofs) ${shown.stake} rao, polkadot.js ${total} rao (its add_stake in #${stakedAt})`);
+    assert.ok(shown.number >= stakedAt, `the page shows #${shown.number}, before the add_stake in #${stakedAt}`);
+    assert.equal(BigInt(shown.stake), total);
+
+    // The Portfolio of the wallet's account: its balances and its stake on //Hotkey1.
+    await page.getByRole('link', { name: 'Account', exact: true }).click();
+    await page.getByTestId('wallet-connect').click();
+    assert.equal(await page.getByTestId('wallet-account').count(), 1, 'the Ethereum account is left out');
+    await page.getByTestId('wallet-account').click();
+    await page.getByTestId('stake-row').first().waitFor({ timeout: 60_000 });
+    const portfolio = await page.evaluate(() => {
+      const block = document.querySelector('[data-testid="portfolio-block"]');
+      const raw = (field) => document.querySelector(`[data-testid="portfolio-balances"] [data-field="${field}"]`).dataset.raw;
+      const stakes = Object.fromEntries([...document.querySelectorAll('[data-testid="stake-row"]')].map((row) => [row.dataset.hotkey, row.querySelector('[data-field="stake"]').dataset.raw]));
+      return { hash: block.dataset.blockHash, number: Number(block.dataset.blockNumber), free: raw('free'), reserved: raw('reserved'), stakes };
+    });
+    const at = await api.at(portfolio.hash);
+    const account = await at.query.system.account(coldkey.address);
+    const stake = (await at.query.subtensorModule.stake(hotkey, coldkey.address)).toBigInt();
+    console.log(`//Coldkey1's Portfolio at #${portfolio.number}: free ${portfolio.free}, stake on //Hotkey1 ${portfolio.stakes[hotkey]} (polkadot.js: ${account.data.free}, ${stake})`);
+    assert.equal(BigInt(portfolio.free), account.data.free.toBigInt());
+    assert.equal(BigInt(portfolio.reserved), account.data.reserved.toBigInt());
+    assert.equal(BigInt(portfolio.stakes[hotkey]), stake);
+    await screenshot(page, 'account-portfolio');
+
+    // A mistyped address is refused in words; the chosen account stays.
+    await page.getByTestId('watch-address').fill('5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQX');
+    await page.getByTestId('watch-submit').click();
+    await page.getByTestId('watch-error').waitFor();
+    assert.equal(await page.getByTestId('portfolio-account').getAttribute('data-address'), coldkey.address);
+    page.assertClean();
+  } finally {
+    await context.close();
+  }
 });
 
 test('polkadot-api reads, follows heads and a storage key, and submits a transfer and add_stake to finalization over the new JSON-RPC interface', async () => {

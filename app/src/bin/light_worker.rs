@@ -13,8 +13,8 @@ use std::collections::VecDeque;
 use std::pin::pin;
 use std::time::Duration;
 use taoscope_app::chain_protocol::{
-    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, RuntimeMetadata, SubnetVerdict,
-    TransportChoice, VerdictState, Verified, WORKER_READY,
+    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, Portfolio, RuntimeMetadata,
+    SubnetVerdict, TransportChoice, VerdictState, Verified, WORKER_READY,
 };
 use taoscope_app::epoch_protocol::ProvenEpoch;
 use taoscope_light_client::audit::NotAudited;
@@ -209,6 +209,11 @@ fn failure(request: &ChainRequest, why: String) -> Option<ChainResponse> {
         }),
         ChainRequest::AuditAll { id } => Some(ChainResponse::AuditAll {
             id: *id,
+            result: Err(why),
+        }),
+        ChainRequest::Portfolio { id, address } => Some(ChainResponse::Portfolio {
+            id: *id,
+            address: address.clone(),
             result: Err(why),
         }),
         ChainRequest::AuditInputs { id, .. } => Some(ChainResponse::AuditInputs {
@@ -774,6 +779,22 @@ async fn answer(
         ChainRequest::Subnets { id } => ChainResponse::Subnets {
             id,
             result: read_subnets(client, status, started).await,
+        },
+        ChainRequest::Portfolio { id, address } => ChainResponse::Portfolio {
+            id,
+            result: read_verified(
+                client,
+                status,
+                started,
+                async |client: &mut Client, at: &str| {
+                    Ok(Portfolio {
+                        account: client.account(at, &address).await?,
+                        stakes: client.stake_positions(at, &address).await?,
+                    })
+                },
+            )
+            .await,
+            address,
         },
         ChainRequest::Metagraph { id, netuid } => ChainResponse::Metagraph {
             id,

@@ -1,3 +1,4 @@
+pub mod account;
 pub mod audit;
 pub mod bench;
 pub mod epoch_lab;

@@ -1,0 +1,108 @@
+//! Browser wallet extensions in this page (`window.injectedWeb3`): which ones are there, and the
+//! accounts one lets taoscope see.
+//!
+//! Threat model: whatever sits under `injectedWeb3` (an extension, or a script of a page that
+//! embeds us) is hostile until checked. Every field is type-checked before use; at most
+//! [`MAX_WALLETS`] wallets and [`MAX_ACCOUNTS`] accounts are taken, names are cut to
+//! [`MAX_NAME`] characters, and an address is shown only re-encoded (prefix 42) from the public
+//! key its checksum proves, never as given. ECDSA and Ethereum accounts are left out: Bittensor
+//! accounts sign with sr25519 or ed25519.
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use taoscope_light_client::ss58;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+pub const MAX_WALLETS: usize = 16;
+pub const MAX_ACCOUNTS: usize = 256;
+pub const MAX_NAME: usize = 64;
+/// How taoscope names itself to a wallet's `enable`.
+pub const ORIGIN: &str = "taoscope";
+
+/// An account a wallet offers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalletAccount {
+    /// SS58, prefix 42, re-encoded from the checked key.
+    pub address: String,
+    pub name: Option<String>,
+}
+
+fn get(target: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(target, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn injected() -> Option<JsValue> {
+    get(&js_sys::global(), "injectedWeb3").filter(JsValue::is_object)
+}
+
+/// The names of the wallets injected into this page.
+pub fn wallets() -> Vec<String> {
+    let Some(injected) = injected() else {
+        return Vec::new();
+    };
+    Object::keys(injected.unchecked_ref::<Object>())
+        .iter()
+        .filter_map(|k| k.as_string())
+        .filter(|name| get(&injected, name).is_some_and(|w| get(&w, "enable").is_some()))
+        .map(|name| name.chars().take(MAX_NAME).collect())
+        .take(MAX_WALLETS)
+        .collect()
+}
+
+async fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let function: Function = get(target, method)
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or_else(|| format!("the wallet has no {method}()"))?;
+    let returned = function
+        .apply(target, &args.iter().collect::<Array>())
+        .map_err(|e| format!("{method}() failed: {}", describe(&e)))?;
+    match returned.dyn_into::<Promise>() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .map_err(|e| format!("{method}() was refused: {}", describe(&e))),
+        Err(value) => Ok(value),
+    }
+}
+
+fn describe(error: &JsValue) -> String {
+    error
+        .as_string()
+        .or_else(|| get(error, "message").and_then(|m| m.as_string()))
+        .unwrap_or_else(|| "no reason given".into())
+        .chars()
+        .take(200)
+        .collect()
+}
+
+/// Asks wallet `name` to let taoscope in, and for its accounts.
+pub async fn connect(name: &str) -> Result<Vec<WalletAccount>, String> {
+    let wallet = injected()
+        .and_then(|i| get(&i, name))
+        .ok_or_else(|| format!("no wallet named {name} in this page"))?;
+    let enabled = call(&wallet, "enable", &[JsValue::from_str(ORIGIN)]).await?;
+    let accounts = get(&enabled, "accounts").ok_or("the wallet gave no accounts")?;
+    let list = call(&accounts, "get", &[]).await?;
+    let list: Array = list
+        .dyn_into()
+        .map_err(|_| "the wallet's accounts are not a list".to_string())?;
+    Ok(list
+        .iter()
+        .take(MAX_ACCOUNTS)
+        .filter_map(|entry| {
+            let kind = get(&entry, "type").and_then(|t| t.as_string());
+            if matches!(kind.as_deref(), Some("ecdsa" | "ethereum")) {
+                return None;
+            }
+            let given = get(&entry, "address")?.as_string()?;
+            let (_, key) = ss58::decode_any(&given).ok()?;
+            Some(WalletAccount {
+                address: ss58::encode(&key, ss58::BITTENSOR_PREFIX),
+                name: get(&entry, "name")
+                    .and_then(|n| n.as_string())
+                    .map(|n| n.chars().take(MAX_NAME).collect()),
+            })
+        })
+        .collect())
+}
