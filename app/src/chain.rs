@@ -16,8 +16,8 @@
 //! it.
 
 use crate::chain_protocol::{
-    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, Portfolio, SubnetVerdict,
-    TransportChoice, Verified, WORKER_READY,
+    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, Portfolio, PreparedTx, Sent,
+    SubnetVerdict, TransportChoice, Verified, WORKER_READY,
 };
 use crate::rpc::RpcClient;
 use leptos::prelude::*;
@@ -273,6 +273,11 @@ pub struct Chain {
     pub audit_inputs: RwSignal<Option<Result<String, String>>>,
     /// The portfolio last asked for, with its address.
     pub portfolio: RwSignal<PortfolioAnswer>,
+    /// The transaction last prepared for a wallet, by id.
+    pub prepared: RwSignal<Option<(u32, Result<PreparedTx, String>)>>,
+    /// Where the transactions submitted in this visit ended, by id (a second answer for an id
+    /// does not replace the first).
+    pub submitted: RwSignal<Vec<(u32, Result<Sent, String>)>>,
     /// Why the last refresh failed while an older verified answer is still shown (a peer
     /// restarting, a block no peer can prove any more); cleared by the next good answer.
     pub refresh_error: RwSignal<Option<String>>,
@@ -299,6 +304,7 @@ pub struct Chain {
     audit_inputs_id: StoredValue<u32>,
     portfolio_id: StoredValue<u32>,
     portfolio_busy: StoredValue<Option<String>>,
+    transaction_id: StoredValue<u32>,
     worker: StoredValue<Option<LightWorker>, LocalStorage>,
 }
 
@@ -476,6 +482,9 @@ impl Chain {
             portfolio: RwSignal::new(None),
             portfolio_id: StoredValue::new(0),
             portfolio_busy: StoredValue::new(None),
+            prepared: RwSignal::new(None),
+            submitted: RwSignal::new(Vec::new()),
+            transaction_id: StoredValue::new(0),
             worker: StoredValue::new_local(None),
         };
         chain.spawn();
@@ -574,6 +583,12 @@ impl Chain {
                     });
                 }
             }
+            ChainResponse::Prepared { id, result } => self.prepared.set(Some((id, result))),
+            ChainResponse::Submitted { id, result } => self.submitted.update(|all| {
+                if !all.iter().any(|(seen, _)| *seen == id) {
+                    all.push((id, result));
+                }
+            }),
             ChainResponse::Metagraph { id, result } => {
                 let (wanted, netuid) = self.metagraph_id.get_value();
                 if id == wanted {
@@ -981,6 +996,32 @@ impl Chain {
         let id = self.subnets_id.get_value() + 1;
         self.subnets_id.set_value(id);
         self.send(&ChainRequest::Subnets { id });
+    }
+
+    /// Asks the worker to build `pallet.call(args)` from `from` for a wallet to sign; the
+    /// answer comes in [`Chain::prepared`] under the id returned.
+    pub fn prepare(self, from: String, pallet: &str, call: &str, args: serde_json::Value) -> u32 {
+        let id = self.transaction_id.get_value() + 1;
+        self.transaction_id.set_value(id);
+        self.prepared.set(None);
+        self.send(&ChainRequest::Prepare {
+            id,
+            from,
+            pallet: pallet.into(),
+            call: call.into(),
+            args,
+        });
+        id
+    }
+
+    /// Hands a wallet's answer to prepared transaction `id` to the worker, which checks it,
+    /// submits it and answers in [`Chain::submitted`] once it is final (or no longer followed).
+    pub fn submit(self, id: u32, signature: String, signed_transaction: Option<String>) {
+        self.send(&ChainRequest::Submit {
+            id,
+            signature,
+            signed_transaction,
+        });
     }
 
     /// Asks for `address`'s balances and stake at the newest finalized block.

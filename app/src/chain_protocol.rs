@@ -53,6 +53,23 @@ pub enum ChainRequest {
     AuditInputs { id: u32, epochs: Vec<(u16, u64)> },
     /// An account's balances and stake at the newest finalized block (`address`: SS58).
     Portfolio { id: u32, address: String },
+    /// Builds `pallet.call(args)` from `from` (SS58) for a wallet to sign, with the metadata of
+    /// the runtime in force, the account's nonce and a mortality from the newest finalized
+    /// block. The worker keeps it under `id` until it is submitted.
+    Prepare {
+        id: u32,
+        from: String,
+        pallet: String,
+        call: String,
+        args: serde_json::Value,
+    },
+    /// A wallet's answer to prepared transaction `id`: checked against what was prepared, then
+    /// submitted and followed until final (or refused).
+    Submit {
+        id: u32,
+        signature: String,
+        signed_transaction: Option<String>,
+    },
 }
 
 /// Which transport follows the chain.
@@ -114,6 +131,53 @@ pub enum ChainResponse {
         address: String,
         result: Result<Verified<Portfolio>, String>,
     },
+    Prepared {
+        id: u32,
+        result: Result<PreparedTx, String>,
+    },
+    /// `Err`: nothing was sent (the wallet's answer failed the checks, or the node refused it).
+    Submitted {
+        id: u32,
+        result: Result<Sent, String>,
+    },
+}
+
+/// A transaction ready for a wallet: the `SignerPayloadJSON` to sign and what to show the user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreparedTx {
+    pub payload: serde_json::Value,
+    pub from: String,
+    pub pallet: String,
+    pub call: String,
+    /// The arguments as encoded (by name, as the runtime's metadata names them).
+    pub args: serde_json::Value,
+    pub nonce: u32,
+    /// Valid from this block for `period` blocks.
+    pub birth: BlockRef,
+    pub period: u64,
+    pub spec_version: u32,
+}
+
+/// What became of a transaction that was sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sent {
+    Included(Included),
+    /// Sent, and then no longer followed (the transport dropped the watch, or it took too
+    /// long): it may still be included until its mortality ends. Never a failure: trying again
+    /// before the account's nonce is checked could stake twice.
+    Unknown {
+        why: String,
+    },
+}
+
+/// Where a submitted transaction ended, and what the runtime's events say of its call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Included {
+    pub extrinsic_hash: String,
+    pub block: String,
+    pub index: u32,
+    /// `Err`: the runtime's dispatch error (the fee was paid, the call did nothing).
+    pub outcome: Result<(), String>,
 }
 
 /// An account's balances and every stake it holds, read through proofs at one block.

@@ -106,3 +106,31 @@ pub async fn connect(name: &str) -> Result<Vec<WalletAccount>, String> {
         })
         .collect())
 }
+
+/// What a wallet answered to `signPayload`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalletSignature {
+    /// Hex of a `MultiSignature`.
+    pub signature: String,
+    /// The signed transaction, when the wallet returned one (`withSignedTransaction`).
+    pub signed_transaction: Option<String>,
+}
+
+/// Asks wallet `name` to sign `payload` (a `SignerPayloadJSON`). Nothing it answers is trusted
+/// here: the light worker checks the signature (and any returned transaction) against what it
+/// prepared before it submits anything.
+pub async fn sign(name: &str, payload: &serde_json::Value) -> Result<WalletSignature, String> {
+    let wallet = injected()
+        .and_then(|i| get(&i, name))
+        .ok_or_else(|| format!("no wallet named {name} in this page"))?;
+    let enabled = call(&wallet, "enable", &[JsValue::from_str(ORIGIN)]).await?;
+    let signer = get(&enabled, "signer").ok_or("the wallet offers no signer")?;
+    let payload = js_sys::JSON::parse(&payload.to_string())
+        .map_err(|_| "the payload does not convert for the wallet".to_string())?;
+    let answer = call(&signer, "signPayload", &[payload]).await?;
+    let text = |key: &str| get(&answer, key).and_then(|v| v.as_string());
+    Ok(WalletSignature {
+        signature: text("signature").ok_or("the wallet answered without a signature")?,
+        signed_transaction: text("signedTransaction"),
+    })
+}

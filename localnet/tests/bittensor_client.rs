@@ -203,9 +203,9 @@ fn metagraph_through_the_light_client_equals_the_nodes_answer() {
             .submit_and_watch(&transfer(5_000_000_000, nonce))
             .await
             .unwrap();
-        let finalized_in = loop {
+        let (finalized_in, index) = loop {
             match client.transaction_event(&watch).await.unwrap() {
-                TransactionEvent::Finalized(block) => break block,
+                TransactionEvent::Finalized(block, index) => break (block, index),
                 event if event.is_final() => panic!("the transfer did not make it: {event:?}"),
                 _ => {}
             }
@@ -231,6 +231,16 @@ fn metagraph_through_the_light_client_equals_the_nodes_answer() {
             after,
             before + 5_000_000_000,
             "Bob's balance after block {finalized_in}"
+        );
+        // What the runtime's events say of it, through a proof at its block.
+        let index = index.expect("smoldot-light says where in the block it is");
+        assert_eq!(
+            client
+                .extrinsic_outcome(&finalized_in, index)
+                .await
+                .unwrap(),
+            Ok(()),
+            "the transfer at {finalized_in}/{index}"
         );
 
         // The database a browser would save, then two fresh clients, one without it and one

@@ -656,7 +656,7 @@ fn transactions_are_judged_sent_and_seen_final_through_proofs() {
         let started = Instant::now();
         let events = watch_to_the_end(&mut client, &transfer(&alice, 5_000_000_000, nonce)).await;
         eprintln!("a transfer, in {:?}: {events:?}", started.elapsed());
-        let Some(TransactionEvent::Finalized(block)) = events.last() else {
+        let Some(TransactionEvent::Finalized(block, _)) = events.last() else {
             panic!("the transfer did not make it: {events:?}");
         };
         assert_eq!(events[0], TransactionEvent::Validated);

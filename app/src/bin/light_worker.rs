@@ -13,15 +13,15 @@ use std::collections::VecDeque;
 use std::pin::pin;
 use std::time::Duration;
 use taoscope_app::chain_protocol::{
-    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, Portfolio, RuntimeMetadata,
-    SubnetVerdict, TransportChoice, VerdictState, Verified, WORKER_READY,
+    AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Included, Phase, Portfolio, PreparedTx,
+    RuntimeMetadata, Sent, SubnetVerdict, TransportChoice, VerdictState, Verified, WORKER_READY,
 };
 use taoscope_app::epoch_protocol::ProvenEpoch;
 use taoscope_light_client::audit::NotAudited;
 use taoscope_light_client::client::light::LightTransport;
 use taoscope_light_client::client::verified_rpc;
 use taoscope_light_client::client::{
-    AnyTransport, BittensorClient, ChainEvent, ClientError, Transport,
+    AnyTransport, BittensorClient, ChainEvent, ClientError, TransactionEvent, Transport,
 };
 use taoscope_light_client::hex::{from_hex, from_hex_array, to_hex};
 use taoscope_light_client::metagraph::SubnetSummary;
@@ -29,6 +29,7 @@ use taoscope_light_client::platform::browser::{BrowserPlatform, now_ms, sleep};
 use taoscope_light_client::verified::checkpoint::{
     Acceptance, AgePolicy, BITTENSOR_SLOT_MS, Checkpoint,
 };
+use taoscope_light_client::{extrinsic, ss58, wallet};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -50,8 +51,31 @@ const READ_TIMEOUT: Duration = Duration::from_secs(15);
 const AUDIT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Reads that meet a restarted follow or an unpinned block try once more at once.
 const ATTEMPTS: usize = 2;
+/// A submitted transaction is followed until final: on a real chain that is two or three
+/// blocks of 12 s, and a wallet's user may take their time before it.
+const SUBMIT_TIMEOUT: Duration = Duration::from_secs(90);
+/// Mortality of the transactions prepared for wallets: 64 blocks (about 13 minutes of 12-second
+/// blocks) to sign and submit, as btcli gives.
+const MORTAL_PERIOD: u64 = 64;
+/// Prepared transactions kept for their wallet's answer (the oldest dropped first).
+const PENDING_KEPT: usize = 16;
+
 /// Audited epochs kept per subnet in this session (the oldest dropped first).
 const AUDITS_KEPT: usize = 64;
+
+/// Transactions prepared for a wallet, by request id, until the wallet answers: what the
+/// wallet's signature must verify against.
+#[derive(Default)]
+struct Pending {
+    prepared: BTreeMap<u32, Prepared>,
+}
+
+struct Prepared {
+    metadata: std::rc::Rc<taoscope_light_client::metadata::Metadata>,
+    tx: extrinsic::Transaction,
+    call: Vec<u8>,
+    account: [u8; 32],
+}
 
 /// Epochs audited in this session, by subnet and epoch block, newest last, and what a report of
 /// them says was trusted.
@@ -216,6 +240,15 @@ fn failure(request: &ChainRequest, why: String) -> Option<ChainResponse> {
             address: address.clone(),
             result: Err(why),
         }),
+        ChainRequest::Prepare { id, .. } => Some(ChainResponse::Prepared {
+            id: *id,
+            result: Err(why),
+        }),
+        // A submission is sent before it is followed: past that, its fate is unknown, not failed.
+        ChainRequest::Submit { id, .. } => Some(ChainResponse::Submitted {
+            id: *id,
+            result: Ok(Sent::Unknown { why }),
+        }),
         ChainRequest::AuditInputs { id, .. } => Some(ChainResponse::AuditInputs {
             id: *id,
             result: Err(why),
@@ -374,6 +407,7 @@ async fn follow(
         genesis_hash: genesis_hash.clone(),
         trusted,
     };
+    let mut pending = Pending::default();
     let mut next_health = now_ms();
     loop {
         match client.events().await {
@@ -438,6 +472,7 @@ async fn follow(
         if let Some(request) = queue.pop_front() {
             let timeout = match request {
                 ChainRequest::Audit { .. } | ChainRequest::AuditAll { .. } => AUDIT_TIMEOUT,
+                ChainRequest::Submit { .. } => SUBMIT_TIMEOUT,
                 _ => READ_TIMEOUT,
             };
             let too_slow = failure(
@@ -451,6 +486,7 @@ async fn follow(
                 let read = pin!(answer(
                     &mut client,
                     &mut audits,
+                    &mut pending,
                     &mut status,
                     started,
                     request
@@ -755,9 +791,163 @@ async fn audit_all(
     })
 }
 
+/// Builds `pallet.call(args)` from `from` for a wallet to sign, at the newest finalized block.
+async fn prepare(
+    client: &mut Client,
+    pending: &mut Pending,
+    id: u32,
+    from: String,
+    pallet: String,
+    call: String,
+    args: serde_json::Value,
+) -> Result<PreparedTx, String> {
+    let account = ss58::decode(&from).map_err(|e| format!("the account {from}: {e}"))?;
+    let at = client.read_block().map_err(|e| e.to_string())?;
+    let metadata = client.metadata(&at.hash).await.map_err(|e| e.to_string())?;
+    let fields = args
+        .as_object()
+        .ok_or("the call's arguments must be named")?;
+    let encoded =
+        extrinsic::encode_call(&metadata, &pallet, &call, fields).map_err(|e| e.to_string())?;
+    let runtime = client
+        .runtime()
+        .cloned()
+        .ok_or("the runtime in force is not known yet")?;
+    let genesis = client
+        .request("chainSpec_v1_genesisHash", serde_json::json!([]))
+        .await
+        .ok()
+        .and_then(|h| h.as_str().and_then(|h| from_hex_array::<32>(h).ok()))
+        .ok_or("the chain's genesis hash is not known")?;
+    let nonce = client
+        .account(&at.hash, &from)
+        .await
+        .map_err(|e| e.to_string())?
+        .nonce;
+    let birth_hash = from_hex_array::<32>(&at.hash).map_err(|e| e.to_string())?;
+    let tx = extrinsic::Transaction {
+        spec_version: runtime.spec_version,
+        transaction_version: runtime.transaction_version,
+        genesis_hash: genesis,
+        mortality: extrinsic::Mortality::Mortal {
+            period: MORTAL_PERIOD,
+            birth_number: at.number,
+            birth_hash,
+        },
+        nonce,
+        tip: 0,
+        metadata_hash: None,
+    };
+    let payload =
+        wallet::signer_payload(&metadata, &tx, &encoded, &account, ss58::BITTENSOR_PREFIX)
+            .map_err(|e| e.to_string())?;
+    while pending.prepared.len() >= PENDING_KEPT {
+        pending.prepared.pop_first();
+    }
+    pending.prepared.insert(
+        id,
+        Prepared {
+            metadata,
+            tx,
+            call: encoded,
+            account,
+        },
+    );
+    Ok(PreparedTx {
+        payload,
+        from,
+        pallet,
+        call,
+        args,
+        nonce,
+        birth: at,
+        period: MORTAL_PERIOD,
+        spec_version: runtime.spec_version,
+    })
+}
+
+/// Checks a wallet's answer to prepared transaction `id`, submits it and follows it until it
+/// is final, then reads what the runtime's events say of its call. Once sent, whatever goes
+/// wrong is [`Sent::Unknown`], never an error: the transaction may still be included.
+async fn submit(
+    client: &mut Client,
+    pending: &mut Pending,
+    id: u32,
+    signature: &str,
+    returned: Option<&str>,
+) -> Result<Sent, String> {
+    let prepared = pending
+        .prepared
+        .remove(&id)
+        .ok_or("this transaction was not prepared here, or was submitted already")?;
+    let extrinsic = wallet::signed_transaction(
+        &prepared.metadata,
+        &prepared.tx,
+        &prepared.call,
+        &prepared.account,
+        signature,
+        returned,
+    )
+    .map_err(|e| e.to_string())?;
+    let watch = client
+        .submit_and_watch(&extrinsic)
+        .await
+        .map_err(|e| format!("the node did not take it: {e}"))?;
+    let unknown = |why: String| Ok(Sent::Unknown { why });
+    let (block, index) = loop {
+        match client.transaction_event(&watch).await {
+            Ok(TransactionEvent::Finalized(block, Some(index))) => break (block, index),
+            Ok(TransactionEvent::Finalized(block, None)) => {
+                return unknown(format!(
+                    "included in block {block}, at a place the transport does not say"
+                ));
+            }
+            // Refused by the runtime before inclusion: nothing happened, the user may try again.
+            Ok(TransactionEvent::Invalid(why)) => {
+                return Err(format!("the runtime refused it: {why}"));
+            }
+            Ok(TransactionEvent::Dropped(why) | TransactionEvent::Error(why)) => {
+                return unknown(format!("no longer followed ({why})"));
+            }
+            Ok(_) => {}
+            Err(e) => return unknown(format!("no longer followed ({e})")),
+        }
+    };
+    // The transaction watch may report the block before this client's follow reaches it; only
+    // that is waited out.
+    for _ in 0..ATTEMPTS * 10 {
+        match client.extrinsic_outcome(&block, index).await {
+            Ok(outcome) => {
+                return Ok(Sent::Included(Included {
+                    extrinsic_hash: to_hex(&extrinsic::extrinsic_hash(&extrinsic)),
+                    block,
+                    index,
+                    outcome,
+                }));
+            }
+            Err(ClientError::NotHeld(_) | ClientError::Restarted | ClientError::NotSynced) => {
+                if let Err(e) = client.pump().await {
+                    return unknown(format!(
+                        "included in block {block} at {index}; its events: {e}"
+                    ));
+                }
+            }
+            Err(e) => {
+                return unknown(format!(
+                    "included in block {block} at {index}; its events: {e}"
+                ));
+            }
+        }
+    }
+    unknown(format!(
+        "included in block {block} at {index}; its events could not be read yet"
+    ))
+}
+
 async fn answer(
     client: &mut Client,
     audits: &mut Audits,
+    pending: &mut Pending,
     status: &mut ChainStatus,
     started: f64,
     request: ChainRequest,
@@ -779,6 +969,31 @@ async fn answer(
         ChainRequest::Subnets { id } => ChainResponse::Subnets {
             id,
             result: read_subnets(client, status, started).await,
+        },
+        ChainRequest::Prepare {
+            id,
+            from,
+            pallet,
+            call,
+            args,
+        } => ChainResponse::Prepared {
+            id,
+            result: prepare(client, pending, id, from, pallet, call, args).await,
+        },
+        ChainRequest::Submit {
+            id,
+            signature,
+            signed_transaction,
+        } => ChainResponse::Submitted {
+            id,
+            result: submit(
+                client,
+                pending,
+                id,
+                &signature,
+                signed_transaction.as_deref(),
+            )
+            .await,
         },
         ChainRequest::Portfolio { id, address } => ChainResponse::Portfolio {
             id,

@@ -2,11 +2,16 @@
 //! chain a development account) and see its portfolio: free and reserved balance and every
 //! stake it holds, read through storage proofs at the newest finalized block, refreshed at each.
 //!
+//! An account from a wallet can stake: the light worker builds the call from the metadata of
+//! the runtime in force, the user reviews it, the wallet signs the payload, and the worker
+//! checks the signature against what it built before it submits and follows the transaction
+//! until final, reading the runtime's events for what became of the call.
+//!
 //! The account chosen is kept in this browser (local storage) for the next visit; it is only an
 //! address, never a key.
 
 use crate::chain::{Chain, Network, load, save};
-use crate::chain_protocol::{Portfolio, Verified};
+use crate::chain_protocol::{Portfolio, Sent, Verified};
 use crate::pages::subnets::{refresh_on_finality, short, waiting};
 use crate::wallet::{self, WalletAccount};
 use leptos::prelude::*;
@@ -188,6 +193,205 @@ fn PortfolioView(chosen: Chosen) -> impl IntoView {
             None => waiting(chain).into_any(),
             Some(Err(why)) => view! { <p class="error" role="alert" data-testid="portfolio-error">{why}</p> }.into_any(),
             Some(Ok(verified)) => view! { <PortfolioTables verified/> }.into_any(),
+        }}
+        {match chosen.source.as_str() {
+            "watch-only" | "development" => view! {
+                <p class="muted" data-testid="stake-unavailable">"Staking signs with a wallet: connect one above to stake from this page."</p>
+            }.into_any(),
+            wallet => view! { <StakeForm from=chosen.address.clone() wallet=wallet.to_string()/> }.into_any(),
+        }}
+    }
+}
+
+/// Where a stake transaction is.
+#[derive(Clone, Debug, PartialEq)]
+enum Step {
+    Editing,
+    /// Prepared by the worker (request id), waiting for the user to review and sign.
+    Review(u32),
+    /// The wallet is asked to sign (its answer is used only while this is the step).
+    Signing(u32),
+    /// Signed and handed to the worker (request id).
+    Submitted(u32),
+}
+
+#[component]
+fn StakeForm(from: String, wallet: String) -> impl IntoView {
+    let chain = expect_context::<Chain>();
+    let hotkey = RwSignal::new(String::new());
+    let netuid = RwSignal::new(String::new());
+    let amount = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let step = RwSignal::new(Step::Editing);
+    // A transaction sent whose end is not known yet: no new one until it is (a second would
+    // take the next nonce and could stake twice).
+    let in_flight = move || match step.get() {
+        Step::Signing(_) => true,
+        Step::Submitted(id) => chain
+            .submitted
+            .with(|all| !all.iter().any(|(seen, _)| *seen == id)),
+        _ => false,
+    };
+    let review_from = from.clone();
+    let review = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if in_flight() {
+            return;
+        }
+        let key = match ss58::decode(&hotkey.get_untracked()) {
+            Ok(key) => key,
+            Err(why) => return error.set(Some(format!("Hotkey: {why}"))),
+        };
+        let rao = match taoscope_light_client::units::parse_tao(&amount.get_untracked()) {
+            Ok(0) => return error.set(Some("Amount: more than 0 τ, please".into())),
+            Ok(rao) => rao,
+            Err(why) => return error.set(Some(format!("Amount: {why}"))),
+        };
+        let mut args = serde_json::json!({
+            "hotkey": ss58::encode(&key, ss58::BITTENSOR_PREFIX),
+            "amount_staked": rao,
+        });
+        // Subnets hold stake since dynamic TAO; spec 103's add_stake has no netuid. The worker
+        // encodes by the metadata of the runtime in force and says which arguments it takes.
+        let typed = netuid.get_untracked();
+        if !typed.trim().is_empty() {
+            match typed.trim().parse::<u16>() {
+                Ok(n) => args["netuid"] = serde_json::json!(n),
+                Err(_) => {
+                    return error.set(Some(format!("Netuid: {typed} is not a subnet number")));
+                }
+            }
+        }
+        error.set(None);
+        let id = chain.prepare(review_from.clone(), "SubtensorModule", "add_stake", args);
+        step.set(Step::Review(id));
+    };
+    let sign = move |id: u32, payload: serde_json::Value| {
+        let wallet = wallet.clone();
+        step.set(Step::Signing(id));
+        leptos::task::spawn_local(async move {
+            let answer = wallet::sign(&wallet, &payload).await;
+            // Cancelled meanwhile: the answer is not used.
+            if step.get_untracked() != Step::Signing(id) {
+                return;
+            }
+            match answer {
+                Ok(answer) => {
+                    chain.submit(id, answer.signature, answer.signed_transaction);
+                    step.set(Step::Submitted(id));
+                }
+                Err(why) => {
+                    error.set(Some(format!("{wallet}: {why}")));
+                    step.set(Step::Review(id));
+                }
+            }
+        });
+    };
+    let prepared = move |id: u32| {
+        chain
+            .prepared
+            .get()
+            .and_then(|(answered, result)| (answered == id).then_some(result))
+    };
+    let submitted = move |id: u32| {
+        chain.submitted.with(|all| {
+            all.iter()
+                .find(|(seen, _)| *seen == id)
+                .map(|(_, r)| r.clone())
+        })
+    };
+    // Editing a field after a review goes back to editing: the panel never shows other values
+    // than the fields.
+    let edit = move |signal: RwSignal<String>, value: String| {
+        signal.set(value);
+        if matches!(step.get_untracked(), Step::Review(_)) {
+            step.set(Step::Editing);
+        }
+    };
+    view! {
+        <h2>"Stake"</h2>
+        <form on:submit=review class="stake" data-testid="stake-form">
+            <label for="stake-hotkey">"Hotkey"</label>
+            " "
+            <input id="stake-hotkey" data-testid="stake-hotkey" size="50" autocomplete="off" spellcheck="false"
+                prop:value=move || hotkey.get() on:input=move |ev| edit(hotkey, event_target_value(&ev))/>
+            " "
+            <label for="stake-netuid">"Netuid (where the runtime stakes per subnet)"</label>
+            " "
+            <input id="stake-netuid" data-testid="stake-netuid" size="5" inputmode="numeric" autocomplete="off"
+                prop:value=move || netuid.get() on:input=move |ev| edit(netuid, event_target_value(&ev))/>
+            " "
+            <label for="stake-amount">"Amount (τ)"</label>
+            " "
+            <input id="stake-amount" data-testid="stake-amount" size="14" inputmode="decimal" autocomplete="off"
+                prop:value=move || amount.get() on:input=move |ev| edit(amount, event_target_value(&ev))/>
+            " "
+            <button type="submit" data-testid="stake-review" disabled=in_flight>"Review"</button>
+        </form>
+        {move || error.get().map(|why| view! { <p class="error" role="alert" data-testid="stake-error">{why}</p> })}
+        {move || match step.get() {
+            Step::Editing => ().into_any(),
+            Step::Review(id) | Step::Signing(id) => match prepared(id) {
+                None => view! { <p class="muted" aria-live="polite">"Building the transaction from the runtime's metadata…"</p> }.into_any(),
+                Some(Err(why)) => view! { <p class="error" role="alert" data-testid="stake-error">{why}</p> }.into_any(),
+                Some(Ok(tx)) => {
+                    let payload = tx.payload.clone();
+                    let sign = sign.clone();
+                    let signing = step.get() == Step::Signing(id);
+                    let amount = tx.args["amount_staked"].as_u64().map(|rao| format!("{} τ", format_tao_grouped(rao)));
+                    let call_data = tx.payload["method"].as_str().unwrap_or_default().to_string();
+                    view! {
+                        <section class="review" data-testid="stake-review-panel" aria-live="polite">
+                            <h3>"Review"</h3>
+                            <dl>
+                                <dt>"Call"</dt><dd data-testid="review-call">{format!("{}.{}", tx.pallet, tx.call)}</dd>
+                                {amount.map(|a| view! { <dt>"Amount"</dt><dd data-testid="review-amount">{a}</dd> })}
+                                <dt>"Arguments"</dt><dd><code data-testid="review-args">{tx.args.to_string()}</code></dd>
+                                <dt>"From"</dt><dd><code>{tx.from.clone()}</code></dd>
+                                <dt>"Nonce"</dt><dd data-testid="review-nonce">{tx.nonce}</dd>
+                                <dt>"Valid"</dt><dd>{format!("for {} blocks from block #{}", tx.period, tx.birth.number)}</dd>
+                                <dt>"Runtime"</dt><dd>{tx.spec_version}</dd>
+                                <dt>"Call data"</dt><dd><code class="wrap" title="Compare with what your wallet shows">{call_data}</code></dd>
+                            </dl>
+                            {if signing {
+                                view! {
+                                    <p class="progress" data-testid="stake-signing">"Waiting for your wallet… "
+                                        <button type="button" on:click=move |_| step.set(Step::Review(id))>"Cancel"</button>
+                                    </p>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <button type="button" data-testid="stake-sign" on:click=move |_| sign(id, payload.clone())>"Sign with your wallet"</button>
+                                    " "
+                                    <button type="button" on:click=move |_| step.set(Step::Editing)>"Cancel"</button>
+                                }.into_any()
+                            }}
+                        </section>
+                    }.into_any()
+                }
+            },
+            Step::Submitted(id) => match submitted(id) {
+                None => view! { <p class="progress" data-testid="stake-pending" aria-live="polite">"Signed and checked; submitted, waiting for a finalized block…"</p> }.into_any(),
+                Some(Err(why)) => view! { <p class="error" role="alert" data-testid="stake-result" data-state="failed">{format!("Not sent: {why}")}</p> }.into_any(),
+                Some(Ok(Sent::Unknown { why })) => view! {
+                    <p class="notice" role="alert" data-testid="stake-result" data-state="unknown">
+                        {format!("Sent, but its end is not known: {why}. It may still be included: check the portfolio (the nonce goes up when it is) before trying again.")}
+                    </p>
+                }.into_any(),
+                Some(Ok(Sent::Included(included))) => {
+                    let (state, words) = match &included.outcome {
+                        Ok(()) => ("success", "the call succeeded".to_string()),
+                        Err(why) => ("dispatch-error", format!("the runtime refused the call (the fee was paid): {why}")),
+                    };
+                    view! {
+                        <p class=if state == "success" { "verified" } else { "error" } data-testid="stake-result" data-state=state
+                            data-block=included.block.clone() data-index=included.index>
+                            {format!("Final in block {} (extrinsic {}): {words}. ", short(&included.block), included.index)}
+                            <code title="Extrinsic hash">{short(&included.extrinsic_hash)}</code>
+                        </p>
+                    }.into_any()
+                }
+            },
         }}
     }
 }

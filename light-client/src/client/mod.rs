@@ -174,8 +174,9 @@ pub enum TransactionEvent {
     Broadcasted,
     /// In a best block (`None`: no longer in the best chain).
     InBestBlock(Option<String>),
-    /// In a finalized block: done.
-    Finalized(String),
+    /// In a finalized block (its hash, and the transaction's index in its body where the
+    /// transport says): done.
+    Finalized(String, Option<u32>),
     /// The runtime refused it, in its words (a bad nonce, too low a balance, a bad signature).
     Invalid(String),
     /// It can no longer be followed, or was dropped from the pool.
@@ -188,7 +189,7 @@ impl TransactionEvent {
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            TransactionEvent::Finalized(_)
+            TransactionEvent::Finalized(..)
                 | TransactionEvent::Invalid(_)
                 | TransactionEvent::Dropped(_)
                 | TransactionEvent::Error(_)
@@ -207,7 +208,15 @@ impl TransactionEvent {
             "validated" => TransactionEvent::Validated,
             "broadcasted" => TransactionEvent::Broadcasted,
             "bestChainBlockIncluded" => TransactionEvent::InBestBlock(block()),
-            "finalized" => TransactionEvent::Finalized(block()?),
+            "finalized" => {
+                // A number in the specification; a decimal string in some of its drafts.
+                let index = &event["block"]["index"];
+                let index = index
+                    .as_u64()
+                    .or_else(|| index.as_str().and_then(|i| i.parse().ok()))
+                    .and_then(|i| u32::try_from(i).ok());
+                TransactionEvent::Finalized(block()?, index)
+            }
             "invalid" => TransactionEvent::Invalid(explain_invalid(&words())),
             "dropped" => TransactionEvent::Dropped(words()),
             "error" => TransactionEvent::Error(words()),
@@ -1459,6 +1468,50 @@ impl<T: Transport> BittensorClient<T> {
             }
             self.pump().await?;
         }
+    }
+
+    /// What became of the call of the extrinsic at `index` of block `at` (pinned): `Ok` when
+    /// the runtime's events say it succeeded, `Err` with the runtime's dispatch error when they
+    /// say it failed, read through a proof of `System.Events` at that block.
+    pub async fn extrinsic_outcome(
+        &mut self,
+        at: &str,
+        index: u32,
+    ) -> Result<Result<(), String>, ClientError> {
+        let metadata = self.metadata_at(at).await?;
+        let key = crate::storage::key(&metadata, "System", "Events", &[])?;
+        let state = self
+            .storage(
+                at,
+                &Reads {
+                    keys: vec![key.clone()],
+                    prefixes: Vec::new(),
+                },
+            )
+            .await?;
+        let events = crate::storage::read(
+            &metadata,
+            "System",
+            "Events",
+            state.get(&key).map(Vec::as_slice),
+        )?;
+        let outcome = events.as_array().into_iter().flatten().find_map(|record| {
+            let ours = record["phase"] == "ApplyExtrinsic"
+                && record["extrinsic_idx"].as_u64() == Some(u64::from(index))
+                && record["module_id"] == "System";
+            match record["event_id"].as_str() {
+                Some("ExtrinsicSuccess") if ours => Some(Ok(())),
+                Some("ExtrinsicFailed") if ours => {
+                    Some(Err(record["attributes"]["dispatch_error"].to_string()))
+                }
+                _ => None,
+            }
+        });
+        outcome.ok_or_else(|| {
+            ClientError::Storage(format!(
+                "the events of block {at} say nothing of extrinsic {index}"
+            ))
+        })
     }
 
     /// Peers the transport is connected to (`system_health`).
