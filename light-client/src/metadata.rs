@@ -97,7 +97,28 @@ pub struct Pallet {
     pub storage: Vec<StorageEntry>,
     /// The pallet's call enum type, if it has calls.
     pub calls_ty: Option<u32>,
+    /// The pallet's error enum type, if it has errors.
+    pub error_ty: Option<u32>,
     pub constants: Vec<Constant>,
+}
+
+/// A runtime module error, by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleError {
+    pub pallet: String,
+    pub name: String,
+    /// Its documentation (empty where the runtime was built without docs).
+    pub docs: String,
+}
+
+impl std::fmt::Display for ModuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.pallet, self.name)?;
+        if !self.docs.is_empty() {
+            write!(f, " ({})", self.docs)?;
+        }
+        Ok(())
+    }
 }
 
 /// A call as the metadata describes it: pallet index, call index and fields (name, type).
@@ -205,6 +226,25 @@ impl Metadata {
             .find(|m| m.name == method)
     }
 
+    /// A module error (`DispatchError::Module`) by name: the pallet at `pallet_index` and the
+    /// variant of its error enum that `error`'s first byte names, with its documentation.
+    pub fn module_error(&self, pallet_index: u8, error: &[u8]) -> Option<ModuleError> {
+        let p = self.pallets.iter().find(|p| p.index == pallet_index)?;
+        let ty = self.types.resolve(p.error_ty?)?;
+        let TypeDef::Variant(variants) = &ty.type_def else {
+            return None;
+        };
+        let v = variants
+            .variants
+            .iter()
+            .find(|v| Some(&v.index) == error.first())?;
+        Some(ModuleError {
+            pallet: p.name.clone(),
+            name: v.name.clone(),
+            docs: v.docs.join(" ").trim().to_string(),
+        })
+    }
+
     /// The variant of `pallet`'s call enum named `call`.
     pub fn call(&self, pallet: &str, call: &str) -> Option<CallInfo> {
         let p = self.pallet(pallet)?;
@@ -302,6 +342,7 @@ fn pallet(
     index: u8,
     storage: Option<v14::PalletStorageMetadata<PortableForm>>,
     calls: Option<v14::PalletCallMetadata<PortableForm>>,
+    error: Option<v14::PalletErrorMetadata<PortableForm>>,
     constant_list: Vec<v14::PalletConstantMetadata<PortableForm>>,
 ) -> Pallet {
     let (storage_prefix, storage) = storage_entries(storage);
@@ -311,6 +352,7 @@ fn pallet(
         storage_prefix,
         storage,
         calls_ty: calls.map(|c| c.ty.id),
+        error_ty: error.map(|e| e.ty.id),
         constants: constants(constant_list),
     }
 }
@@ -369,7 +411,7 @@ fn from_v14(m: v14::RuntimeMetadataV14) -> Result<Metadata, MetadataError> {
     let pallets = m
         .pallets
         .into_iter()
-        .map(|p| pallet(p.name, p.index, p.storage, p.calls, p.constants))
+        .map(|p| pallet(p.name, p.index, p.storage, p.calls, p.error, p.constants))
         .collect();
     Ok(Metadata {
         version: 14,
@@ -396,7 +438,7 @@ fn from_v15(m: v15::RuntimeMetadataV15) -> Result<Metadata, MetadataError> {
     let pallets = m
         .pallets
         .into_iter()
-        .map(|p| pallet(p.name, p.index, p.storage, p.calls, p.constants))
+        .map(|p| pallet(p.name, p.index, p.storage, p.calls, p.error, p.constants))
         .collect();
     let runtime_apis = m
         .apis

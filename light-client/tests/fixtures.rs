@@ -667,3 +667,44 @@ fn the_product_runtime_apis_exist_at_spec_461_and_refuse_bad_calls() {
         "{e}"
     );
 }
+
+#[test]
+fn a_module_error_reads_as_its_pallet_and_name_and_anything_else_as_json() {
+    use scale_info::TypeDef;
+    use taoscope_light_client::client::dispatch_error_words;
+    let metadata = v15();
+    let pallet = metadata.pallet("SubtensorModule").unwrap();
+    let ty = metadata.types.resolve(pallet.error_ty.unwrap()).unwrap();
+    let TypeDef::Variant(variants) = &ty.type_def else {
+        panic!("SubtensorModule's error is not an enum")
+    };
+    let variant = variants
+        .variants
+        .iter()
+        .find(|v| v.name == "NotEnoughBalanceToStake")
+        .unwrap();
+    // Today's ModuleError carries 4 bytes; older runtimes one byte as a number.
+    for error in [
+        json!(format!("0x{:02x}000000", variant.index)),
+        json!(variant.index),
+    ] {
+        let words = dispatch_error_words(
+            &metadata,
+            &json!({"Module": {"index": pallet.index, "error": error}}),
+        );
+        assert!(
+            words.starts_with("SubtensorModule.NotEnoughBalanceToStake"),
+            "{words}"
+        );
+    }
+    // A pallet or error the metadata does not have, and other dispatch errors: as given.
+    let unknown = json!({"Module": {"index": 250, "error": "0x00000000"}});
+    assert_eq!(
+        dispatch_error_words(&metadata, &unknown),
+        unknown.to_string()
+    );
+    assert_eq!(
+        dispatch_error_words(&metadata, &json!("BadOrigin")),
+        "\"BadOrigin\""
+    );
+}

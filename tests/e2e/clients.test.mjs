@@ -233,7 +233,8 @@ test("what polkadot.js reads is what taoscope's metagraph and Portfolio show thr
       await page.getByTestId('stake-review').click();
       await page.getByTestId('stake-review-panel').waitFor({ timeout: 30_000 });
       assert.equal(await page.getByTestId('review-call').textContent(), 'SubtensorModule.add_stake');
-      assert.equal(await page.getByTestId('review-amount').textContent(), `${Number(amount).toFixed(9)} τ`);
+      // Thousands grouped with a (narrow) space, 9 decimals.
+      assert.equal((await page.getByTestId('review-amount').textContent()).replace(/\s/g, ''), `${Number(amount).toFixed(9)}τ`);
       await page.getByTestId('stake-sign').click();
       await page.getByTestId('stake-result').waitFor({ timeout: 90_000 });
       return page.getByTestId('stake-result').evaluate((p) => ({ state: p.dataset.state, block: p.dataset.block, index: Number(p.dataset.index), text: p.textContent }));
@@ -259,6 +260,13 @@ test("what polkadot.js reads is what taoscope's metagraph and Portfolio show thr
     assert.equal(lied.state, 'failed');
     assert.match(lied.text, /does not verify for this account/);
     assert.equal((await api.rpc.system.accountNextIndex(coldkey.address)).toNumber(), nonce, 'nothing was submitted');
+
+    // More than the account holds: the runtime's own error, by name, read from its events.
+    await page.locator('[data-testid="wallet-connect"][data-wallet="taoscope-test-wallet"]').click();
+    await page.getByTestId('wallet-account').click();
+    const tooMuch = await stakeOnce('100000');
+    console.log(`staking more than the balance: ${tooMuch.text}`);
+    assert.match(tooMuch.text, /NotEnoughBalanceToStake/);
     await screenshot(page, 'account-stake');
 
     // A mistyped address is refused in words; the chosen account stays.

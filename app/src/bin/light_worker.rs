@@ -83,6 +83,9 @@ struct Audits {
     epochs: BTreeMap<(u16, u64), taoscope_light_client::audit::EpochAudit>,
     /// Epochs that cannot be audited, with why (not asked again).
     refused: BTreeMap<(u16, u64), String>,
+    /// Subnets' newest epochs the transport cannot prove (their blocks not held), passed over
+    /// by "Audit every subnet" until the subnet's next epoch.
+    unprovable: BTreeMap<(u16, u64), String>,
     /// The epoch block before each epoch block walked past (0: none), proven once: finalized
     /// blocks do not change, so a walk through audited epochs reads nothing again.
     previous: BTreeMap<(u16, u64), u64>,
@@ -404,6 +407,7 @@ async fn follow(
         epochs: Default::default(),
         refused: Default::default(),
         previous: Default::default(),
+        unprovable: Default::default(),
         genesis_hash: genesis_hash.clone(),
         trusted,
     };
@@ -745,9 +749,19 @@ async fn audit_all(
             .next_back()
             .map(|(&(_, block), audit)| (block, audit.checked, audit.mismatches.len()))
     };
+    // An epoch whose blocks the transport does not hold (a light client that has just started
+    // never saw the block before a subnet's newest epoch) is passed over, not refused: the
+    // subnet waits for its next epoch, and the others take their turns meanwhile.
+    audits
+        .unprovable
+        .retain(|key, _| latest.iter().any(|newest| newest == key));
     let next = latest
         .iter()
-        .filter(|&&(netuid, epoch)| epoch != 0 && !audits.knows(netuid, epoch))
+        .filter(|&&(netuid, epoch)| {
+            epoch != 0
+                && !audits.knows(netuid, epoch)
+                && !audits.unprovable.contains_key(&(netuid, epoch))
+        })
         // Never audited first, then the one whose newest verdict is oldest: every subnet gets
         // its turn, however fast another's epochs come.
         .min_by_key(|&&(netuid, _)| newest_audited(audits, netuid).map(|(block, ..)| block));
@@ -755,7 +769,7 @@ async fn audit_all(
         match audits.audit(client, netuid, epoch).await {
             Ok(()) => {}
             Err(ClientError::NotHeld(why)) => {
-                audits.refused.insert((netuid, epoch), why);
+                audits.unprovable.insert((netuid, epoch), why);
             }
             Err(error) => return Err(format!("subnet {netuid}: {error}")),
         }
@@ -764,18 +778,24 @@ async fn audit_all(
         .into_iter()
         .map(|(netuid, epoch)| {
             let refused = audits.refused.get(&(netuid, epoch));
+            let unprovable = audits.unprovable.get(&(netuid, epoch));
             let newer = (epoch != 0).then_some(epoch);
-            let (epoch, state) = match (epoch, refused, newest_audited(audits, netuid)) {
-                (0, _, _) => (None, VerdictState::Unaudited("no epoch yet".into())),
-                (_, Some(why), _) => (Some(epoch), VerdictState::Unaudited(why.clone())),
-                (_, None, Some((block, checked, mismatches))) => (
+            let (epoch, state) = match (epoch, refused, newest_audited(audits, netuid), unprovable)
+            {
+                (0, ..) => (None, VerdictState::Unaudited("no epoch yet".into())),
+                (_, Some(why), ..) => (Some(epoch), VerdictState::Unaudited(why.clone())),
+                (_, None, Some((block, checked, mismatches)), _) => (
                     Some(block),
                     VerdictState::Audited {
                         checked,
                         mismatches,
                     },
                 ),
-                (_, None, None) => (Some(epoch), VerdictState::Pending),
+                (_, None, None, Some(why)) => (
+                    Some(epoch),
+                    VerdictState::Unaudited(format!("{why}; its next epoch will be")),
+                ),
+                (_, None, None, None) => (Some(epoch), VerdictState::Pending),
             };
             SubnetVerdict {
                 netuid,

@@ -1501,9 +1501,10 @@ impl<T: Transport> BittensorClient<T> {
                 && record["module_id"] == "System";
             match record["event_id"].as_str() {
                 Some("ExtrinsicSuccess") if ours => Some(Ok(())),
-                Some("ExtrinsicFailed") if ours => {
-                    Some(Err(record["attributes"]["dispatch_error"].to_string()))
-                }
+                Some("ExtrinsicFailed") if ours => Some(Err(dispatch_error_words(
+                    &metadata,
+                    &record["attributes"]["dispatch_error"],
+                ))),
                 _ => None,
             }
         });
@@ -1612,6 +1613,28 @@ impl<P: smoldot_light::platform::PlatformRef> Transport for AnyTransport<P> {
             AnyTransport::P2p(t) => t.storage_items_per_operation(),
             AnyTransport::VerifiedRpc(t) => t.storage_items_per_operation(),
         }
+    }
+}
+
+/// A `DispatchError` as decoded from events, in words: a module error by its pallet and name
+/// with its documentation (`{"Module": {"index": 7, "error": "0x06000000"}}`, or the older
+/// `"error": 6`), anything else as the runtime's JSON.
+pub fn dispatch_error_words(metadata: &Metadata, error: &Value) -> String {
+    let module = &error["Module"];
+    let index = module["index"].as_u64().and_then(|i| u8::try_from(i).ok());
+    let bytes = match &module["error"] {
+        Value::String(hex) => crate::hex::from_hex(hex).ok(),
+        Value::Number(n) => n
+            .as_u64()
+            .and_then(|e| u8::try_from(e).ok())
+            .map(|e| vec![e]),
+        _ => None,
+    };
+    match (index, bytes) {
+        (Some(index), Some(bytes)) => metadata
+            .module_error(index, &bytes)
+            .map_or_else(|| error.to_string(), |e| e.to_string()),
+        _ => error.to_string(),
     }
 }
 
