@@ -3,10 +3,10 @@
 //!
 //! Threat model: whatever sits under `injectedWeb3` (an extension, or a script of a page that
 //! embeds us) is hostile until checked. Every field is type-checked before use; at most
-//! [`MAX_WALLETS`] wallets and [`MAX_ACCOUNTS`] accounts are taken, names are cut to
-//! [`MAX_NAME`] characters, and an address is shown only re-encoded (prefix 42) from the public
-//! key its checksum proves, never as given. ECDSA and Ethereum accounts are left out: Bittensor
-//! accounts sign with sr25519 or ed25519.
+//! [`MAX_WALLETS`] wallets and [`MAX_ACCOUNTS`] accounts are taken, a wallet whose name is over
+//! [`MAX_NAME`] characters is left out (account names are cut), and an address is shown only
+//! re-encoded (prefix 42) from the public key its checksum proves, never as given. ECDSA and
+//! Ethereum accounts are left out: Bittensor accounts sign with sr25519 or ed25519.
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use taoscope_light_client::ss58;
@@ -45,8 +45,9 @@ pub fn wallets() -> Vec<String> {
     Object::keys(injected.unchecked_ref::<Object>())
         .iter()
         .filter_map(|k| k.as_string())
+        // A name is how the wallet is found again: kept whole, or not at all.
+        .filter(|name| name.chars().count() <= MAX_NAME)
         .filter(|name| get(&injected, name).is_some_and(|w| get(&w, "enable").is_some()))
-        .map(|name| name.chars().take(MAX_NAME).collect())
         .take(MAX_WALLETS)
         .collect()
 }
