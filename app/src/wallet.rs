@@ -77,12 +77,17 @@ fn describe(error: &JsValue) -> String {
         .collect()
 }
 
-/// Asks wallet `name` to let taoscope in, and for its accounts.
-pub async fn connect(name: &str) -> Result<Vec<WalletAccount>, String> {
+/// Wallet `name`'s `enable(ORIGIN)`: the object it lets taoscope use (accounts, signer).
+async fn enable(name: &str) -> Result<JsValue, String> {
     let wallet = injected()
         .and_then(|i| get(&i, name))
         .ok_or_else(|| format!("no wallet named {name} in this page"))?;
-    let enabled = call(&wallet, "enable", &[JsValue::from_str(ORIGIN)]).await?;
+    call(&wallet, "enable", &[JsValue::from_str(ORIGIN)]).await
+}
+
+/// Asks wallet `name` to let taoscope in, and for its accounts.
+pub async fn connect(name: &str) -> Result<Vec<WalletAccount>, String> {
+    let enabled = enable(name).await?;
     let accounts = get(&enabled, "accounts").ok_or("the wallet gave no accounts")?;
     let list = call(&accounts, "get", &[]).await?;
     let list: Array = list
@@ -121,10 +126,7 @@ pub struct WalletSignature {
 /// here: the light worker checks the signature (and any returned transaction) against what it
 /// prepared before it submits anything.
 pub async fn sign(name: &str, payload: &serde_json::Value) -> Result<WalletSignature, String> {
-    let wallet = injected()
-        .and_then(|i| get(&i, name))
-        .ok_or_else(|| format!("no wallet named {name} in this page"))?;
-    let enabled = call(&wallet, "enable", &[JsValue::from_str(ORIGIN)]).await?;
+    let enabled = enable(name).await?;
     let signer = get(&enabled, "signer").ok_or("the wallet offers no signer")?;
     let payload = js_sys::JSON::parse(&payload.to_string())
         .map_err(|_| "the payload does not convert for the wallet".to_string())?;

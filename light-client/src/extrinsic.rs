@@ -155,6 +155,25 @@ pub struct Transaction {
     pub metadata_hash: Option<[u8; 32]>,
 }
 
+impl Transaction {
+    /// The era as the extrinsic carries it, and the block the transaction counts from (number
+    /// and hash): the genesis for an immortal one.
+    pub fn era(&self) -> (Vec<u8>, u64, [u8; 32]) {
+        match self.mortality {
+            Mortality::Immortal => (vec![0u8], 0, self.genesis_hash),
+            Mortality::Mortal {
+                period,
+                birth_number,
+                birth_hash,
+            } => (
+                crate::era::mortal(period, birth_number).to_vec(),
+                birth_number,
+                birth_hash,
+            ),
+        }
+    }
+}
+
 /// The extensions' explicit bytes (carried in the extrinsic) and implicit bytes (signed only).
 pub fn extensions(
     metadata: &Metadata,
@@ -162,17 +181,7 @@ pub fn extensions(
 ) -> Result<(Vec<u8>, Vec<u8>), ExtrinsicError> {
     let mut explicit = Vec::new();
     let mut implicit = Vec::new();
-    let (era, birth_hash) = match tx.mortality {
-        Mortality::Immortal => (vec![0u8], tx.genesis_hash),
-        Mortality::Mortal {
-            period,
-            birth_number,
-            birth_hash,
-        } => (
-            crate::era::mortal(period, birth_number).to_vec(),
-            birth_hash,
-        ),
-    };
+    let (era, _, birth_hash) = tx.era();
     for ext in &metadata.extrinsic.extensions {
         match ext.identifier.as_str() {
             "CheckSpecVersion" => tx.spec_version.encode_to(&mut implicit),

@@ -15,7 +15,7 @@
 //! `CheckMetadataHash` (we send the RFC-0078 hash ourselves, so a wallet has nothing to insert).
 
 use crate::extrinsic::{
-    ExtrinsicError, Mortality, Scheme, Transaction, extensions, signed_extrinsic, signing_payload,
+    ExtrinsicError, Scheme, Transaction, extensions, signed_extrinsic, signing_payload,
 };
 use crate::hex::{from_hex, to_hex};
 use crate::keys::{Ed25519Signer, Sr25519Signer};
@@ -77,18 +77,7 @@ pub fn signer_payload(
     // The extensions are built first: a runtime with an extension this crate cannot fill is
     // refused before a wallet is asked anything.
     extensions(metadata, tx)?;
-    let (era, birth_number, birth_hash) = match tx.mortality {
-        Mortality::Immortal => (vec![0u8], 0, tx.genesis_hash),
-        Mortality::Mortal {
-            period,
-            birth_number,
-            birth_hash,
-        } => (
-            crate::era::mortal(period, birth_number).to_vec(),
-            birth_number,
-            birth_hash,
-        ),
-    };
+    let (era, birth_number, birth_hash) = tx.era();
     let names: Vec<&str> = metadata
         .extrinsic
         .extensions
@@ -182,6 +171,7 @@ pub fn signed_transaction(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extrinsic::Mortality;
     use crate::extrinsic::Signer;
 
     const METADATA_V14: &str =

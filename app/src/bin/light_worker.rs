@@ -812,9 +812,11 @@ async fn audit_all(
 }
 
 /// Builds `pallet.call(args)` from `from` for a wallet to sign, at the newest finalized block.
+#[allow(clippy::too_many_arguments)] // one request's fields, passed on as they come
 async fn prepare(
     client: &mut Client,
     pending: &mut Pending,
+    genesis_hash: &str,
     id: u32,
     from: String,
     pallet: String,
@@ -833,12 +835,8 @@ async fn prepare(
         .runtime()
         .cloned()
         .ok_or("the runtime in force is not known yet")?;
-    let genesis = client
-        .request("chainSpec_v1_genesisHash", serde_json::json!([]))
-        .await
-        .ok()
-        .and_then(|h| h.as_str().and_then(|h| from_hex_array::<32>(h).ok()))
-        .ok_or("the chain's genesis hash is not known")?;
+    let genesis = from_hex_array::<32>(genesis_hash)
+        .map_err(|_| "the chain's genesis hash is not known".to_string())?;
     let nonce = client
         .account(&at.hash, &from)
         .await
@@ -998,7 +996,17 @@ async fn answer(
             args,
         } => ChainResponse::Prepared {
             id,
-            result: prepare(client, pending, id, from, pallet, call, args).await,
+            result: prepare(
+                client,
+                pending,
+                &audits.genesis_hash,
+                id,
+                from,
+                pallet,
+                call,
+                args,
+            )
+            .await,
         },
         ChainRequest::Submit {
             id,

@@ -1382,12 +1382,17 @@ impl<T: Transport> BittensorClient<T> {
         .map_err(ClientError::Audit)
     }
 
-    /// `System.Account` of `address` (SS58) at the pinned block `at`: nonce and balances.
-    /// Read by field name, since runtimes lay `AccountData` out differently (spec 103 has
-    /// `misc_frozen` and `fee_frozen`, today's runtime `frozen` and `flags`).
-    pub async fn account(&mut self, at: &str, address: &str) -> Result<Account, ClientError> {
-        let metadata = self.metadata(at).await?;
-        let key = crate::storage::key(&metadata, "System", "Account", &[json!(address)])?;
+    /// One storage value, `pallet.entry` at `keys`, at the pinned block `at`, through a proof,
+    /// decoded with `metadata` (the default where the state has none).
+    async fn read_value(
+        &mut self,
+        at: &str,
+        metadata: &Metadata,
+        pallet: &str,
+        entry: &str,
+        keys: &[Value],
+    ) -> Result<Value, ClientError> {
+        let key = crate::storage::key(metadata, pallet, entry, keys)?;
         let state = self
             .storage(
                 at,
@@ -1397,12 +1402,22 @@ impl<T: Transport> BittensorClient<T> {
                 },
             )
             .await?;
-        let value = crate::storage::read(
-            &metadata,
-            "System",
-            "Account",
+        Ok(crate::storage::read(
+            metadata,
+            pallet,
+            entry,
             state.get(&key).map(Vec::as_slice),
-        )?;
+        )?)
+    }
+
+    /// `System.Account` of `address` (SS58) at the pinned block `at`: nonce and balances.
+    /// Read by field name, since runtimes lay `AccountData` out differently (spec 103 has
+    /// `misc_frozen` and `fee_frozen`, today's runtime `frozen` and `flags`).
+    pub async fn account(&mut self, at: &str, address: &str) -> Result<Account, ClientError> {
+        let metadata = self.metadata(at).await?;
+        let value = self
+            .read_value(at, &metadata, "System", "Account", &[json!(address)])
+            .await?;
         let field = |path: &[&str]| {
             path.iter()
                 .try_fold(&value, |v, name| v.get(name))
@@ -1479,22 +1494,9 @@ impl<T: Transport> BittensorClient<T> {
         index: u32,
     ) -> Result<Result<(), String>, ClientError> {
         let metadata = self.metadata_at(at).await?;
-        let key = crate::storage::key(&metadata, "System", "Events", &[])?;
-        let state = self
-            .storage(
-                at,
-                &Reads {
-                    keys: vec![key.clone()],
-                    prefixes: Vec::new(),
-                },
-            )
+        let events = self
+            .read_value(at, &metadata, "System", "Events", &[])
             .await?;
-        let events = crate::storage::read(
-            &metadata,
-            "System",
-            "Events",
-            state.get(&key).map(Vec::as_slice),
-        )?;
         let outcome = events.as_array().into_iter().flatten().find_map(|record| {
             let ours = record["phase"] == "ApplyExtrinsic"
                 && record["extrinsic_idx"].as_u64() == Some(u64::from(index))
