@@ -13,7 +13,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, rpcCall, ROOT } from './harness.mjs';
+import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, connectLocalnet, rpcCall, ROOT } from './harness.mjs';
 import { lyingEndpoint } from './lying-endpoint.mjs';
 
 // Three demo subnets: subnet 1 (256 uids, 64 validators, tempo 9), subnets 2 and 4 with other
@@ -166,10 +166,7 @@ test('over verified RPC, with a liar first, the audit pages show 8 matching epoc
   const liar = await lyingEndpoint(localnet.rpc, 'changed-stored-value', { key });
   const page = await openPage(browser, { context });
   try {
-    await page.goto(`${server.url}/network`);
-    await page.getByTestId('localnet-rpc').fill(localnet.rpc);
-    await page.getByTestId('localnet-connect').click();
-    await page.getByTestId('network-select').selectOption('localnet-verified');
+    await connectLocalnet(page, server.url, localnet.rpc, { verified: true });
     await page.getByTestId('endpoints').fill([liar.url, localnet.rpc].join('\n'));
     await page.getByTestId('endpoints-save').click();
     await page.getByTestId('verified-mark').waitFor({ timeout: 60_000 });
@@ -221,9 +218,7 @@ test('over smoldot-light (p2p), the audit page shows the epochs it can prove, al
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await openPage(browser, { context });
   try {
-    await page.goto(`${server.url}/network`);
-    await page.getByTestId('localnet-rpc').fill(localnet.rpc);
-    await page.getByTestId('localnet-connect').click();
+    await connectLocalnet(page, server.url, localnet.rpc);
     await page.getByTestId('verified-mark').waitFor({ timeout: 90_000 });
 
     const served = () => rpcCall(page, localnet.rpc, 'taoscope_p2pServed', []);

@@ -29,7 +29,7 @@ import { createClient } from 'polkadot-api';
 import { getWsProvider } from 'polkadot-api/ws';
 import { getPolkadotSigner } from 'polkadot-api/signer';
 import { WebSocket } from 'ws';
-import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, ROOT, SHARED } from './harness.mjs';
+import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, connectLocalnet, ROOT, SHARED } from './harness.mjs';
 
 // The demo subnet: //Coldkey1 owns //Hotkey1, a validator of subnet 1.
 const ARGS = ['--backfill', '20', '--block-ms', '500', '--demo-subnet'];
@@ -181,10 +181,7 @@ test("what polkadot.js reads is what taoscope's metagraph and Portfolio show thr
   ]);
   const page = await openPage(browser, { context });
   try {
-    await page.goto(`${server.url}/network`);
-    await page.getByTestId('localnet-rpc').fill(localnet.rpc);
-    await page.getByTestId('localnet-connect').click();
-    await page.getByTestId('network-select').selectOption('localnet-verified');
+    await connectLocalnet(page, server.url, localnet.rpc, { verified: true });
     await page.getByTestId('verified-mark').waitFor({ timeout: 60_000 });
 
     // The metagraph's stake column: //Hotkey1's total stake.

@@ -140,6 +140,17 @@ export async function startLocalnet({ dir, ports = {}, args = [] } = {}) {
 }
 
 /**
+ * Opens the app's Network page at `serverUrl`, points it at the localnet's JSON-RPC at `rpc` and
+ * connects (smoldot-light over p2p); `verified` then chooses "Localnet over verified RPC".
+ */
+export async function connectLocalnet(page, serverUrl, rpc, { verified = false } = {}) {
+  await page.goto(`${serverUrl}/network`);
+  await page.getByTestId('localnet-rpc').fill(rpc);
+  await page.getByTestId('localnet-connect').click();
+  if (verified) await page.getByTestId('network-select').selectOption('localnet-verified');
+}
+
+/**
  * `method(params)` over a node's WebSocket JSON-RPC at `url`, from `page` (a page of the app's
  * origin: Node 20 has no WebSocket). The node is trusted here: it is what the page's proofs must
  * agree with.

@@ -20,7 +20,7 @@ import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blake2b } from '@noble/hashes/blake2.js';
-import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, freePort, rpcCall as nodeCall, ROOT, SHARED } from './harness.mjs';
+import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, connectLocalnet, freePort, rpcCall as nodeCall, ROOT, SHARED } from './harness.mjs';
 import { lyingEndpoint } from './lying-endpoint.mjs';
 
 const ARGS = ['--backfill', '120', '--block-ms', '500', '--demo-subnet'];
@@ -179,9 +179,7 @@ test('the page follows the localnet through smoldot-light, and what it shows equ
 
   // First visit: no saved database.
   const page = await openPage(browser, { context });
-  await page.goto(`${server.url}/network`);
-  await page.getByTestId('localnet-rpc').fill(localnet.rpc);
-  await page.getByTestId('localnet-connect').click();
+  await connectLocalnet(page, server.url, localnet.rpc);
   const first = await waitForFinalized(page, 100);
   assert.equal(await page.getByTestId('runtime-version').textContent(), '103');
   assert.ok(await number(page, 'peer-count') >= 1, 'connected to the localnet');
@@ -273,10 +271,7 @@ async function openVerified(name, endpoints, context = null, helper = null) {
   writeFileSync(metadataFile, await rpcCall(helper, 'state_getMetadata', []));
   const head = Number(BigInt((await rpcCall(helper, 'chain_getHeader', [])).number));
   const page = await openPage(browser, { context });
-  await page.goto(`${server.url}/network`);
-  await page.getByTestId('localnet-rpc').fill(localnet.rpc);
-  await page.getByTestId('localnet-connect').click();
-  await page.getByTestId('network-select').selectOption('localnet-verified');
+  await connectLocalnet(page, server.url, localnet.rpc, { verified: true });
   await page.getByTestId('trust-panel').waitFor();
   await page.getByTestId('endpoints').fill(endpoints.join('\n'));
   await page.getByTestId('endpoints-save').click();
