@@ -25,6 +25,7 @@ use leptos::task::spawn_local;
 use serde_json::json;
 use taoscope_light_client::hex::{from_hex_array, to_hex};
 use taoscope_light_client::metagraph::{Metagraph, SubnetSummary};
+use taoscope_light_client::staking::Move;
 use taoscope_light_client::verified::checkpoint::{
     Acceptance, AgePolicy, BITTENSOR_SLOT_MS, Checkpoint, CheckpointError, DEFAULT_MAX_AGE_MS,
 };
@@ -273,6 +274,8 @@ pub struct Chain {
     pub audit_inputs: RwSignal<Option<Result<String, String>>>,
     /// The portfolio last asked for, with its address.
     pub portfolio: RwSignal<PortfolioAnswer>,
+    /// The staking moves of the runtime in force (asked once per runtime the page sees).
+    pub moves: RwSignal<Option<Result<Vec<Move>, String>>>,
     /// The transaction last prepared for a wallet, by id.
     pub prepared: RwSignal<Option<(u32, Result<PreparedTx, String>)>>,
     /// Where the transactions submitted in this visit ended, by id (a second answer for an id
@@ -482,6 +485,7 @@ impl Chain {
             portfolio: RwSignal::new(None),
             portfolio_id: StoredValue::new(0),
             portfolio_busy: StoredValue::new(None),
+            moves: RwSignal::new(None),
             prepared: RwSignal::new(None),
             submitted: RwSignal::new(Vec::new()),
             transaction_id: StoredValue::new(0),
@@ -584,6 +588,7 @@ impl Chain {
                 }
             }
             ChainResponse::Prepared { id, result } => self.prepared.set(Some((id, result))),
+            ChainResponse::Moves { result, .. } => self.moves.set(Some(result)),
             ChainResponse::Submitted { id, result } => self.submitted.update(|all| {
                 if !all.iter().any(|(seen, _)| *seen == id) {
                     all.push((id, result));
@@ -712,6 +717,7 @@ impl Chain {
         self.audit_all_busy.set_value(false);
         self.audit_inputs.set(None);
         self.portfolio.set(None);
+        self.moves.set(None);
         self.portfolio_busy.set_value(None);
         self.subnets_busy.set_value(false);
         self.metagraph_busy.set_value(None);
@@ -1000,7 +1006,16 @@ impl Chain {
 
     /// Asks the worker to build `pallet.call(args)` from `from` for a wallet to sign; the
     /// answer comes in [`Chain::prepared`] under the id returned.
-    pub fn prepare(self, from: String, pallet: &str, call: &str, args: serde_json::Value) -> u32 {
+    /// `tolerance_ppm`: for a limit call without `limit_price`, the price movement tolerated
+    /// (the worker derives the limit from the proven price).
+    pub fn prepare(
+        self,
+        from: String,
+        pallet: &str,
+        call: &str,
+        args: serde_json::Value,
+        tolerance_ppm: Option<u32>,
+    ) -> u32 {
         let id = self.transaction_id.get_value() + 1;
         self.transaction_id.set_value(id);
         self.prepared.set(None);
@@ -1010,8 +1025,15 @@ impl Chain {
             pallet: pallet.into(),
             call: call.into(),
             args,
+            tolerance_ppm,
         });
         id
+    }
+
+    /// Asks which staking moves the runtime in force offers; the answer comes in
+    /// [`Chain::moves`].
+    pub fn request_moves(self) {
+        self.send(&ChainRequest::Moves { id: 0 });
     }
 
     /// Hands a wallet's answer to prepared transaction `id` to the worker, which checks it,

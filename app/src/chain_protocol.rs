@@ -8,8 +8,9 @@
 use serde::{Deserialize, Serialize};
 use taoscope_light_client::audit::{EpochAudit, NotAudited};
 use taoscope_light_client::client::trust::TrustReport;
-use taoscope_light_client::client::{Account, BlockRef, RuntimeSpec};
+use taoscope_light_client::client::{Account, BlockRef, ExtrinsicEvent, RuntimeSpec};
 use taoscope_light_client::metagraph::{Metagraph, StakePosition, SubnetSummary};
+use taoscope_light_client::staking::Move;
 
 /// What the worker posts once its message handler is installed (earlier messages would be
 /// lost while its wasm instantiates).
@@ -62,7 +63,13 @@ pub enum ChainRequest {
         pallet: String,
         call: String,
         args: serde_json::Value,
+        /// For a call with a limit price the user did not type: the price movement tolerated,
+        /// in parts per million of the proven current price (safe staking).
+        #[serde(default)]
+        tolerance_ppm: Option<u32>,
     },
+    /// The staking moves the runtime in force offers, with their calls' arguments.
+    Moves { id: u32 },
     /// A wallet's answer to prepared transaction `id`: checked against what was prepared, then
     /// submitted and followed until final (or refused).
     Submit {
@@ -131,6 +138,10 @@ pub enum ChainResponse {
         address: String,
         result: Result<Verified<Portfolio>, String>,
     },
+    Moves {
+        id: u32,
+        result: Result<Vec<Move>, String>,
+    },
     Prepared {
         id: u32,
         result: Result<PreparedTx, String>,
@@ -156,6 +167,11 @@ pub struct PreparedTx {
     pub birth: BlockRef,
     pub period: u64,
     pub spec_version: u32,
+    /// The fee the runtime charges for it (`TransactionPaymentApi.query_info` run on the proven
+    /// state of `birth`), or why it is not known.
+    pub fee: Result<u64, String>,
+    /// The account's free balance at `birth`, for the review to compare with amount and fee.
+    pub free: u64,
 }
 
 /// What became of a transaction that was sent.
@@ -178,6 +194,8 @@ pub struct Included {
     pub index: u32,
     /// `Err`: the runtime's dispatch error (the fee was paid, the call did nothing).
     pub outcome: Result<(), String>,
+    /// The extrinsic's events, from the proven `System.Events` of `block`.
+    pub events: Vec<ExtrinsicEvent>,
 }
 
 /// An account's balances and every stake it holds, read through proofs at one block.

@@ -1,9 +1,14 @@
 //! The hashes the chain uses for storage keys, block and extrinsic hashes and signing payloads.
 
-use blake2::digest::consts::{U16, U32};
+use blake2::digest::consts::{U8, U16, U32};
 use blake2::{Blake2b, Digest};
 use std::hash::Hasher;
 use xxhash_rust::xxh64::Xxh64;
+
+/// What runtime API ids are: the API's name hashed to 8 bytes.
+pub fn blake2_64(data: &[u8]) -> [u8; 8] {
+    Blake2b::<U8>::digest(data).into()
+}
 
 pub fn blake2_128(data: &[u8]) -> [u8; 16] {
     Blake2b::<U16>::digest(data).into()

@@ -19,7 +19,8 @@
 //! - [`runtime_api`]: `state_call` requests and results; swap quotes; slippage limit prices;
 //! - [`extrinsic`]: calls by name, transaction extensions from metadata, signing payloads,
 //!   signed extrinsics behind the [`extrinsic::Signer`] trait ([`keys`]: sr25519/ed25519 and
-//!   the development accounts); [`era`]: transaction mortality; [`wallet`]: the payload a
+//!   the development accounts); [`era`]: transaction mortality; [`staking`]: the staking moves
+//!   a runtime offers and what each argument is; [`wallet`]: the payload a
 //!   browser wallet signs, and the checks on its signature and returned transaction;
 //! - [`header`]: block headers and hashes; [`hashing`]: the chain's hash functions; [`hex`]:
 //!   bytes as text.
@@ -61,6 +62,7 @@ pub mod platform;
 pub mod runtime_api;
 pub mod runtime_spec;
 pub mod ss58;
+pub mod staking;
 pub mod storage;
 pub mod subnet;
 #[cfg(feature = "websocket")]

@@ -277,6 +277,20 @@ impl Metadata {
         Some((spec_name, spec_version))
     }
 
+    /// The version of runtime API `api` (`"Metadata"`, `"TransactionPaymentApi"`) the runtime
+    /// implements, from the `apis` of its `System.Version`; `None` when it lists no such API.
+    /// V14 metadata lists no API methods, but every runtime's version lists its APIs by id.
+    pub fn api_version(&self, api: &str) -> Option<u32> {
+        let value = &self.constant("System", "Version")?.value;
+        let mut input = value.as_slice();
+        String::decode(&mut input).ok()?; // spec_name
+        String::decode(&mut input).ok()?; // impl_name
+        <[u32; 3]>::decode(&mut input).ok()?; // authoring, spec and impl versions
+        let apis = Vec::<([u8; 8], u32)>::decode(&mut input).ok()?;
+        let id = crate::hashing::blake2_64(api.as_bytes());
+        apis.into_iter().find(|(a, _)| *a == id).map(|(_, v)| v)
+    }
+
     /// The spec version, or 0 when the metadata does not say (used in error messages).
     pub fn spec_version(&self) -> u32 {
         self.runtime_version().map_or(0, |(_, v)| v)

@@ -356,12 +356,51 @@ pub fn metagraph(
     })
 }
 
-/// Stake a coldkey holds, one hotkey at a time.
+/// Stake a coldkey holds, one hotkey (and, since dynamic TAO, one subnet) at a time.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StakePosition {
     pub hotkey: String,
-    /// Rao of TAO (spec 103's `Stake`).
+    /// Rao: of TAO where stake is TAO (spec 103's `Stake`), of the subnet's alpha where stake
+    /// is held per subnet.
     pub stake: u64,
+    /// The subnet it is held on (`None`: a runtime that stakes without subnets).
+    #[serde(default)]
+    pub netuid: Option<u16>,
+    /// What it would fetch in TAO (rao), priced by the runtime's own swap simulation on proven
+    /// state; `None` where stake is TAO already or the runtime does not price it.
+    #[serde(default)]
+    pub tao_value: Option<u64>,
+}
+
+/// The positions in `StakeInfoRuntimeApi.get_stake_info_for_coldkey`'s (proven) result, as
+/// decoded by the runtime's V15 types: one per hotkey and subnet with stake.
+pub fn stake_positions_from_info(infos: &[Value]) -> Result<Vec<StakePosition>, StorageError> {
+    let invalid = |why: String| StorageError::Value {
+        entry: "StakeInfoRuntimeApi.get_stake_info_for_coldkey".into(),
+        error: crate::value::ValueError::Invalid {
+            ty: "StakeInfo".into(),
+            why,
+        },
+    };
+    let mut positions = Vec::new();
+    for info in infos {
+        let (Some(hotkey), Some(netuid), Some(stake)) = (
+            info["hotkey"].as_str(),
+            info["netuid"].as_u64().and_then(|n| u16::try_from(n).ok()),
+            info["stake"].as_u64(),
+        ) else {
+            return Err(invalid(format!("no hotkey, netuid and stake in {info}")));
+        };
+        if stake > 0 {
+            positions.push(StakePosition {
+                hotkey: hotkey.into(),
+                stake,
+                netuid: Some(netuid),
+                tao_value: None,
+            });
+        }
+    }
+    Ok(positions)
 }
 
 /// What to read for [`stake_positions`]: the whole `Stake` map (hotkey → coldkey → rao), where
@@ -407,6 +446,8 @@ pub fn stake_positions(
         positions.push(StakePosition {
             hotkey: crate::ss58::encode(&hotkey, 42),
             stake,
+            netuid: None,
+            tao_value: None,
         });
     }
     Ok(positions)

@@ -158,6 +158,56 @@ pub fn swap_quote(
     })
 }
 
+/// The runtime API that prices transactions, and its method.
+const PAYMENT: (&str, &str) = ("TransactionPaymentApi", "query_info");
+
+/// `TransactionPaymentApi_query_info(uxt, len)` for `extrinsic` (length-prefixed, as
+/// submitted; a dummy signature prices the same, as only the length and the call count).
+/// The arguments' layout has not changed since the API has existed, so V14 runtimes, whose
+/// metadata lists no APIs, are asked the same way.
+pub fn fee_request(extrinsic: &[u8]) -> Request {
+    let mut data = extrinsic.to_vec();
+    let length = u32::try_from(extrinsic.len()).unwrap_or(u32::MAX);
+    data.extend_from_slice(&length.to_le_bytes());
+    Request {
+        method: format!("{}_{}", PAYMENT.0, PAYMENT.1),
+        data,
+    }
+}
+
+/// The fee (`partial_fee`, rao) from a proven `query_info` result: by the V15 metadata's type
+/// where it has one; for V14, `RuntimeDispatchInfo` as every weight-v2 runtime lays it out
+/// (`ref_time` and `proof_size` compact, the class, a u64 balance), every byte accounted for.
+pub fn decode_fee(metadata: &Metadata, bytes: &[u8]) -> Result<u64, RuntimeApiError> {
+    let (api, method) = PAYMENT;
+    let error = |why: String| RuntimeApiError::Result {
+        method: format!("{api}_{method}"),
+        error: ValueError::Invalid {
+            ty: "RuntimeDispatchInfo".into(),
+            why,
+        },
+    };
+    if metadata.runtime_api(api, method).is_some() {
+        let info = decode(metadata, api, method, bytes)?;
+        return info["partial_fee"]
+            .as_u64()
+            .ok_or_else(|| error(format!("no u64 partial_fee in {info}")));
+    }
+    use parity_scale_codec::{Compact, Decode};
+    let mut rest = bytes;
+    let weight = Compact::<u64>::decode(&mut rest).and_then(|_| Compact::<u64>::decode(&mut rest));
+    match (weight, rest) {
+        (Ok(_), [class, fee @ ..]) if *class <= 2 && fee.len() == 8 => {
+            let fee: [u8; 8] = fee.try_into().map_err(|_| error("short".into()))?;
+            Ok(u64::from_le_bytes(fee))
+        }
+        _ => Err(error(format!(
+            "{} bytes that are not a weight-v2 dispatch info with a u64 fee",
+            bytes.len()
+        ))),
+    }
+}
+
 /// The limit price (rao per alpha) for `add_stake_limit` / `remove_stake_limit` that tolerates
 /// `tolerance_ppm` parts per million of price movement from `price` (rao per alpha, as
 /// `SwapRuntimeApi.current_alpha_price` returns it): buying (staking) may pay up to

@@ -708,3 +708,150 @@ fn a_module_error_reads_as_its_pallet_and_name_and_anything_else_as_json() {
         "\"BadOrigin\""
     );
 }
+
+/// Spec 461's staking moves, read from its metadata alone: every move of the staking issue is
+/// there, carried by the limit variant where the runtime has one, with its arguments by kind;
+/// and a call built from a move's arguments is the recorded `add_stake`.
+#[test]
+fn spec_461_offers_every_staking_move_with_safe_variants_first() {
+    use taoscope_light_client::staking::{self, ArgKind as K};
+    let metadata = v14();
+    let moves = staking::moves(&metadata);
+    let shape = |label: &str| {
+        let m = moves
+            .iter()
+            .find(|m| m.label == label)
+            .unwrap_or_else(|| panic!("{label} missing"));
+        let args: Vec<(&str, K)> = m.args.iter().map(|a| (a.name.as_str(), a.kind)).collect();
+        (m.call.clone(), args)
+    };
+    assert_eq!(
+        shape("Add stake"),
+        (
+            "add_stake_limit".into(),
+            vec![
+                ("hotkey", K::Account),
+                ("netuid", K::Netuid),
+                ("amount_staked", K::Amount),
+                ("limit_price", K::LimitPrice),
+                ("allow_partial", K::Flag),
+            ]
+        )
+    );
+    assert_eq!(shape("Remove stake").0, "remove_stake_limit");
+    assert_eq!(shape("Swap stake").0, "swap_stake_limit");
+    assert_eq!(
+        shape("Transfer TAO"),
+        (
+            "transfer_keep_alive".into(),
+            vec![("dest", K::Account), ("value", K::Amount)]
+        )
+    );
+    for label in ["Unstake all", "Move stake", "Transfer stake"] {
+        shape(label);
+    }
+    let moved = shape("Move stake").1;
+    assert!(
+        moved.contains(&("origin_netuid", K::Netuid))
+            && moved.contains(&("destination_hotkey", K::Account)),
+        "{moved:?}"
+    );
+    // The plain variant is still the runtime's: built by name, it is the recorded bytes.
+    let recorded = &common::vectors()["calls"][2];
+    let call = extrinsic::encode_call(
+        &metadata,
+        "SubtensorModule",
+        "add_stake",
+        recorded["params"].as_object().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(to_hex(&call), recorded["data_hex"]);
+}
+
+/// A transaction's fee from `TransactionPaymentApi.query_info`: the same result bytes read by
+/// spec 461's V15 types and by the V14 layout give the same fee (the recorded golden transfer's
+/// weight and fee), and bytes of any other length are refused rather than misread.
+#[test]
+fn fees_decode_by_the_v15_types_and_the_v14_layout_alike() {
+    use parity_scale_codec::{Compact, Encode};
+    let golden = common::fixture_json("bittensor-11.3.0_golden_localnet_spec461.json");
+    let weight = &golden["payment_info"]["weight"];
+    let fee = golden["receipt"]["total_fee_amount"].as_u64().unwrap();
+    let mut bytes = Compact(weight["ref_time"].as_u64().unwrap()).encode();
+    bytes.extend(Compact(weight["proof_size"].as_u64().unwrap()).encode());
+    bytes.push(0); // DispatchClass::Normal
+    bytes.extend(fee.to_le_bytes());
+    assert_eq!(runtime_api::decode_fee(&v15(), &bytes).unwrap(), fee);
+    assert_eq!(runtime_api::decode_fee(&v14(), &bytes).unwrap(), fee);
+    for bad in [
+        &bytes[..bytes.len() - 1],
+        &[bytes.as_slice(), &[0]].concat()[..],
+    ] {
+        assert!(runtime_api::decode_fee(&v14(), bad).is_err());
+        assert!(runtime_api::decode_fee(&v15(), bad).is_err());
+    }
+    let request = runtime_api::fee_request(&[0x08, 0xaa, 0xbb]);
+    assert_eq!(request.method, "TransactionPaymentApi_query_info");
+    assert_eq!(request.data, [0x08, 0xaa, 0xbb, 3, 0, 0, 0]);
+}
+
+/// Which runtime APIs a runtime implements, from its version's `apis` (in V14 metadata too):
+/// spec 461 offers V15 metadata (Metadata API 2) and prices transactions; a name it lacks is
+/// `None`.
+#[test]
+fn runtime_api_versions_read_from_the_runtime_version() {
+    for metadata in [v14(), v15()] {
+        assert_eq!(metadata.api_version("Metadata"), Some(2));
+        assert!(
+            metadata
+                .api_version("TransactionPaymentApi")
+                .is_some_and(|v| v >= 2)
+        );
+        assert_eq!(metadata.api_version("NoSuchApi"), None);
+    }
+    let finney = common::metadata("finney_spec219_block4898328_metadata_v14.hex");
+    assert!(finney.api_version("Core").is_some());
+}
+
+/// Today's portfolio: spec 461 keeps no `Stake` map (stake is alpha per hotkey, coldkey and
+/// subnet), so positions come from `StakeInfoRuntimeApi`, decoded by the V15 types. The recorded
+/// `StakeInfo` (a zero stake on subnet 1) reads as no position, and the same record with a stake
+/// reads as one on its hotkey and subnet; a record without a stake is refused.
+#[test]
+fn todays_stake_reads_from_the_recorded_stake_info() {
+    use taoscope_light_client::metagraph::{StakePosition, stake_positions_from_info};
+    let metadata = v15();
+    assert!(metadata.storage("SubtensorModule", "Stake").is_none());
+    assert!(
+        metadata
+            .runtime_api("StakeInfoRuntimeApi", "get_stake_info_for_coldkey")
+            .is_some()
+    );
+    let case = &common::vectors()["runtime_calls_state_call"][2];
+    assert_eq!(case["method"], "get_stake_info_for_hotkey_coldkey_netuid");
+    let info = runtime_api::decode(
+        &metadata,
+        "StakeInfoRuntimeApi",
+        "get_stake_info_for_hotkey_coldkey_netuid",
+        &common::hex(case["raw_hex"].as_str().unwrap()),
+    )
+    .unwrap();
+    assert_eq!(
+        stake_positions_from_info(std::slice::from_ref(&info)).unwrap(),
+        vec![]
+    );
+    let mut staked = info.clone();
+    staked["stake"] = json!(1_500_000_000u64);
+    assert_eq!(
+        stake_positions_from_info(&[staked]).unwrap(),
+        vec![StakePosition {
+            hotkey: case["params"][0].as_str().unwrap().into(),
+            stake: 1_500_000_000,
+            netuid: Some(1),
+            tao_value: None,
+        }]
+    );
+    let mut broken = info;
+    broken.as_object_mut().unwrap().remove("stake");
+    assert!(stake_positions_from_info(&[broken]).is_err());
+}

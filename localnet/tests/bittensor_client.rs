@@ -234,13 +234,24 @@ fn metagraph_through_the_light_client_equals_the_nodes_answer() {
         );
         // What the runtime's events say of it, through a proof at its block.
         let index = index.expect("smoldot-light says where in the block it is");
+        let outcome = client
+            .extrinsic_outcome(&finalized_in, index)
+            .await
+            .unwrap();
         assert_eq!(
-            client
-                .extrinsic_outcome(&finalized_in, index)
-                .await
-                .unwrap(),
+            outcome.result,
             Ok(()),
             "the transfer at {finalized_in}/{index}"
+        );
+        let names: Vec<&str> = outcome.events.iter().map(|e| e.name.as_str()).collect();
+        eprintln!("the transfer's events: {names:?}");
+        assert_eq!(
+            outcome
+                .event("Balances.Transfer")
+                .map(|t| t["amount"].clone()),
+            Some(serde_json::json!(5_000_000_000u64)),
+            "{:?}",
+            outcome.events
         );
 
         // The database a browser would save, then two fresh clients, one without it and one

@@ -9,7 +9,8 @@
 //   `chainSpec_v1_*`, `transaction_v1_*`): every method it sends on the socket is one of those;
 // - independent checks: the stake polkadot.js added is what taoscope's metagraph shows through
 //   proofs (verified RPC, in the page) at the same block, and the balances and stake of the
-//   account a (test) wallet extension offers are what the Portfolio shows;
+//   account a (test) wallet extension offers are what the Portfolio shows (staking from the page,
+//   with a wallet signing through polkadot.js, is staking.test.mjs);
 // - the wallet path: the `SignerPayloadJSON` taoscope builds (`taoscope signer-payload`) is what
 //   polkadot.js's `ExtrinsicPayload` (the code the polkadot{.js} extension signs with) encodes
 //   to the runtime's signing payload, for today's runtime's recorded payloads (spec 461, with and
@@ -157,24 +158,16 @@ test("what polkadot.js reads is what taoscope's metagraph and Portfolio show thr
   // A test wallet injected as extensions inject themselves: //Coldkey1 (it staked above), and
   // an Ethereum account the page must leave out.
   const coldkey = keyring.addFromUri('//Coldkey1');
-  // Each signs what the page asks through polkadot.js's ExtrinsicPayload, as the polkadot{.js}
-  // extension does: the honest one with //Coldkey1's key, a lying one with //Bob's.
-  const signWith = (pair) => async (_source, payload) => {
-    api.registry.setSignedExtensions(payload.signedExtensions);
-    const { signature } = api.registry.createType('ExtrinsicPayload', payload, { version: payload.version }).sign(pair);
-    return { id: 1, signature };
-  };
-  await context.exposeBinding('__testWalletSign', signWith(coldkey));
-  await context.exposeBinding('__lyingWalletSign', signWith(keyring.addFromUri('//Bob')));
+  // (Signing from the page is staking.test.mjs's.)
   await context.addInitScript((accounts) => {
-    const wallet = (sign) => ({
+    const wallet = {
       version: '0.1.0',
       enable: async () => ({
         accounts: { get: async () => accounts, subscribe: (cb) => { cb(accounts); return () => {}; } },
-        signer: { signPayload: (payload) => window[sign](payload) },
+        signer: { signPayload: async () => { throw new Error('not in this test'); } },
       }),
-    });
-    window.injectedWeb3 = { 'taoscope-test-wallet': wallet('__testWalletSign'), 'lying-wallet': wallet('__lyingWalletSign') };
+    };
+    window.injectedWeb3 = { 'taoscope-test-wallet': wallet };
   }, [
     { address: coldkey.address, name: 'Coldkey1 (test wallet)', type: 'sr25519' },
     { address: '0x' + '11'.repeat(20), name: 'an Ethereum key', type: 'ethereum' },
@@ -220,51 +213,6 @@ test("what polkadot.js reads is what taoscope's metagraph and Portfolio show thr
     assert.equal(BigInt(portfolio.reserved), account.data.reserved.toBigInt());
     assert.equal(BigInt(portfolio.stakes[hotkey]), stake);
     await screenshot(page, 'account-portfolio');
-
-    // Staking from the Portfolio: the worker builds add_stake from the metadata, the page shows
-    // it for review, the wallet signs (polkadot.js's ExtrinsicPayload), the worker checks the
-    // signature and submits; the result is read from the runtime's events through a proof.
-    const stakeOnce = async (amount) => {
-      await page.getByTestId('stake-hotkey').fill(hotkey);
-      await page.getByTestId('stake-amount').fill(amount);
-      await page.getByTestId('stake-review').click();
-      await page.getByTestId('stake-review-panel').waitFor({ timeout: 30_000 });
-      assert.equal(await page.getByTestId('review-call').textContent(), 'SubtensorModule.add_stake');
-      // Thousands grouped with a (narrow) space, 9 decimals.
-      assert.equal((await page.getByTestId('review-amount').textContent()).replace(/\s/g, ''), `${Number(amount).toFixed(9)}τ`);
-      await page.getByTestId('stake-sign').click();
-      await page.getByTestId('stake-result').waitFor({ timeout: 90_000 });
-      return page.getByTestId('stake-result').evaluate((p) => ({ state: p.dataset.state, block: p.dataset.block, index: Number(p.dataset.index), text: p.textContent }));
-    };
-    const staked = await stakeOnce('1.5');
-    console.log(`staked from the page: ${staked.text}`);
-    assert.equal(staked.state, 'success', staked.text);
-    const header = await api.rpc.chain.getHeader(staked.block);
-    const stakeAt = async (hash) => (await (await api.at(hash)).query.subtensorModule.stake(hotkey, coldkey.address)).toBigInt();
-    const moved = await stakeAt(staked.block) - await stakeAt(header.parentHash);
-    assert.ok(moved >= 1_500_000_000n, `the stake moved by ${moved} rao`);
-    const events = (await (await api.at(staked.block)).query.system.events())
-      .filter(({ phase }) => phase.isApplyExtrinsic && phase.asApplyExtrinsic.toNumber() === staked.index)
-      .map(({ event }) => `${event.section}.${event.method}`);
-    assert.ok(events.includes('subtensorModule.StakeAdded') && events.includes('system.ExtrinsicSuccess'), events.join(', '));
-
-    // A wallet that answers with another key's signature: refused before anything is sent.
-    const nonce = (await api.rpc.system.accountNextIndex(coldkey.address)).toNumber();
-    await page.locator('[data-testid="wallet-connect"][data-wallet="lying-wallet"]').click();
-    await page.getByTestId('wallet-account').click();
-    const lied = await stakeOnce('1');
-    console.log(`a lying wallet: ${lied.text}`);
-    assert.equal(lied.state, 'failed');
-    assert.match(lied.text, /does not verify for this account/);
-    assert.equal((await api.rpc.system.accountNextIndex(coldkey.address)).toNumber(), nonce, 'nothing was submitted');
-
-    // More than the account holds: the runtime's own error, by name, read from its events.
-    await page.locator('[data-testid="wallet-connect"][data-wallet="taoscope-test-wallet"]').click();
-    await page.getByTestId('wallet-account').click();
-    const tooMuch = await stakeOnce('100000');
-    console.log(`staking more than the balance: ${tooMuch.text}`);
-    assert.match(tooMuch.text, /NotEnoughBalanceToStake/);
-    await screenshot(page, 'account-stake');
 
     // A mistyped address is refused in words; the chosen account stays.
     await page.getByTestId('watch-address').fill('5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQX');

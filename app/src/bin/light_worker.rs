@@ -29,7 +29,7 @@ use taoscope_light_client::platform::browser::{BrowserPlatform, now_ms, sleep};
 use taoscope_light_client::verified::checkpoint::{
     Acceptance, AgePolicy, BITTENSOR_SLOT_MS, Checkpoint,
 };
-use taoscope_light_client::{extrinsic, ss58, wallet};
+use taoscope_light_client::{extrinsic, runtime_api, ss58, staking, wallet};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -244,6 +244,10 @@ fn failure(request: &ChainRequest, why: String) -> Option<ChainResponse> {
             result: Err(why),
         }),
         ChainRequest::Prepare { id, .. } => Some(ChainResponse::Prepared {
+            id: *id,
+            result: Err(why),
+        }),
+        ChainRequest::Moves { id } => Some(ChainResponse::Moves {
             id: *id,
             result: Err(why),
         }),
@@ -811,24 +815,47 @@ async fn audit_all(
     })
 }
 
-/// Builds `pallet.call(args)` from `from` for a wallet to sign, at the newest finalized block.
-#[allow(clippy::too_many_arguments)] // one request's fields, passed on as they come
+/// What the user asked to sign.
+struct Intent {
+    from: String,
+    pallet: String,
+    call: String,
+    args: serde_json::Value,
+    tolerance_ppm: Option<u32>,
+}
+
+/// The staking moves of the runtime in force at the newest finalized block.
+async fn moves(client: &mut Client) -> Result<Vec<staking::Move>, String> {
+    let at = client.read_block().map_err(|e| e.to_string())?;
+    let metadata = client.metadata(&at.hash).await.map_err(|e| e.to_string())?;
+    Ok(staking::moves(&metadata))
+}
+
+/// Builds the intended call from its account for a wallet to sign, at the newest finalized
+/// block, with the fee the runtime charges for it there.
 async fn prepare(
     client: &mut Client,
     pending: &mut Pending,
     genesis_hash: &str,
     id: u32,
-    from: String,
-    pallet: String,
-    call: String,
-    args: serde_json::Value,
+    intent: Intent,
 ) -> Result<PreparedTx, String> {
+    let Intent {
+        from,
+        pallet,
+        call,
+        mut args,
+        tolerance_ppm,
+    } = intent;
     let account = ss58::decode(&from).map_err(|e| format!("the account {from}: {e}"))?;
     let at = client.read_block().map_err(|e| e.to_string())?;
     let metadata = client.metadata(&at.hash).await.map_err(|e| e.to_string())?;
     let fields = args
-        .as_object()
+        .as_object_mut()
         .ok_or("the call's arguments must be named")?;
+    if let Some(tolerance) = tolerance_ppm {
+        limit_price(client, &at.hash, &metadata, &call, fields, tolerance).await?;
+    }
     let encoded =
         extrinsic::encode_call(&metadata, &pallet, &call, fields).map_err(|e| e.to_string())?;
     let runtime = client
@@ -837,11 +864,10 @@ async fn prepare(
         .ok_or("the runtime in force is not known yet")?;
     let genesis = from_hex_array::<32>(genesis_hash)
         .map_err(|_| "the chain's genesis hash is not known".to_string())?;
-    let nonce = client
+    let balances = client
         .account(&at.hash, &from)
         .await
-        .map_err(|e| e.to_string())?
-        .nonce;
+        .map_err(|e| e.to_string())?;
     let birth_hash = from_hex_array::<32>(&at.hash).map_err(|e| e.to_string())?;
     let tx = extrinsic::Transaction {
         spec_version: runtime.spec_version,
@@ -852,13 +878,14 @@ async fn prepare(
             birth_number: at.number,
             birth_hash,
         },
-        nonce,
+        nonce: balances.nonce,
         tip: 0,
         metadata_hash: None,
     };
     let payload =
         wallet::signer_payload(&metadata, &tx, &encoded, &account, ss58::BITTENSOR_PREFIX)
             .map_err(|e| e.to_string())?;
+    let fee = fee(client, &at.hash, &metadata, &tx, &encoded, &account).await;
     while pending.prepared.len() >= PENDING_KEPT {
         pending.prepared.pop_first();
     }
@@ -877,11 +904,83 @@ async fn prepare(
         pallet,
         call,
         args,
-        nonce,
+        nonce: balances.nonce,
         birth: at,
         period: MORTAL_PERIOD,
         spec_version: runtime.spec_version,
+        fee,
+        free: balances.free,
     })
+}
+
+/// The fee the runtime at `at` charges for the transaction: its `TransactionPaymentApi` run on
+/// proven state over the extrinsic with a placeholder signature (the same length as the
+/// wallet's; the signature itself does not count).
+async fn fee(
+    client: &mut Client,
+    at: &str,
+    metadata: &taoscope_light_client::metadata::Metadata,
+    tx: &extrinsic::Transaction,
+    call: &[u8],
+    account: &[u8; 32],
+) -> Result<u64, String> {
+    let (explicit, _) = extrinsic::extensions(metadata, tx).map_err(|e| e.to_string())?;
+    let unsigned = extrinsic::signed_extrinsic(
+        call,
+        &explicit,
+        account,
+        extrinsic::Scheme::Sr25519,
+        &[0; 64],
+    );
+    let request = runtime_api::fee_request(&unsigned);
+    let output = client
+        .call(at, &request.method, &request.data)
+        .await
+        .map_err(|e| format!("the runtime's fee: {e}"))?;
+    runtime_api::decode_fee(metadata, &output).map_err(|e| e.to_string())
+}
+
+/// Fills `limit_price` of a limit call the user gave no price for: the runtime's own current
+/// price of the subnet's alpha (`SwapRuntimeApi.current_alpha_price`, run on the proven state of
+/// `at`) moved by `tolerance_ppm` against the user (up when buying, down when selling).
+async fn limit_price(
+    client: &mut Client,
+    at: &str,
+    metadata: &taoscope_light_client::metadata::Metadata,
+    call: &str,
+    fields: &mut serde_json::Map<String, serde_json::Value>,
+    tolerance_ppm: u32,
+) -> Result<(), String> {
+    if fields.contains_key("limit_price") {
+        return Ok(());
+    }
+    let buying = call.starts_with("add_stake");
+    if !buying && !call.starts_with("remove_stake") {
+        return Err(format!(
+            "{call} needs a limit price typed in: this page derives one only for adding and removing stake"
+        ));
+    }
+    let netuid = fields
+        .get("netuid")
+        .cloned()
+        .ok_or_else(|| format!("{call} has a limit price but no netuid to price it on"))?;
+    let price = client
+        .runtime_api(
+            at,
+            metadata,
+            "SwapRuntimeApi",
+            "current_alpha_price",
+            &[netuid],
+        )
+        .await
+        .map_err(|e| format!("the subnet's price: {e}"))?
+        .as_u64()
+        .ok_or("the subnet's price is not a whole number of rao")?;
+    fields.insert(
+        "limit_price".into(),
+        runtime_api::limit_price(price, tolerance_ppm, buying).into(),
+    );
+    Ok(())
 }
 
 /// Checks a wallet's answer to prepared transaction `id`, submits it and follows it until it
@@ -940,7 +1039,8 @@ async fn submit(
                     extrinsic_hash: to_hex(&extrinsic::extrinsic_hash(&extrinsic)),
                     block,
                     index,
-                    outcome,
+                    outcome: outcome.result,
+                    events: outcome.events,
                 }));
             }
             Err(ClientError::NotHeld(_) | ClientError::Restarted | ClientError::NotSynced) => {
@@ -994,6 +1094,7 @@ async fn answer(
             pallet,
             call,
             args,
+            tolerance_ppm,
         } => ChainResponse::Prepared {
             id,
             result: prepare(
@@ -1001,12 +1102,19 @@ async fn answer(
                 pending,
                 &audits.genesis_hash,
                 id,
-                from,
-                pallet,
-                call,
-                args,
+                Intent {
+                    from,
+                    pallet,
+                    call,
+                    args,
+                    tolerance_ppm,
+                },
             )
             .await,
+        },
+        ChainRequest::Moves { id } => ChainResponse::Moves {
+            id,
+            result: moves(client).await,
         },
         ChainRequest::Submit {
             id,

@@ -11,13 +11,15 @@
 //! address, never a key.
 
 use crate::chain::{Chain, Network, load, save};
-use crate::chain_protocol::{Portfolio, Sent, Verified};
+use crate::chain_protocol::{Included, Portfolio, Sent, Verified};
 use crate::pages::subnets::{refresh_on_finality, short, waiting};
 use crate::wallet::{self, WalletAccount};
 use leptos::prelude::*;
+use std::collections::BTreeMap;
 use taoscope_light_client::keys::DEV_ACCOUNTS;
 use taoscope_light_client::ss58;
-use taoscope_light_client::units::format_tao_grouped;
+use taoscope_light_client::staking::{Arg, ArgKind, Move};
+use taoscope_light_client::units::{format_tao_grouped, parse_tao};
 
 const CHOSEN: &str = "taoscope.account";
 
@@ -39,9 +41,48 @@ fn stored() -> Option<Chosen> {
     })
 }
 
+const PENDING: &str = "taoscope.pending";
+/// Pending transactions kept at most (the oldest forgotten first).
+const PENDING_KEPT: usize = 16;
+
+/// A transaction handed to the worker whose end the page has not shown yet, kept in this
+/// browser so that after a reload the page can still tell what became of it: the account's
+/// proven nonce passing `nonce` means it (or another of the account's transactions with that
+/// nonce) was included; the chain passing `valid_until` without that means it never will be.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct PendingTx {
+    from: String,
+    nonce: u32,
+    valid_until: u64,
+    /// The call, in words, for the notice.
+    what: String,
+    /// When the page that sent it was opened: that page shows the outcome itself.
+    page: u64,
+}
+
+fn pending_txs() -> Vec<PendingTx> {
+    // The user's storage: what does not read is dropped, never trusted further than its words.
+    load(PENDING)
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+fn keep_pending(update: impl FnOnce(&mut Vec<PendingTx>)) {
+    let mut all = pending_txs();
+    update(&mut all);
+    let excess = all.len().saturating_sub(PENDING_KEPT);
+    all.drain(..excess);
+    save(PENDING, &serde_json::to_string(&all).unwrap_or_default());
+}
+
+/// Identifies this page's visit among the pending transactions kept.
+#[derive(Clone, Copy)]
+struct Visit(u64);
+
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let chain = expect_context::<Chain>();
+    provide_context(Visit(js_sys::Date::now() as u64));
     let chosen = RwSignal::new(stored());
     Effect::new(move |_| {
         if let Some(c) = chosen.get() {
@@ -177,6 +218,7 @@ fn DevAccounts(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
 fn PortfolioView(chosen: Chosen) -> impl IntoView {
     let chain = expect_context::<Chain>();
     let address = chosen.address.clone();
+    let notices_for = chosen.address.clone();
     let answer = Memo::new(move |_| {
         chain
             .portfolio
@@ -192,7 +234,10 @@ fn PortfolioView(chosen: Chosen) -> impl IntoView {
         {move || match answer.get() {
             None => waiting(chain).into_any(),
             Some(Err(why)) => view! { <p class="error" role="alert" data-testid="portfolio-error">{why}</p> }.into_any(),
-            Some(Ok(verified)) => view! { <PortfolioTables verified/> }.into_any(),
+            Some(Ok(verified)) => view! {
+                <PendingNotices address=notices_for.clone() nonce=verified.value.account.nonce at=verified.at.number/>
+                <PortfolioTables verified/>
+            }.into_any(),
         }}
         {match chosen.source.as_str() {
             "watch-only" | "development" => view! {
@@ -203,7 +248,39 @@ fn PortfolioView(chosen: Chosen) -> impl IntoView {
     }
 }
 
-/// Where a stake transaction is.
+/// What became of the transactions an earlier visit sent from `address` and did not see end,
+/// judged by the account's proven `nonce` at finalized block `at`; each one settled is said once
+/// and forgotten.
+#[component]
+fn PendingNotices(address: String, nonce: u32, at: u64) -> impl IntoView {
+    let Visit(this_visit) = expect_context::<Visit>();
+    let mine: Vec<PendingTx> = pending_txs()
+        .into_iter()
+        .filter(|p| p.from == address && p.page != this_visit)
+        .collect();
+    let settled = |p: &PendingTx| nonce > p.nonce || at > p.valid_until;
+    if mine.iter().any(settled) {
+        keep_pending(|all| {
+            all.retain(|p| !(p.from == address && p.page != this_visit && settled(p)))
+        });
+    }
+    (!mine.is_empty()).then(|| view! {
+        <ul class="pending" data-testid="pending-txs" aria-live="polite">
+            {mine.into_iter().map(|p| {
+                let (state, words) = if nonce > p.nonce {
+                    ("included", format!("{}: sent from this browser before; included (the account's nonce passed {} by block #{at}). The portfolio below shows its effect.", p.what, p.nonce))
+                } else if at > p.valid_until {
+                    ("expired", format!("{}: sent from this browser before and never included (valid until block #{}); nothing happened, you may send it again.", p.what, p.valid_until))
+                } else {
+                    ("pending", format!("{}: sent from this browser, not included yet (valid until block #{}).", p.what, p.valid_until))
+                };
+                view! { <li class="notice" data-testid="pending-tx" data-state=state>{words}</li> }
+            }).collect_view()}
+        </ul>
+    })
+}
+
+/// Where a staking move's transaction is.
 #[derive(Clone, Debug, PartialEq)]
 enum Step {
     Editing,
@@ -215,14 +292,122 @@ enum Step {
     Submitted(u32),
 }
 
+/// Safe staking's default price tolerance, as btcli's: 0.5 %.
+const DEFAULT_TOLERANCE: &str = "0.5";
+/// Above this tolerance the form warns (btcli's threshold too).
+const HIGH_TOLERANCE_PPM: u32 = 50_000;
+
+/// An argument's label in words, from the name the runtime gives it.
+fn arg_label(arg: &Arg) -> String {
+    let words = match arg.name.as_str() {
+        "dest" => "destination".to_string(),
+        name => name.replace('_', " "),
+    };
+    let mut chars = words.chars();
+    let words = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+        .unwrap_or_default();
+    match arg.kind {
+        ArgKind::Amount => format!("{words} (τ)"),
+        ArgKind::Account => format!("{words} (SS58)"),
+        _ => words,
+    }
+}
+
+/// The call's arguments from what was typed, by the kind the runtime's types give each; the
+/// first one that does not read says which and why.
+fn typed_args(
+    chosen: &Move,
+    typed: &BTreeMap<String, String>,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let mut args = serde_json::Map::new();
+    for arg in &chosen.args {
+        let text = typed.get(&arg.name).map(|t| t.trim()).unwrap_or_default();
+        let label = arg_label(arg);
+        let value = match arg.kind {
+            // Derived from the proven price and the tolerance, unless typed.
+            ArgKind::LimitPrice if text.is_empty() => continue,
+            ArgKind::Account => {
+                let key = ss58::decode(text).map_err(|e| format!("{label}: {e}"))?;
+                serde_json::json!(ss58::encode(&key, ss58::BITTENSOR_PREFIX))
+            }
+            ArgKind::Amount | ArgKind::LimitPrice => match parse_tao(text) {
+                Ok(0) if arg.kind == ArgKind::Amount => {
+                    return Err(format!("{label}: more than 0, please"));
+                }
+                Ok(rao) => serde_json::json!(rao),
+                Err(e) => return Err(format!("{label}: {e}")),
+            },
+            ArgKind::Netuid => serde_json::json!(
+                text.parse::<u16>()
+                    .map_err(|_| format!("{label}: {text:?} is not a subnet number"))?
+            ),
+            ArgKind::Number => serde_json::json!(
+                text.parse::<u64>()
+                    .map_err(|_| format!("{label}: {text:?} is not a whole number"))?
+            ),
+            ArgKind::Flag => serde_json::json!(text == "true"),
+        };
+        args.insert(arg.name.clone(), value);
+    }
+    Ok(args)
+}
+
+/// Parts per million from a percentage typed by the user ("0.5" → 5000).
+fn tolerance_ppm(text: &str) -> Result<u32, String> {
+    let rao = parse_tao(text.trim()).map_err(|e| format!("Tolerance: {e}"))?;
+    // A percentage with up to 4 decimals is a whole number of ppm: 1 % = 10 000 ppm.
+    let ppm = rao / 100_000;
+    if rao % 100_000 != 0 || ppm > 1_000_000 {
+        return Err(format!(
+            "Tolerance: {text}% is not a percentage up to 100 with at most 4 decimals"
+        ));
+    }
+    Ok(u32::try_from(ppm).unwrap_or(u32::MAX))
+}
+
+/// A value of a prepared call in words, by its kind.
+fn arg_words(kind: Option<ArgKind>, value: &serde_json::Value) -> String {
+    match (kind, value.as_u64()) {
+        (Some(ArgKind::Amount), Some(rao)) => format!("{} τ", format_tao_grouped(rao)),
+        (Some(ArgKind::LimitPrice), Some(rao)) => format!("{} τ per α", format_tao_grouped(rao)),
+        (Some(ArgKind::Netuid), Some(n)) => format!("subnet {n}"),
+        (Some(ArgKind::Flag), _) => if value == &serde_json::json!(true) {
+            "yes"
+        } else {
+            "no"
+        }
+        .into(),
+        _ => value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_string),
+    }
+}
+
 #[component]
 fn StakeForm(from: String, wallet: String) -> impl IntoView {
     let chain = expect_context::<Chain>();
-    let hotkey = RwSignal::new(String::new());
-    let netuid = RwSignal::new(String::new());
-    let amount = RwSignal::new(String::new());
+    // Asked until the runtime in force answers (the chain may still be syncing).
+    refresh_on_finality(chain, move || {
+        if !matches!(chain.moves.get_untracked(), Some(Ok(_))) {
+            chain.request_moves();
+        }
+    });
+    let choice = RwSignal::new(0usize);
+    // What was typed, by argument name: kept across moves (a hotkey stays when the move
+    // changes) and across reviews, signing refusals and failures.
+    let typed = RwSignal::new(BTreeMap::<String, String>::new());
+    let tolerance = RwSignal::new(DEFAULT_TOLERANCE.to_string());
     let error = RwSignal::new(None::<String>);
     let step = RwSignal::new(Step::Editing);
+    let chosen = Memo::new(move |_| {
+        chain
+            .moves
+            .get()
+            .and_then(|m| m.ok())
+            .and_then(|m| m.get(choice.get()).cloned())
+    });
     // A transaction sent whose end is not known yet: no new one until it is (a second would
     // take the next nonce and could stake twice).
     let in_flight = move || match step.get() {
@@ -238,34 +423,56 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
         if in_flight() {
             return;
         }
-        let key = match ss58::decode(&hotkey.get_untracked()) {
-            Ok(key) => key,
-            Err(why) => return error.set(Some(format!("Hotkey: {why}"))),
+        let Some(chosen) = chosen.get_untracked() else {
+            return;
         };
-        let rao = match taoscope_light_client::units::parse_tao(&amount.get_untracked()) {
-            Ok(0) => return error.set(Some("Amount: more than 0 τ, please".into())),
-            Ok(rao) => rao,
-            Err(why) => return error.set(Some(format!("Amount: {why}"))),
+        let args = match typed.with_untracked(|t| typed_args(&chosen, t)) {
+            Ok(args) => args,
+            Err(why) => return error.set(Some(why)),
         };
-        let mut args = serde_json::json!({
-            "hotkey": ss58::encode(&key, ss58::BITTENSOR_PREFIX),
-            "amount_staked": rao,
-        });
-        // Subnets hold stake since dynamic TAO; spec 103's add_stake has no netuid. The worker
-        // encodes by the metadata of the runtime in force and says which arguments it takes.
-        let typed = netuid.get_untracked();
-        if !typed.trim().is_empty() {
-            match typed.trim().parse::<u16>() {
-                Ok(n) => args["netuid"] = serde_json::json!(n),
-                Err(_) => {
-                    return error.set(Some(format!("Netuid: {typed} is not a subnet number")));
-                }
+        let limited = chosen
+            .args
+            .iter()
+            .any(|a| a.kind == ArgKind::LimitPrice && !args.contains_key(&a.name));
+        let tolerance_ppm = if limited {
+            match tolerance_ppm(&tolerance.get_untracked()) {
+                Ok(ppm) => Some(ppm),
+                Err(why) => return error.set(Some(why)),
             }
-        }
+        } else {
+            None
+        };
         error.set(None);
-        let id = chain.prepare(review_from.clone(), "SubtensorModule", "add_stake", args);
+        let id = chain.prepare(
+            review_from.clone(),
+            &chosen.pallet,
+            &chosen.call,
+            serde_json::Value::Object(args),
+            tolerance_ppm,
+        );
         step.set(Step::Review(id));
     };
+    let Visit(this_visit) = expect_context::<Visit>();
+    let prepared_now = move |id: u32| {
+        chain
+            .prepared
+            .get_untracked()
+            .and_then(|(answered, result)| (answered == id).then_some(result))
+    };
+    // This visit saw the end of what it sent (or that it was never sent): not pending any more.
+    // A transaction whose end is unknown stays, for a later visit to settle by the nonce.
+    Effect::new(move |_| {
+        let Step::Submitted(id) = step.get() else {
+            return;
+        };
+        let ended = chain.submitted.with(|all| {
+            all.iter()
+                .any(|(seen, r)| *seen == id && !matches!(r, Ok(Sent::Unknown { .. })))
+        });
+        if let (true, Some(Ok(tx))) = (ended, prepared_now(id)) {
+            keep_pending(|all| all.retain(|p| !(p.from == tx.from && p.nonce == tx.nonce)));
+        }
+    });
     let sign = move |id: u32, payload: serde_json::Value| {
         let wallet = wallet.clone();
         step.set(Step::Signing(id));
@@ -277,6 +484,17 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
             }
             match answer {
                 Ok(answer) => {
+                    if let Some(Ok(tx)) = prepared_now(id) {
+                        keep_pending(|all| {
+                            all.push(PendingTx {
+                                from: tx.from.clone(),
+                                nonce: tx.nonce,
+                                valid_until: tx.birth.number + tx.period,
+                                what: format!("{}.{}", tx.pallet, tx.call),
+                                page: this_visit,
+                            })
+                        });
+                    }
                     chain.submit(id, answer.signature, answer.signed_transaction);
                     step.set(Step::Submitted(id));
                 }
@@ -302,32 +520,104 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
     };
     // Editing a field after a review goes back to editing: the panel never shows other values
     // than the fields.
-    let edit = move |signal: RwSignal<String>, value: String| {
-        signal.set(value);
+    let back_to_editing = move || {
         if matches!(step.get_untracked(), Step::Review(_)) {
             step.set(Step::Editing);
         }
     };
+    let field = move |arg: Arg| {
+        let id = format!("arg-{}", arg.name);
+        let label = arg_label(&arg);
+        let name = arg.name.clone();
+        let value = {
+            let name = name.clone();
+            move || typed.with(|t| t.get(&name).cloned().unwrap_or_default())
+        };
+        let set = move |text: String| {
+            typed.update(|t| {
+                t.insert(name.clone(), text);
+            });
+            back_to_editing();
+        };
+        match arg.kind {
+            ArgKind::Flag => view! {
+                <label class="field check">
+                    <input type="checkbox" id=id.clone() data-testid=id.clone()
+                        prop:checked=move || value() == "true"
+                        on:change=move |ev| set(event_target_checked(&ev).to_string())/>
+                    " " {label}
+                </label>
+            }
+            .into_any(),
+            kind => {
+                let (size, mode, hint) = match kind {
+                    ArgKind::Account => ("50", "text", None),
+                    ArgKind::Netuid | ArgKind::Number => ("5", "numeric", None),
+                    ArgKind::LimitPrice => (
+                        "14",
+                        "decimal",
+                        Some("empty: from the price and your tolerance"),
+                    ),
+                    _ => ("14", "decimal", None),
+                };
+                view! {
+                    <span class="field">
+                        <label for=id.clone()>{label}</label>
+                        " "
+                        <input id=id.clone() data-testid=id.clone() size=size inputmode=mode autocomplete="off" spellcheck="false"
+                            placeholder=hint.unwrap_or_default()
+                            prop:value=value on:input=move |ev| set(event_target_value(&ev))/>
+                    </span>
+                }.into_any()
+            }
+        }
+    };
     view! {
-        <h2>"Stake"</h2>
-        <form on:submit=review class="stake" data-testid="stake-form">
-            <label for="stake-hotkey">"Hotkey"</label>
-            " "
-            <input id="stake-hotkey" data-testid="stake-hotkey" size="50" autocomplete="off" spellcheck="false"
-                prop:value=move || hotkey.get() on:input=move |ev| edit(hotkey, event_target_value(&ev))/>
-            " "
-            <label for="stake-netuid">"Netuid (where the runtime stakes per subnet)"</label>
-            " "
-            <input id="stake-netuid" data-testid="stake-netuid" size="5" inputmode="numeric" autocomplete="off"
-                prop:value=move || netuid.get() on:input=move |ev| edit(netuid, event_target_value(&ev))/>
-            " "
-            <label for="stake-amount">"Amount (τ)"</label>
-            " "
-            <input id="stake-amount" data-testid="stake-amount" size="14" inputmode="decimal" autocomplete="off"
-                prop:value=move || amount.get() on:input=move |ev| edit(amount, event_target_value(&ev))/>
-            " "
-            <button type="submit" data-testid="stake-review" disabled=in_flight>"Review"</button>
-        </form>
+        <h2>"Stake and transfer"</h2>
+        {move || match chain.moves.get() {
+            None => view! { <p class="muted" aria-live="polite">"Reading which moves the runtime in force offers…"</p> }.into_any(),
+            Some(Err(why)) => view! { <p class="error" role="alert" data-testid="moves-error">{format!("The runtime's moves: {why}")}</p> }.into_any(),
+            Some(Ok(moves)) if moves.is_empty() => view! {
+                <p class="muted" data-testid="moves-none">"This runtime offers none of the staking moves this page knows."</p>
+            }.into_any(),
+            Some(Ok(moves)) => view! {
+                <form on:submit=review.clone() class="stake" data-testid="stake-form">
+                    <span class="field">
+                        <label for="move-select">"Move"</label>
+                        " "
+                        <select id="move-select" data-testid="move-select"
+                            on:change=move |ev| {
+                                choice.set(event_target_value(&ev).parse().unwrap_or(0));
+                                error.set(None);
+                                back_to_editing();
+                            }>
+                            {moves.iter().enumerate().map(|(i, m)| view! {
+                                <option value=i.to_string() data-call=m.call.clone() selected=move || choice.get() == i>
+                                    {m.label.clone()}
+                                </option>
+                            }).collect_view()}
+                        </select>
+                        " "
+                        <code class="muted" data-testid="move-call">{move || chosen.get().map(|m| format!("{}.{}", m.pallet, m.call))}</code>
+                    </span>
+                    {move || chosen.get().map(|m| m.args.into_iter().map(field).collect_view())}
+                    {move || chosen.get().filter(|m| m.args.iter().any(|a| a.kind == ArgKind::LimitPrice)).map(|_| view! {
+                        <span class="field">
+                            <label for="move-tolerance">"Price tolerance (%)"</label>
+                            " "
+                            <input id="move-tolerance" data-testid="move-tolerance" size="6" inputmode="decimal" autocomplete="off"
+                                prop:value=move || tolerance.get()
+                                on:input=move |ev| { tolerance.set(event_target_value(&ev)); back_to_editing(); }/>
+                            {move || tolerance_ppm(&tolerance.get()).ok().filter(|&ppm| ppm > HIGH_TOLERANCE_PPM).map(|_| view! {
+                                <span class="notice" data-testid="tolerance-warning">" Over 5 %: the price may move far against you."</span>
+                            })}
+                        </span>
+                    })}
+                    " "
+                    <button type="submit" data-testid="stake-review" disabled=in_flight>"Review"</button>
+                </form>
+            }.into_any(),
+        }}
         {move || error.get().map(|why| view! { <p class="error" role="alert" data-testid="stake-error">{why}</p> })}
         {move || match step.get() {
             Step::Editing => ().into_any(),
@@ -338,21 +628,42 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                     let payload = tx.payload.clone();
                     let sign = sign.clone();
                     let signing = step.get() == Step::Signing(id);
-                    let amount = tx.args["amount_staked"].as_u64().map(|rao| format!("{} τ", format_tao_grouped(rao)));
+                    // In the call's own order, each in words by its kind.
+                    let order = chosen.get_untracked().map(|m| m.args).unwrap_or_default();
+                    let rows: Vec<(String, String)> = order.iter()
+                        .filter_map(|a| tx.args.get(&a.name).map(|v| (a.name.clone(), arg_words(Some(a.kind), v))))
+                        .collect();
+                    // What leaves the free balance: the amount of a move that spends TAO, and the fee.
+                    let spent = tx.args.get("amount_staked").or_else(|| tx.args.get("value")).and_then(|v| v.as_u64()).unwrap_or(0);
+                    let fee = tx.fee.clone();
+                    let short_of = fee.as_ref().ok().and_then(|fee| spent.checked_add(*fee)).filter(|&total| total > tx.free);
                     let call_data = tx.payload["method"].as_str().unwrap_or_default().to_string();
                     view! {
                         <section class="review" data-testid="stake-review-panel" aria-live="polite">
                             <h3>"Review"</h3>
                             <dl>
                                 <dt>"Call"</dt><dd data-testid="review-call">{format!("{}.{}", tx.pallet, tx.call)}</dd>
-                                {amount.map(|a| view! { <dt>"Amount"</dt><dd data-testid="review-amount">{a}</dd> })}
-                                <dt>"Arguments"</dt><dd><code data-testid="review-args">{tx.args.to_string()}</code></dd>
+                                {rows.into_iter().map(|(name, words)| view! {
+                                    <dt>{name.replace('_', " ")}</dt>
+                                    <dd data-testid="review-arg" data-name=name.clone()><code>{words}</code></dd>
+                                }).collect_view()}
+                                <dt>"Fee"</dt>
+                                {match &fee {
+                                    Ok(rao) => view! { <dd data-testid="review-fee" data-raw=*rao>{format!("{} τ (the runtime's own price, on proven state)", format_tao_grouped(*rao))}</dd> }.into_any(),
+                                    Err(why) => view! { <dd data-testid="review-fee" class="notice">{format!("not known: {why}")}</dd> }.into_any(),
+                                }}
+                                <dt>"Free balance"</dt><dd data-testid="review-free" data-raw=tx.free>{format!("{} τ", format_tao_grouped(tx.free))}</dd>
                                 <dt>"From"</dt><dd><code>{tx.from.clone()}</code></dd>
                                 <dt>"Nonce"</dt><dd data-testid="review-nonce">{tx.nonce}</dd>
                                 <dt>"Valid"</dt><dd>{format!("for {} blocks from block #{}", tx.period, tx.birth.number)}</dd>
                                 <dt>"Runtime"</dt><dd>{tx.spec_version}</dd>
                                 <dt>"Call data"</dt><dd><code class="wrap" title="Compare with what your wallet shows">{call_data}</code></dd>
                             </dl>
+                            {short_of.map(|total| view! {
+                                <p class="notice" data-testid="review-short">
+                                    {format!("Amount and fee ({} τ) are more than the free balance: the runtime will refuse the call and keep the fee.", format_tao_grouped(total))}
+                                </p>
+                            })}
                             {if signing {
                                 view! {
                                     <p class="progress" data-testid="stake-signing">"Waiting for your wallet… "
@@ -378,21 +689,44 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                         {format!("Sent, but its end is not known: {why}. It may still be included: check the portfolio (the nonce goes up when it is) before trying again.")}
                     </p>
                 }.into_any(),
-                Some(Ok(Sent::Included(included))) => {
-                    let (state, words) = match &included.outcome {
-                        Ok(()) => ("success", "the call succeeded".to_string()),
-                        Err(why) => ("dispatch-error", format!("the runtime refused the call (the fee was paid): {why}")),
-                    };
-                    view! {
-                        <p class=if state == "success" { "verified" } else { "error" } data-testid="stake-result" data-state=state
-                            data-block=included.block.clone() data-index=included.index>
-                            {format!("Final in block {} (extrinsic {}): {words}. ", short(&included.block), included.index)}
-                            <code title="Extrinsic hash">{short(&included.extrinsic_hash)}</code>
-                        </p>
-                    }.into_any()
-                }
+                Some(Ok(Sent::Included(included))) => view! { <Outcome included/> }.into_any(),
             },
         }}
+    }
+}
+
+/// A finalized transaction: what the runtime's proven events say of it.
+#[component]
+fn Outcome(included: Included) -> impl IntoView {
+    let (state, words) = match &included.outcome {
+        Ok(()) => ("success", "the call succeeded".to_string()),
+        Err(why) => (
+            "dispatch-error",
+            format!("the runtime refused the call (the fee was paid): {why}"),
+        ),
+    };
+    let fee_paid = included
+        .events
+        .iter()
+        .find(|e| e.name == "TransactionPayment.TransactionFeePaid")
+        .and_then(|e| e.attributes["actual_fee"].as_u64());
+    view! {
+        <p class=if state == "success" { "verified" } else { "error" } data-testid="stake-result" data-state=state
+            data-block=included.block.clone() data-index=included.index data-fee-paid=fee_paid>
+            {format!("Final in block {} (extrinsic {}): {words}. ", short(&included.block), included.index)}
+            {fee_paid.map(|fee| format!("Fee paid: {} τ. ", format_tao_grouped(fee)))}
+            <code title="Extrinsic hash">{short(&included.extrinsic_hash)}</code>
+        </p>
+        <details>
+            <summary>"Its events (from the block's proven System.Events)"</summary>
+            <ul data-testid="result-events">
+                {included.events.into_iter().map(|e| view! {
+                    <li data-name=e.name.clone() data-attributes=e.attributes.to_string()>
+                        <strong>{e.name.clone()}</strong> " " <code class="wrap">{e.attributes.to_string()}</code>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </details>
     }
 }
 
@@ -400,7 +734,15 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
 fn PortfolioTables(verified: Verified<Portfolio>) -> impl IntoView {
     let Verified { at, value } = verified;
     let Portfolio { account, stakes } = value;
-    let staked: u64 = stakes.iter().map(|s| s.stake).fold(0, u64::saturating_add);
+    // Stake in TAO: spec 103's stake is TAO; alpha counts by what the runtime would pay for it.
+    let staked: u64 = stakes
+        .iter()
+        .map(|s| match s.netuid {
+            None | Some(0) => s.stake,
+            Some(_) => s.tao_value.unwrap_or(0),
+        })
+        .fold(0, u64::saturating_add);
+    let per_subnet = stakes.iter().any(|s| s.netuid.is_some());
     view! {
         <p class="verified-at" data-testid="portfolio-block" data-block-hash=at.hash.clone() data-block-number=at.number>
             "Verified at finalized block #" {at.number} " " <code title="Block hash">{short(&at.hash)}</code>
@@ -421,13 +763,25 @@ fn PortfolioTables(verified: Verified<Portfolio>) -> impl IntoView {
                 <table data-testid="portfolio-stakes">
                     <thead><tr>
                         <th scope="col">"Hotkey"</th>
-                        <th scope="col" class="num">"Stake (τ)"</th>
+                        {per_subnet.then(|| view! { <th scope="col" class="num">"Subnet"</th> })}
+                        <th scope="col" class="num">{if per_subnet { "Stake (α, root: τ)" } else { "Stake (τ)" }}</th>
+                        {per_subnet.then(|| view! { <th scope="col" class="num" title="What the runtime's swap would pay for it now">"Value (τ)"</th> })}
                     </tr></thead>
                     <tbody>
                         {stakes.into_iter().map(|s| view! {
-                            <tr data-testid="stake-row" data-hotkey=s.hotkey.clone()>
+                            <tr data-testid="stake-row" data-hotkey=s.hotkey.clone() data-netuid=s.netuid>
                                 <td><code title=s.hotkey.clone()>{short(&s.hotkey)}</code></td>
+                                {per_subnet.then(|| view! { <td class="num">{s.netuid}</td> })}
                                 <td class="num" data-field="stake" data-raw=s.stake>{format_tao_grouped(s.stake)}</td>
+                                {per_subnet.then(|| view! {
+                                    <td class="num" data-field="tao-value" data-raw=s.tao_value>
+                                        {match (s.netuid, s.tao_value) {
+                                            (Some(0), _) => format_tao_grouped(s.stake),
+                                            (_, Some(rao)) => format_tao_grouped(rao),
+                                            _ => "not priced".into(),
+                                        }}
+                                    </td>
+                                })}
                             </tr>
                         }).collect_view()}
                     </tbody>

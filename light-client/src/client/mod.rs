@@ -1166,7 +1166,21 @@ impl<T: Transport> BittensorClient<T> {
             return Ok(metadata.clone());
         }
         let bytes = self.call(at, "Metadata_metadata", &[]).await?;
-        self.remember_metadata(code_hash, bytes)
+        let metadata = self.remember_metadata(code_hash, bytes)?;
+        // V15 adds the runtime APIs' signatures (quotes, stake info, the fee API's types);
+        // runtimes whose Metadata API is version 2 or later offer it. Where asking fails, V14
+        // serves everything but runtime API calls, which then say so.
+        if metadata.version < 15 && metadata.api_version("Metadata").is_some_and(|v| v >= 2) {
+            let asked = self
+                .call(at, "Metadata_metadata_at_version", &15u32.to_le_bytes())
+                .await;
+            if let Ok(bytes) = asked
+                && let Ok(v15) = self.remember_metadata(code_hash, bytes)
+            {
+                return Ok(v15);
+            }
+        }
+        Ok(metadata)
     }
 
     /// Keeps `bytes` as the metadata of the runtime whose proven `:code` hashes to `code_hash`:
@@ -1443,10 +1457,62 @@ impl<T: Transport> BittensorClient<T> {
         coldkey: &str,
     ) -> Result<Vec<metagraph::StakePosition>, ClientError> {
         let metadata = self.metadata(at).await?;
-        let state = self
-            .storage(at, &metagraph::stake_positions_reads(&metadata)?)
+        if metadata.storage("SubtensorModule", "Stake").is_some() {
+            let state = self
+                .storage(at, &metagraph::stake_positions_reads(&metadata)?)
+                .await?;
+            return Ok(metagraph::stake_positions(&metadata, &state, coldkey)?);
+        }
+        // Since dynamic TAO, stake is alpha shares per hotkey, coldkey and subnet; the runtime's
+        // own accounting (share pools in fixed point) turns them into amounts, so it is asked,
+        // on proven state, rather than redone here.
+        let infos = self
+            .runtime_api(
+                at,
+                &metadata,
+                "StakeInfoRuntimeApi",
+                "get_stake_info_for_coldkey",
+                &[json!(coldkey)],
+            )
             .await?;
-        Ok(metagraph::stake_positions(&metadata, &state, coldkey)?)
+        let mut positions = metagraph::stake_positions_from_info(
+            infos.as_array().map(Vec::as_slice).unwrap_or_default(),
+        )?;
+        for position in &mut positions {
+            // The root subnet's stake is TAO; the others' is priced by a simulated sale.
+            let Some(netuid) = position.netuid.filter(|&n| n != 0) else {
+                continue;
+            };
+            let quote = self
+                .runtime_api(
+                    at,
+                    &metadata,
+                    "SwapRuntimeApi",
+                    "sim_swap_alpha_for_tao",
+                    &[json!(netuid), json!(position.stake)],
+                )
+                .await;
+            position.tao_value = quote.ok().and_then(|q| q["tao_amount"].as_u64());
+        }
+        Ok(positions)
+    }
+
+    /// Runtime API `api.method(args)` run on the proven state of the pinned block `at`, its
+    /// arguments and result by the runtime's V15 types.
+    pub async fn runtime_api(
+        &mut self,
+        at: &str,
+        metadata: &Metadata,
+        api: &str,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, ClientError> {
+        let runtime_error =
+            |e: crate::runtime_api::RuntimeApiError| ClientError::Runtime(e.to_string());
+        let request =
+            crate::runtime_api::request(metadata, api, method, args).map_err(runtime_error)?;
+        let output = self.call(at, &request.method, &request.data).await?;
+        crate::runtime_api::decode(metadata, api, method, &output).map_err(runtime_error)
     }
 
     /// Submits a signed extrinsic and follows it; read what happens with
@@ -1485,36 +1551,51 @@ impl<T: Transport> BittensorClient<T> {
         }
     }
 
-    /// What became of the call of the extrinsic at `index` of block `at` (pinned): `Ok` when
-    /// the runtime's events say it succeeded, `Err` with the runtime's dispatch error when they
-    /// say it failed, read through a proof of `System.Events` at that block.
+    /// What became of the call of the extrinsic at `index` of block `at` (pinned), read
+    /// through a proof of `System.Events` at that block: whether the runtime says it succeeded
+    /// (or its dispatch error in words), and every event it emitted.
     pub async fn extrinsic_outcome(
         &mut self,
         at: &str,
         index: u32,
-    ) -> Result<Result<(), String>, ClientError> {
+    ) -> Result<ExtrinsicOutcome, ClientError> {
         let metadata = self.metadata_at(at).await?;
-        let events = self
+        let records = self
             .read_value(at, &metadata, "System", "Events", &[])
             .await?;
-        let outcome = events.as_array().into_iter().flatten().find_map(|record| {
-            let ours = record["phase"] == "ApplyExtrinsic"
-                && record["extrinsic_idx"].as_u64() == Some(u64::from(index))
-                && record["module_id"] == "System";
-            match record["event_id"].as_str() {
-                Some("ExtrinsicSuccess") if ours => Some(Ok(())),
-                Some("ExtrinsicFailed") if ours => Some(Err(dispatch_error_words(
-                    &metadata,
-                    &record["attributes"]["dispatch_error"],
-                ))),
-                _ => None,
+        let mut events = Vec::new();
+        let mut result = None;
+        for record in records.as_array().into_iter().flatten() {
+            if record["phase"] != "ApplyExtrinsic"
+                || record["extrinsic_idx"].as_u64() != Some(u64::from(index))
+            {
+                continue;
             }
-        });
-        outcome.ok_or_else(|| {
+            let (pallet, name) = (
+                record["module_id"].as_str().unwrap_or_default(),
+                record["event_id"].as_str().unwrap_or_default(),
+            );
+            match (pallet, name) {
+                ("System", "ExtrinsicSuccess") => result = Some(Ok(())),
+                ("System", "ExtrinsicFailed") => {
+                    result = Some(Err(dispatch_error_words(
+                        &metadata,
+                        &record["attributes"]["dispatch_error"],
+                    )));
+                }
+                _ => {}
+            }
+            events.push(ExtrinsicEvent {
+                name: format!("{pallet}.{name}"),
+                attributes: record["attributes"].clone(),
+            });
+        }
+        let result = result.ok_or_else(|| {
             ClientError::Storage(format!(
                 "the events of block {at} say nothing of extrinsic {index}"
             ))
-        })
+        })?;
+        Ok(ExtrinsicOutcome { result, events })
     }
 
     /// Peers the transport is connected to (`system_health`).
@@ -1616,6 +1697,33 @@ impl<P: smoldot_light::platform::PlatformRef> Transport for AnyTransport<P> {
             AnyTransport::VerifiedRpc(t) => t.storage_items_per_operation(),
         }
     }
+}
+
+/// What the runtime's events say of one extrinsic.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExtrinsicOutcome {
+    /// `Err`: the dispatch error in words (the fee was paid, the call did nothing).
+    pub result: Result<(), String>,
+    /// Its events in order, `System.ExtrinsicSuccess`/`Failed` included.
+    pub events: Vec<ExtrinsicEvent>,
+}
+
+impl ExtrinsicOutcome {
+    /// The first event named `name` (`Pallet.Event`), if it emitted one.
+    pub fn event(&self, name: &str) -> Option<&Value> {
+        self.events
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| &e.attributes)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExtrinsicEvent {
+    /// `Pallet.Event`.
+    pub name: String,
+    /// Its fields as decoded by the runtime's metadata.
+    pub attributes: Value,
 }
 
 /// A `DispatchError` as decoded from events, in words: a module error by its pallet and name
