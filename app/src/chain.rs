@@ -17,7 +17,7 @@
 
 use crate::chain_protocol::{
     AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, Portfolio, PreparedTx, Sent,
-    SubnetVerdict, TransportChoice, Verified, WORKER_READY,
+    SubnetVerdict, TransportChoice, TxIntent, Verified, WORKER_READY,
 };
 use crate::rpc::RpcClient;
 use leptos::prelude::*;
@@ -278,6 +278,10 @@ pub struct Chain {
     pub moves: RwSignal<Option<Result<Vec<Move>, String>>>,
     /// The transaction last prepared for a wallet, by id.
     pub prepared: RwSignal<Option<(u32, Result<PreparedTx, String>)>>,
+    /// The latest quote, and the intent it is for.
+    pub quote_answer: RwSignal<Option<Result<PreparedTx, String>>>,
+    /// The latest stage of a submitted transaction not ended yet, by id.
+    pub progress: RwSignal<Option<(u32, String)>>,
     /// Where the transactions submitted in this visit ended, by id (a second answer for an id
     /// does not replace the first).
     pub submitted: RwSignal<Vec<(u32, Result<Sent, String>)>>,
@@ -308,6 +312,9 @@ pub struct Chain {
     portfolio_id: StoredValue<u32>,
     portfolio_busy: StoredValue<Option<String>>,
     transaction_id: StoredValue<u32>,
+    quote_id: StoredValue<u32>,
+    quote_busy: StoredValue<bool>,
+    quote_next: StoredValue<Option<TxIntent>>,
     worker: StoredValue<Option<LightWorker>, LocalStorage>,
 }
 
@@ -486,6 +493,11 @@ impl Chain {
             portfolio_id: StoredValue::new(0),
             portfolio_busy: StoredValue::new(None),
             moves: RwSignal::new(None),
+            progress: RwSignal::new(None),
+            quote_answer: RwSignal::new(None),
+            quote_id: StoredValue::new(0),
+            quote_busy: StoredValue::new(false),
+            quote_next: StoredValue::new(None),
             prepared: RwSignal::new(None),
             submitted: RwSignal::new(Vec::new()),
             transaction_id: StoredValue::new(0),
@@ -589,6 +601,17 @@ impl Chain {
             }
             ChainResponse::Prepared { id, result } => self.prepared.set(Some((id, result))),
             ChainResponse::Moves { result, .. } => self.moves.set(Some(result)),
+            ChainResponse::Progress { id, stage } => self.progress.set(Some((id, stage))),
+            ChainResponse::Quote { id, result } => {
+                if id == self.quote_id.get_value() {
+                    self.quote_busy.set_value(false);
+                    self.quote_answer.set(Some(result));
+                    if let Some(next) = self.quote_next.get_value() {
+                        self.quote_next.set_value(None);
+                        self.quote(next);
+                    }
+                }
+            }
             ChainResponse::Submitted { id, result } => self.submitted.update(|all| {
                 if !all.iter().any(|(seen, _)| *seen == id) {
                     all.push((id, result));
@@ -718,6 +741,9 @@ impl Chain {
         self.audit_inputs.set(None);
         self.portfolio.set(None);
         self.moves.set(None);
+        self.quote_answer.set(None);
+        self.quote_busy.set_value(false);
+        self.quote_next.set_value(None);
         self.portfolio_busy.set_value(None);
         self.subnets_busy.set_value(false);
         self.metagraph_busy.set_value(None);
@@ -1004,30 +1030,28 @@ impl Chain {
         self.send(&ChainRequest::Subnets { id });
     }
 
-    /// Asks the worker to build `pallet.call(args)` from `from` for a wallet to sign; the
-    /// answer comes in [`Chain::prepared`] under the id returned.
-    /// `tolerance_ppm`: for a limit call without `limit_price`, the price movement tolerated
-    /// (the worker derives the limit from the proven price).
-    pub fn prepare(
-        self,
-        from: String,
-        pallet: &str,
-        call: &str,
-        args: serde_json::Value,
-        tolerance_ppm: Option<u32>,
-    ) -> u32 {
+    /// Asks the worker to build `intent` for a wallet to sign; the answer comes in
+    /// [`Chain::prepared`] under the id returned.
+    pub fn prepare(self, intent: TxIntent) -> u32 {
         let id = self.transaction_id.get_value() + 1;
         self.transaction_id.set_value(id);
         self.prepared.set(None);
-        self.send(&ChainRequest::Prepare {
-            id,
-            from,
-            pallet: pallet.into(),
-            call: call.into(),
-            args,
-            tolerance_ppm,
-        });
+        self.send(&ChainRequest::Prepare { id, intent });
         id
+    }
+
+    /// Asks for `intent`'s quote (fee, limit price) as the user types; the answer comes in
+    /// [`Chain::quote`]. One is asked at a time: the newest intent waits for the answer before
+    /// it, and intents typed meanwhile are passed over.
+    pub fn quote(self, intent: TxIntent) {
+        if self.quote_busy.get_value() {
+            self.quote_next.set_value(Some(intent));
+            return;
+        }
+        self.quote_busy.set_value(true);
+        let id = self.quote_id.get_value() + 1;
+        self.quote_id.set_value(id);
+        self.send(&ChainRequest::Quote { id, intent });
     }
 
     /// Asks which staking moves the runtime in force offers; the answer comes in

@@ -10,6 +10,7 @@ use taoscope_light_client::audit::{EpochAudit, NotAudited};
 use taoscope_light_client::client::trust::TrustReport;
 use taoscope_light_client::client::{Account, BlockRef, ExtrinsicEvent, RuntimeSpec};
 use taoscope_light_client::metagraph::{Metagraph, StakePosition, SubnetSummary};
+use taoscope_light_client::runtime_api::SwapQuote;
 use taoscope_light_client::staking::Move;
 
 /// What the worker posts once its message handler is installed (earlier messages would be
@@ -54,20 +55,13 @@ pub enum ChainRequest {
     AuditInputs { id: u32, epochs: Vec<(u16, u64)> },
     /// An account's balances and stake at the newest finalized block (`address`: SS58).
     Portfolio { id: u32, address: String },
-    /// Builds `pallet.call(args)` from `from` (SS58) for a wallet to sign, with the metadata of
-    /// the runtime in force, the account's nonce and a mortality from the newest finalized
-    /// block. The worker keeps it under `id` until it is submitted.
-    Prepare {
-        id: u32,
-        from: String,
-        pallet: String,
-        call: String,
-        args: serde_json::Value,
-        /// For a call with a limit price the user did not type: the price movement tolerated,
-        /// in parts per million of the proven current price (safe staking).
-        #[serde(default)]
-        tolerance_ppm: Option<u32>,
-    },
+    /// Builds the intended call for a wallet to sign, with the metadata of the runtime in force,
+    /// the account's nonce and a mortality from the newest finalized block. The worker keeps it
+    /// under `id` until it is submitted.
+    Prepare { id: u32, intent: TxIntent },
+    /// The same build as [`ChainRequest::Prepare`], only for its quote (fee, limit price), as
+    /// the user types: nothing is kept.
+    Quote { id: u32, intent: TxIntent },
     /// The staking moves the runtime in force offers, with their calls' arguments.
     Moves { id: u32 },
     /// A wallet's answer to prepared transaction `id`: checked against what was prepared, then
@@ -77,6 +71,20 @@ pub enum ChainRequest {
         signature: String,
         signed_transaction: Option<String>,
     },
+}
+
+/// A call a user means to make: `pallet.call(args)` from `from` (SS58).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TxIntent {
+    pub from: String,
+    pub pallet: String,
+    pub call: String,
+    /// By the names the runtime's metadata gives the call's arguments.
+    pub args: serde_json::Value,
+    /// For a call with a limit price the user did not type: the price movement tolerated, in
+    /// parts per million of the proven current price (safe staking).
+    #[serde(default)]
+    pub tolerance_ppm: Option<u32>,
 }
 
 /// Which transport follows the chain.
@@ -146,6 +154,16 @@ pub enum ChainResponse {
         id: u32,
         result: Result<PreparedTx, String>,
     },
+    Quote {
+        id: u32,
+        result: Result<PreparedTx, String>,
+    },
+    /// Where a submitted transaction is (submitted, validated, broadcast, in a block), before
+    /// its [`ChainResponse::Submitted`].
+    Progress {
+        id: u32,
+        stage: String,
+    },
     /// `Err`: nothing was sent (the wallet's answer failed the checks, or the node refused it).
     Submitted {
         id: u32,
@@ -172,6 +190,14 @@ pub struct PreparedTx {
     pub fee: Result<u64, String>,
     /// The account's free balance at `birth`, for the review to compare with amount and fee.
     pub free: u64,
+    /// How long the worker took to build it (ms): the quote's latency.
+    pub took_ms: f64,
+    /// The tolerance a derived limit price came from (the intent's).
+    pub tolerance_ppm: Option<u32>,
+    /// Where the runtime prices alpha and the call stakes or unstakes on a subnet: its swap
+    /// simulation of this amount on proven state (amounts, fees, slippage), or why not.
+    #[serde(default)]
+    pub swap: Option<Result<SwapQuote, String>>,
 }
 
 /// What became of a transaction that was sent.

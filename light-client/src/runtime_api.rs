@@ -132,7 +132,7 @@ pub fn decode(
 }
 
 /// `SwapRuntimeApi.sim_swap_*`: what a swap of this size would give right now.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct SwapQuote {
     pub tao_amount: u64,
     pub alpha_amount: u64,
@@ -193,6 +193,12 @@ pub fn decode_fee(metadata: &Metadata, bytes: &[u8]) -> Result<u64, RuntimeApiEr
             .as_u64()
             .ok_or_else(|| error(format!("no u64 partial_fee in {info}")));
     }
+    // The weight-v2 layout came with the API's version 2; an older one is not guessed at.
+    if metadata.api_version(api).is_none_or(|v| v < 2) {
+        return Err(error(format!(
+            "this runtime's {api} is not version 2 or later, whose result layout this build reads"
+        )));
+    }
     use parity_scale_codec::{Compact, Decode};
     let mut rest = bytes;
     let weight = Compact::<u64>::decode(&mut rest).and_then(|_| Compact::<u64>::decode(&mut rest));
@@ -206,6 +212,29 @@ pub fn decode_fee(metadata: &Metadata, bytes: &[u8]) -> Result<u64, RuntimeApiEr
             bytes.len()
         ))),
     }
+}
+
+/// `TaggedTransactionQueue_validate_transaction(source, tx, block_hash)` for `extrinsic`
+/// (length-prefixed) as if it came from outside (`TransactionSource::External`), at `block_hash`:
+/// how the runtime judges it there (the layout of the API's version 3, in every runtime since
+/// 2021).
+pub fn validity_request(extrinsic: &[u8], block_hash: &[u8; 32]) -> Request {
+    const EXTERNAL: u8 = 2;
+    let mut data = vec![EXTERNAL];
+    data.extend_from_slice(extrinsic);
+    data.extend_from_slice(block_hash);
+    Request {
+        method: "TaggedTransactionQueue_validate_transaction".into(),
+        data,
+    }
+}
+
+/// Whether a (proven) `validate_transaction` result is `Err(Unknown(CannotLookup))`: what a
+/// runtime says of a transaction asking for something it does not have (a metadata hash it was
+/// built without).
+pub fn cannot_look_up(validity: &[u8]) -> bool {
+    // Result::Err, TransactionValidityError::Unknown, UnknownTransaction::CannotLookup.
+    validity == [1, 1, 0]
 }
 
 /// The limit price (rao per alpha) for `add_stake_limit` / `remove_stake_limit` that tolerates
@@ -226,7 +255,25 @@ pub fn limit_price(price: u64, tolerance_ppm: u32, buying: bool) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::limit_price;
+    use super::{cannot_look_up, limit_price, validity_request};
+
+    /// Only `Err(Unknown(CannotLookup))` says the runtime lacks what was asked for: a bad
+    /// signature (`Err(Invalid(BadProof))`), another unknown or a valid answer does not.
+    #[test]
+    fn a_missing_lookup_is_told_from_other_validity_answers() {
+        assert!(cannot_look_up(&[1, 1, 0]));
+        assert!(!cannot_look_up(&[1, 0, 4])); // Invalid(BadProof)
+        assert!(!cannot_look_up(&[1, 1, 1])); // Unknown(NoUnsignedValidator)
+        assert!(!cannot_look_up(&[0, 1, 2]));
+        assert!(!cannot_look_up(&[]));
+        let request = validity_request(&[0x04, 0xaa], &[7; 32]);
+        assert_eq!(
+            request.method,
+            "TaggedTransactionQueue_validate_transaction"
+        );
+        assert_eq!(request.data[..3], [2, 0x04, 0xaa]);
+        assert_eq!(request.data[3..], [7; 32]);
+    }
 
     #[test]
     fn limit_prices_round_toward_the_tolerance() {

@@ -17,8 +17,10 @@ use serde::{Deserialize, Serialize};
 pub enum ArgKind {
     /// An account, typed as SS58 (`AccountId32`, or a `MultiAddress` given by id).
     Account,
-    /// An amount of TAO or alpha in rao (9 decimals).
+    /// An amount of TAO in rao (9 decimals).
     Amount,
+    /// An amount of a subnet's alpha in its smallest unit (9 decimals).
+    Alpha,
     /// A subnet's number.
     Netuid,
     /// A limit price in rao per alpha: derived from the quote and the user's tolerance.
@@ -86,13 +88,19 @@ pub fn moves(metadata: &Metadata) -> Vec<Move> {
         .filter_map(|(label, pallet, calls)| {
             calls.iter().find_map(|call| {
                 let info = metadata.call(pallet, call)?;
+                // Stake held per subnet is alpha: what a call with a netuid takes out of it.
+                let per_subnet = info.fields.iter().any(|(name, _)| name.contains("netuid"));
                 let args = info
                     .fields
                     .iter()
                     .map(|(name, ty)| {
+                        let kind = match kind(&metadata.types, name, *ty, 0)? {
+                            ArgKind::Amount if is_alpha(name, per_subnet) => ArgKind::Alpha,
+                            kind => kind,
+                        };
                         Some(Arg {
                             name: name.clone(),
-                            kind: kind(&metadata.types, name, *ty)?,
+                            kind,
                         })
                     })
                     .collect::<Option<Vec<_>>>()?;
@@ -107,18 +115,43 @@ pub fn moves(metadata: &Metadata) -> Vec<Move> {
         .collect()
 }
 
+/// Whether an amount argument is alpha: named so, or what is unstaked, moved or transferred
+/// out of stake held per subnet (`amount_unstaked` of a call with a netuid).
+fn is_alpha(name: &str, per_subnet: bool) -> bool {
+    name.contains("alpha") || (per_subnet && name == "amount_unstaked")
+}
+
+/// Wrappers looked through at most this deep (a registry is the chain's word: a type that
+/// wraps itself must not recurse for ever).
+const MAX_DEPTH: usize = 8;
+
 /// The kind of an argument named `name` of type `id`. Wrappers (one-field structs such as
-/// `NetUid(u16)`, compact encodings) are looked through; the name tells a subnet from a count
-/// and a price from an amount, as the types alone do not.
-fn kind(types: &PortableRegistry, name: &str, id: u32) -> Option<ArgKind> {
+/// `NetUid(u16)` or `AlphaCurrency(u64)`, compact encodings) are looked through; the wrapper's
+/// name or the argument's tells a subnet from a count, alpha from TAO and a price from an
+/// amount, as the integer types alone do not.
+fn kind(types: &PortableRegistry, name: &str, id: u32, depth: usize) -> Option<ArgKind> {
     let ty = types.resolve(id)?;
     let last = ty.path.segments.last().map(String::as_str);
-    if matches!(last, Some("AccountId32" | "MultiAddress")) {
-        return Some(ArgKind::Account);
+    match last {
+        Some("AccountId32" | "MultiAddress") => return Some(ArgKind::Account),
+        Some("AlphaCurrency") => return Some(ArgKind::Alpha),
+        Some("TaoCurrency") => return Some(ArgKind::Amount),
+        _ => {}
+    }
+    if depth >= MAX_DEPTH {
+        return None;
     }
     match &ty.type_def {
-        TypeDef::Composite(c) if c.fields.len() == 1 => kind(types, name, c.fields[0].ty.id),
-        TypeDef::Compact(c) => kind(types, name, c.type_param.id),
+        TypeDef::Composite(c) if c.fields.len() == 1 => {
+            kind(types, name, c.fields[0].ty.id, depth + 1)
+        }
+        TypeDef::Compact(c) => kind(types, name, c.type_param.id, depth + 1),
+        // An optional argument (`remove_stake_full_limit`'s `Option<u64>` limit) is asked as
+        // its value: this form always gives one.
+        TypeDef::Variant(v) if last == Some("Option") => {
+            let some = v.variants.iter().find(|x| x.fields.len() == 1)?;
+            kind(types, name, some.fields[0].ty.id, depth + 1)
+        }
         TypeDef::Primitive(TypeDefPrimitive::Bool) => Some(ArgKind::Flag),
         TypeDef::Primitive(p) if is_unsigned(p) => Some(if name.contains("netuid") {
             ArgKind::Netuid

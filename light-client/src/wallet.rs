@@ -108,6 +108,41 @@ pub fn signer_payload(
     Ok(payload)
 }
 
+/// The RFC-0078 metadata hash to sign with (`mode` 1), for a runtime with `CheckMetadataHash`
+/// whose V15 metadata (`bytes`, as `Metadata_metadata_at_version(15)` returned them) is known:
+/// wallets that insert the hash themselves then return exactly the transaction we built, and
+/// Ledger-style signers can check what they show. `None` (mode 0) for a runtime without the
+/// extension or where only V14 metadata was read (the hash is defined over V15). The token is
+/// Bittensor's: TAO with 9 decimals; the prefix is the runtime's own `SS58Prefix`.
+pub fn metadata_hash_to_sign(
+    metadata: &Metadata,
+    bytes: &[u8],
+) -> Result<Option<[u8; 32]>, crate::metadata::MetadataError> {
+    let checks_hash = metadata
+        .extrinsic
+        .extensions
+        .iter()
+        .any(|e| e.identifier == "CheckMetadataHash");
+    let Some((spec_name, spec_version)) = metadata.runtime_version() else {
+        return Ok(None);
+    };
+    if !checks_hash || metadata.version < 15 {
+        return Ok(None);
+    }
+    let ss58_prefix = metadata
+        .constant("System", "SS58Prefix")
+        .and_then(|c| <[u8; 2]>::try_from(c.value.as_slice()).ok())
+        .map_or(crate::ss58::BITTENSOR_PREFIX, u16::from_le_bytes);
+    let chain = crate::metadata::ChainInfo {
+        spec_name,
+        spec_version,
+        ss58_prefix,
+        decimals: 9,
+        token_symbol: "TAO".into(),
+    };
+    crate::metadata::metadata_hash(bytes, &chain).map(Some)
+}
+
 /// Checks a wallet's `signature` (hex of a `MultiSignature`: a scheme byte, then 64 bytes)
 /// over the payload of `call` and `tx` for `account`; the scheme and signature to assemble the
 /// extrinsic with.

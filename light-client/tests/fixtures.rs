@@ -541,6 +541,16 @@ fn the_rfc_0078_metadata_hash_matches_the_recorded_one() {
         to_hex(&hash),
         format!("0x{}", case["metadata_hash_hex"].as_str().unwrap())
     );
+    // What the worker signs with: the same hash from the metadata alone (its version, its
+    // SS58 prefix, Bittensor's token); none from V14, over which the hash is not defined.
+    assert_eq!(
+        taoscope_light_client::wallet::metadata_hash_to_sign(&v15(), &bytes).unwrap(),
+        Some(hash)
+    );
+    assert_eq!(
+        taoscope_light_client::wallet::metadata_hash_to_sign(&v14(), &bytes).unwrap(),
+        None
+    );
 
     // Signed with CheckMetadataHash enabled, the implicit data ends in Some(hash), as recorded.
     let metadata = v15();
@@ -738,7 +748,13 @@ fn spec_461_offers_every_staking_move_with_safe_variants_first() {
             ]
         )
     );
-    assert_eq!(shape("Remove stake").0, "remove_stake_limit");
+    let (remove, removed) = shape("Remove stake");
+    assert_eq!(remove, "remove_stake_limit");
+    // Stake held per subnet is alpha: what comes out of it is counted in alpha, not τ.
+    assert!(
+        removed.contains(&("amount_unstaked", K::Alpha)),
+        "{removed:?}"
+    );
     assert_eq!(shape("Swap stake").0, "swap_stake_limit");
     assert_eq!(
         shape("Transfer TAO"),
@@ -747,13 +763,21 @@ fn spec_461_offers_every_staking_move_with_safe_variants_first() {
             vec![("dest", K::Account), ("value", K::Amount)]
         )
     );
-    for label in ["Unstake all", "Move stake", "Transfer stake"] {
+    // Unstaking everything is safe staking too: its optional limit is asked as a limit.
+    assert_eq!(shape("Unstake all").0, "remove_stake_full_limit");
+    assert!(
+        shape("Unstake all")
+            .1
+            .contains(&("limit_price", K::LimitPrice))
+    );
+    for label in ["Move stake", "Transfer stake"] {
         shape(label);
     }
     let moved = shape("Move stake").1;
     assert!(
         moved.contains(&("origin_netuid", K::Netuid))
-            && moved.contains(&("destination_hotkey", K::Account)),
+            && moved.contains(&("destination_hotkey", K::Account))
+            && moved.contains(&("alpha_amount", K::Alpha)),
         "{moved:?}"
     );
     // The plain variant is still the runtime's: built by name, it is the recorded bytes.

@@ -10,7 +10,8 @@
 // - a refused signature leaves the form as typed; more than the balance gives the runtime's own
 //   error by name; a wallet answering with another key's signature is refused before anything
 //   is submitted (the nonce does not move);
-// - 390 px wide, the page does not scroll sideways (screenshots in target/e2e/).
+// - 390 px wide and with the keyboard only, from the header's link to a finalized stake; every
+//   field labelled, and the page does not scroll sideways (screenshots in target/e2e/).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -97,6 +98,13 @@ async function portfolioFrom(page, number) {
 async function fillMove(page, label, fields) {
   await page.getByTestId('move-select').selectOption({ label });
   for (const [name, text] of Object.entries(fields)) await page.getByTestId(`arg-${name}`).fill(text);
+}
+
+/** The quote shown for the fields as they are now (waits for it): its fee and the worker's time. */
+async function quoteShown(page) {
+  const quote = page.locator('[data-testid="live-quote"][data-fee]');
+  await quote.waitFor({ timeout: 30_000 });
+  return quote.evaluate((p) => ({ fee: BigInt(p.dataset.fee), ms: Number(p.dataset.ms) }));
 }
 
 /** Reviews the form as it is; returns the review panel's call, arguments, fee and free balance, and the time it took. */
@@ -219,7 +227,7 @@ for (const [transport, n] of [['smoldot-light', 1], ['verified RPC', 3]]) {
       assert.equal(removed.feePaid, removing.fee);
 
       // Transfer TAO to //Bob (over smoldot-light with the keyboard only).
-      let transferQuote;
+      let transferQuote, liveQuote;
       if (transport === 'smoldot-light') {
         await page.getByTestId('move-select').focus();
         await page.keyboard.press('End'); // the last move: Transfer TAO
@@ -228,6 +236,7 @@ for (const [transport, n] of [['smoldot-light', 1], ['verified RPC', 3]]) {
         await page.keyboard.type(bob);
         await page.keyboard.press('Tab');
         await page.keyboard.type('1.25');
+        liveQuote = await quoteShown(page);
         await page.keyboard.press('Enter'); // submits the form: Review
         await page.getByTestId('stake-review-panel').waitFor({ timeout: 30_000 });
         for (let i = 0; i < 20 && !(await page.evaluate(() => document.activeElement?.dataset.testid === 'stake-sign')); i++) {
@@ -237,11 +246,15 @@ for (const [transport, n] of [['smoldot-light', 1], ['verified RPC', 3]]) {
         transferQuote = await readReview(page);
         await page.keyboard.press('Enter');
       } else {
-        await fillMove(page, 'Transfer TAO', { dest: bob, value: '1.25' });
+        await fillMove(page, 'Transfer TAO', { dest: bob, value: '' });
+        await page.getByTestId('arg-value').pressSequentially('1.25');
+        liveQuote = await quoteShown(page);
         transferQuote = await review(page);
         await page.getByTestId('stake-sign').click();
       }
       assert.ok(transferQuote.fee > 0n, `a transfer pays a fee: ${transferQuote.feeText}`);
+      assert.equal(liveQuote.fee, transferQuote.fee, 'the quote as typed is the review\'s');
+      timings.push(`${transport}: quote after the last keystroke: ${liveQuote.ms.toFixed(1)} ms in the worker`);
       await page.getByTestId('stake-result').waitFor({ timeout: 90_000 });
       const sent = await page.getByTestId('stake-result').evaluate((p) => ({ state: p.dataset.state, block: p.dataset.block, index: Number(p.dataset.index), text: p.textContent, feePaid: p.dataset.feePaid }));
       assert.equal(sent.state, 'success', sent.text);
@@ -298,19 +311,39 @@ for (const [transport, n] of [['smoldot-light', 1], ['verified RPC', 3]]) {
   });
 }
 
-test('the Account page at 390 px: every field labelled, no sideways scroll', async () => {
+/** Presses Tab until the focused element matches `selector` (at most 60 times). */
+async function tabTo(page, selector) {
+  for (let i = 0; i < 60; i++) {
+    if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+test('at 390 px, keyboard only: connect the wallet, choose the account, stake; every field labelled, no sideways scroll', async () => {
   const coldkey = keyring.addFromUri('//Coldkey1');
   const context = await walletContext(coldkey, { width: 390, height: 844 });
   const page = await openPage(browser, { context });
   try {
     await connectLocalnet(page, server.url, localnet.rpc, { verified: true });
     await page.getByTestId('verified-mark').waitFor({ timeout: 90_000 });
-    await page.getByRole('link', { name: 'Account', exact: true }).click();
-    await page.locator('[data-testid="wallet-connect"][data-wallet="taoscope-test-wallet"]').click();
-    await page.getByTestId('wallet-account').click();
+    // From the header's link to the result, keys only.
+    await tabTo(page, 'nav a[href="/account"]');
+    await page.keyboard.press('Enter');
+    await tabTo(page, '[data-testid="wallet-connect"][data-wallet="taoscope-test-wallet"]');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('wallet-account').waitFor();
+    await tabTo(page, '[data-testid="wallet-account"]');
+    await page.keyboard.press('Enter');
     await page.getByTestId('stake-form').waitFor({ timeout: 60_000 });
-    await fillMove(page, 'Add stake', { hotkey: keyring.addFromUri('//Hotkey1').address, amount_staked: '1' });
-    await review(page);
+    await tabTo(page, '[data-testid="move-select"]');
+    assert.equal(await page.getByTestId('move-call').textContent(), 'SubtensorModule.add_stake');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(keyring.addFromUri('//Hotkey1').address);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('0.75');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('stake-review-panel').waitFor({ timeout: 30_000 });
     const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select')]
       .filter((el) => !(el.labels?.length || el.getAttribute('aria-label')))
       .map((el) => el.id || el.outerHTML.slice(0, 80)));
@@ -318,6 +351,12 @@ test('the Account page at 390 px: every field labelled, no sideways scroll', asy
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     await screenshot(page, 'account-390');
     assert.ok(width <= 390, `the page is ${width} px wide at 390`);
+    await tabTo(page, '[data-testid="stake-sign"]');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('stake-result').waitFor({ timeout: 90_000 });
+    assert.equal(await page.getByTestId('stake-result').getAttribute('data-state'), 'success', await page.getByTestId('stake-result').textContent());
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390, 'no sideways scroll with the result shown');
+    await screenshot(page, 'account-390-staked');
     page.assertClean();
   } finally {
     await context.close();

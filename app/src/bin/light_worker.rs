@@ -14,7 +14,8 @@ use std::pin::pin;
 use std::time::Duration;
 use taoscope_app::chain_protocol::{
     AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Included, Phase, Portfolio, PreparedTx,
-    RuntimeMetadata, Sent, SubnetVerdict, TransportChoice, VerdictState, Verified, WORKER_READY,
+    RuntimeMetadata, Sent, SubnetVerdict, TransportChoice, TxIntent, VerdictState, Verified,
+    WORKER_READY,
 };
 use taoscope_app::epoch_protocol::ProvenEpoch;
 use taoscope_light_client::audit::NotAudited;
@@ -52,7 +53,7 @@ const AUDIT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Reads that meet a restarted follow or an unpinned block try once more at once.
 const ATTEMPTS: usize = 2;
 /// A submitted transaction is followed until final: on a real chain that is two or three
-/// blocks of 12 s, and a wallet's user may take their time before it.
+/// blocks of 12 s (past this its end is unknown, and said so).
 const SUBMIT_TIMEOUT: Duration = Duration::from_secs(90);
 /// Mortality of the transactions prepared for wallets: 64 blocks (about 13 minutes of 12-second
 /// blocks) to sign and submit, as btcli gives.
@@ -68,6 +69,27 @@ const AUDITS_KEPT: usize = 64;
 #[derive(Default)]
 struct Pending {
     prepared: BTreeMap<u32, Prepared>,
+    /// Submitted and followed from the follow loop, between reads, until final.
+    watched: Vec<Watched>,
+    /// The RFC-0078 metadata hash each runtime (by code hash) is signed with: `None` where it
+    /// has no `CheckMetadataHash`, or was built without the hash (mode 0 then).
+    metadata_hashes: BTreeMap<[u8; 32], Option<[u8; 32]>>,
+}
+
+/// A submitted transaction being followed.
+struct Watched {
+    id: u32,
+    /// The transport's watch subscription.
+    watch: String,
+    extrinsic_hash: String,
+    /// When it was sent (ms): past [`SUBMIT_TIMEOUT`] its end is unknown.
+    since: f64,
+    /// The finalized block and index it was included at, once known: its events are read next.
+    included: Option<(String, u32)>,
+    /// Turns its events could not be read yet (the follow not at its block).
+    tries: usize,
+    /// Sent to peers: from then on a refusal by one node does not mean it will not be included.
+    broadcast: bool,
 }
 
 struct Prepared {
@@ -247,6 +269,10 @@ fn failure(request: &ChainRequest, why: String) -> Option<ChainResponse> {
             id: *id,
             result: Err(why),
         }),
+        ChainRequest::Quote { id, .. } => Some(ChainResponse::Quote {
+            id: *id,
+            result: Err(why),
+        }),
         ChainRequest::Moves { id } => Some(ChainResponse::Moves {
             id: *id,
             result: Err(why),
@@ -383,6 +409,7 @@ async fn follow(
     {
         let _ = client.remember_metadata(code_hash, bytes);
     }
+    let mut metadata_confirmed = false;
     let mut metadata_sent = start
         .metadata
         .as_ref()
@@ -437,6 +464,23 @@ async fn follow(
                 Err(error) => status.error = Some(error),
             }
         }
+        // Metadata kept from an earlier visit is the browser's word: checked against the
+        // runtime's own once the first value is shown (replaced, and sent to be kept, where it
+        // differs).
+        if status.first_value_ms.is_some()
+            && !metadata_confirmed
+            && let Ok(at) = client.read_block()
+        {
+            match client.confirm_metadata(&at.hash).await {
+                Ok(same) => {
+                    metadata_confirmed = true;
+                    if !same {
+                        metadata_sent = None;
+                    }
+                }
+                Err(error) => status.error = Some(format!("checking the kept metadata: {error}")),
+            }
+        }
         // The runtime's metadata, once read, for the page to keep (by chain and code hash).
         if let (Some(runtime), Some(code_hash)) = (&status.runtime, client.known_code_hash()) {
             let key = to_hex(&code_hash);
@@ -476,11 +520,11 @@ async fn follow(
             post(scope, &ChainResponse::Status(status.clone()));
             posted = status.clone();
         }
+        follow_submitted(&mut client, &mut pending, scope).await;
         // One read per turn, so that the status (peers, blocks) keeps moving between reads.
         if let Some(request) = queue.pop_front() {
             let timeout = match request {
                 ChainRequest::Audit { .. } | ChainRequest::AuditAll { .. } => AUDIT_TIMEOUT,
-                ChainRequest::Submit { .. } => SUBMIT_TIMEOUT,
                 _ => READ_TIMEOUT,
             };
             let too_slow = failure(
@@ -528,11 +572,15 @@ async fn follow(
         };
         match woke {
             Woke::Page(Some(request)) => match Start::from_request(request) {
-                Ok(start) => return Some(start),
+                Ok(start) => {
+                    let_go_of_submitted(scope, &mut pending, "another network was chosen");
+                    return Some(start);
+                }
                 Err(request) => queue.push_back(request),
             },
             Woke::Page(None) => return None,
             Woke::Stopped(error) => {
+                let_go_of_submitted(scope, &mut pending, &error.to_string());
                 status.phase = Phase::Failed;
                 status.error = Some(error.to_string());
                 post(scope, &ChainResponse::Status(status));
@@ -815,15 +863,6 @@ async fn audit_all(
     })
 }
 
-/// What the user asked to sign.
-struct Intent {
-    from: String,
-    pallet: String,
-    call: String,
-    args: serde_json::Value,
-    tolerance_ppm: Option<u32>,
-}
-
 /// The staking moves of the runtime in force at the newest finalized block.
 async fn moves(client: &mut Client) -> Result<Vec<staking::Move>, String> {
     let at = client.read_block().map_err(|e| e.to_string())?;
@@ -832,15 +871,18 @@ async fn moves(client: &mut Client) -> Result<Vec<staking::Move>, String> {
 }
 
 /// Builds the intended call from its account for a wallet to sign, at the newest finalized
-/// block, with the fee the runtime charges for it there.
+/// block, with the fee the runtime charges for it there; kept in `pending` (under `id`) for the
+/// wallet's answer, or only quoted where there is none.
 async fn prepare(
     client: &mut Client,
     pending: &mut Pending,
+    keep: bool,
     genesis_hash: &str,
     id: u32,
-    intent: Intent,
+    intent: TxIntent,
 ) -> Result<PreparedTx, String> {
-    let Intent {
+    let started = now_ms();
+    let TxIntent {
         from,
         pallet,
         call,
@@ -849,6 +891,11 @@ async fn prepare(
     } = intent;
     let account = ss58::decode(&from).map_err(|e| format!("the account {from}: {e}"))?;
     let at = client.read_block().map_err(|e| e.to_string())?;
+    // What the user signs is encoded by this metadata: never by bytes only kept from before.
+    client
+        .confirm_metadata(&at.hash)
+        .await
+        .map_err(|e| format!("the runtime's metadata: {e}"))?;
     let metadata = client.metadata(&at.hash).await.map_err(|e| e.to_string())?;
     let fields = args
         .as_object_mut()
@@ -882,22 +929,29 @@ async fn prepare(
         tip: 0,
         metadata_hash: None,
     };
+    let tx = extrinsic::Transaction {
+        metadata_hash: metadata_hash(client, pending, &at.hash, &metadata, &tx, &encoded).await,
+        ..tx
+    };
     let payload =
         wallet::signer_payload(&metadata, &tx, &encoded, &account, ss58::BITTENSOR_PREFIX)
             .map_err(|e| e.to_string())?;
     let fee = fee(client, &at.hash, &metadata, &tx, &encoded, &account).await;
-    while pending.prepared.len() >= PENDING_KEPT {
-        pending.prepared.pop_first();
+    let swap = swap_quote(client, &at.hash, &metadata, &call, &args).await;
+    if keep {
+        while pending.prepared.len() >= PENDING_KEPT {
+            pending.prepared.pop_first();
+        }
+        pending.prepared.insert(
+            id,
+            Prepared {
+                metadata,
+                tx,
+                call: encoded,
+                account,
+            },
+        );
     }
-    pending.prepared.insert(
-        id,
-        Prepared {
-            metadata,
-            tx,
-            call: encoded,
-            account,
-        },
-    );
     Ok(PreparedTx {
         payload,
         from,
@@ -910,7 +964,56 @@ async fn prepare(
         spec_version: runtime.spec_version,
         fee,
         free: balances.free,
+        took_ms: now_ms() - started,
+        tolerance_ppm,
+        swap,
     })
+}
+
+/// The metadata hash to sign `tx` with (mode 1), decided once per runtime. A runtime built
+/// without the hash refuses every mode-1 transaction (`CheckMetadataHash` cannot look it up), so
+/// the runtime itself is asked first, on proven state: a transaction with our hash and a
+/// placeholder signature fails on the signature where the runtime has the hash, and on the
+/// lookup (`Unknown(CannotLookup)`) where it has none. Anything unclear: mode 0, which every
+/// runtime accepts.
+async fn metadata_hash(
+    client: &mut Client,
+    pending: &mut Pending,
+    at: &str,
+    metadata: &taoscope_light_client::metadata::Metadata,
+    tx: &extrinsic::Transaction,
+    call: &[u8],
+) -> Option<[u8; 32]> {
+    let code_hash = client.known_code_hash()?;
+    if let Some(decided) = pending.metadata_hashes.get(&code_hash) {
+        return *decided;
+    }
+    let hash = wallet::metadata_hash_to_sign(metadata, &client.metadata_bytes(&code_hash)?)
+        .ok()
+        .flatten();
+    let decided = match hash {
+        None => None,
+        Some(hash) => {
+            let probe = extrinsic::Transaction {
+                metadata_hash: Some(hash),
+                ..tx.clone()
+            };
+            let (explicit, _) = extrinsic::extensions(metadata, &probe).ok()?;
+            let placeholder = extrinsic::signed_extrinsic(
+                call,
+                &explicit,
+                &[0; 32],
+                extrinsic::Scheme::Sr25519,
+                &[0; 64],
+            );
+            let at_bytes = from_hex_array::<32>(at).ok()?;
+            let request = runtime_api::validity_request(&placeholder, &at_bytes);
+            let validity = client.call(at, &request.method, &request.data).await.ok()?;
+            (!runtime_api::cannot_look_up(&validity)).then_some(hash)
+        }
+    };
+    pending.metadata_hashes.insert(code_hash, decided);
+    decided
 }
 
 /// The fee the runtime at `at` charges for the transaction: its `TransactionPaymentApi` run on
@@ -938,6 +1041,44 @@ async fn fee(
         .await
         .map_err(|e| format!("the runtime's fee: {e}"))?;
     runtime_api::decode_fee(metadata, &output).map_err(|e| e.to_string())
+}
+
+/// What staking or unstaking this amount on its subnet would give, by the runtime's own swap
+/// simulation on the proven state of `at`; `None` where the runtime has no swap (spec 103
+/// stakes TAO as it is) or the call moves no amount through a subnet's pool.
+async fn swap_quote(
+    client: &mut Client,
+    at: &str,
+    metadata: &taoscope_light_client::metadata::Metadata,
+    call: &str,
+    args: &serde_json::Value,
+) -> Option<Result<runtime_api::SwapQuote, String>> {
+    let (method, amount) = if call.starts_with("add_stake") {
+        ("sim_swap_tao_for_alpha", args.get("amount_staked")?)
+    } else if call.starts_with("remove_stake") {
+        ("sim_swap_alpha_for_tao", args.get("amount_unstaked")?)
+    } else {
+        return None;
+    };
+    metadata.runtime_api("SwapRuntimeApi", method)?;
+    let netuid = args.get("netuid")?.clone();
+    let request = runtime_api::request(
+        metadata,
+        "SwapRuntimeApi",
+        method,
+        &[netuid, amount.clone()],
+    );
+    Some(
+        async {
+            let request = request.map_err(|e| e.to_string())?;
+            let output = client
+                .call(at, &request.method, &request.data)
+                .await
+                .map_err(|e| format!("the runtime's swap simulation: {e}"))?;
+            runtime_api::swap_quote(metadata, method, &output).map_err(|e| e.to_string())
+        }
+        .await,
+    )
 }
 
 /// Fills `limit_price` of a limit call the user gave no price for: the runtime's own current
@@ -976,23 +1117,26 @@ async fn limit_price(
         .map_err(|e| format!("the subnet's price: {e}"))?
         .as_u64()
         .ok_or("the subnet's price is not a whole number of rao")?;
-    fields.insert(
-        "limit_price".into(),
-        runtime_api::limit_price(price, tolerance_ppm, buying).into(),
-    );
+    // A zero price or limit would let a sale go at any price: refused, never signed.
+    let limit = runtime_api::limit_price(price, tolerance_ppm, buying);
+    if price == 0 || limit == 0 {
+        return Err(format!(
+            "no safe limit from a price of {price} rao per alpha and a tolerance of {tolerance_ppm} ppm: type a limit price"
+        ));
+    }
+    fields.insert("limit_price".into(), limit.into());
     Ok(())
 }
 
-/// Checks a wallet's answer to prepared transaction `id`, submits it and follows it until it
-/// is final, then reads what the runtime's events say of its call. Once sent, whatever goes
-/// wrong is [`Sent::Unknown`], never an error: the transaction may still be included.
+/// Checks a wallet's answer to prepared transaction `id` and submits it; the follow loop then
+/// follows it ([`follow_submitted`]). `Err`: nothing was sent.
 async fn submit(
     client: &mut Client,
     pending: &mut Pending,
     id: u32,
     signature: &str,
     returned: Option<&str>,
-) -> Result<Sent, String> {
+) -> Result<(), String> {
     let prepared = pending
         .prepared
         .remove(&id)
@@ -1010,56 +1154,166 @@ async fn submit(
         .submit_and_watch(&extrinsic)
         .await
         .map_err(|e| format!("the node did not take it: {e}"))?;
-    let unknown = |why: String| Ok(Sent::Unknown { why });
-    let (block, index) = loop {
-        match client.transaction_event(&watch).await {
-            Ok(TransactionEvent::Finalized(block, Some(index))) => break (block, index),
-            Ok(TransactionEvent::Finalized(block, None)) => {
-                return unknown(format!(
-                    "included in block {block}, at a place the transport does not say"
-                ));
-            }
-            // Refused by the runtime before inclusion: nothing happened, the user may try again.
-            Ok(TransactionEvent::Invalid(why)) => {
-                return Err(format!("the runtime refused it: {why}"));
-            }
-            Ok(TransactionEvent::Dropped(why) | TransactionEvent::Error(why)) => {
-                return unknown(format!("no longer followed ({why})"));
-            }
-            Ok(_) => {}
-            Err(e) => return unknown(format!("no longer followed ({e})")),
+    pending.watched.push(Watched {
+        id,
+        watch,
+        extrinsic_hash: to_hex(&extrinsic::extrinsic_hash(&extrinsic)),
+        since: now_ms(),
+        included: None,
+        tries: 0,
+        broadcast: false,
+    });
+    Ok(())
+}
+
+/// Ends the following of every submitted transaction (the chain is no longer followed): each
+/// one's end is unknown, and the page is told so rather than left waiting.
+fn let_go_of_submitted(scope: &DedicatedWorkerGlobalScope, pending: &mut Pending, why: &str) {
+    for watched in pending.watched.drain(..) {
+        post(
+            scope,
+            &ChainResponse::Submitted {
+                id: watched.id,
+                result: Ok(Sent::Unknown {
+                    why: format!("no longer followed: {why}"),
+                }),
+            },
+        );
+    }
+}
+
+/// One turn of following the submitted transactions: what their watches said since the last
+/// turn (each stage posted), and for one included in a finalized block, what the runtime's
+/// events there say of its call. Once sent, whatever goes wrong is [`Sent::Unknown`], never an
+/// error: the transaction may still be included until its mortality ends.
+async fn follow_submitted(
+    client: &mut Client,
+    pending: &mut Pending,
+    scope: &DedicatedWorkerGlobalScope,
+) {
+    let mut ended = Vec::new();
+    for (at, watched) in pending.watched.iter_mut().enumerate() {
+        let unknown = |why: String| Ok(Sent::Unknown { why });
+        while watched.included.is_none() {
+            let Some(event) = client.take_transaction_event(&watched.watch) else {
+                break;
+            };
+            let stage = match event {
+                TransactionEvent::Validated => "validated by the runtime".to_string(),
+                TransactionEvent::Broadcasted => {
+                    watched.broadcast = true;
+                    "broadcast to peers".to_string()
+                }
+                TransactionEvent::InBestBlock(Some(block)) => {
+                    format!("in block {block}, not final yet")
+                }
+                TransactionEvent::InBestBlock(None) => "back in the pool".to_string(),
+                TransactionEvent::Finalized(block, Some(index)) => {
+                    watched.included = Some((block, index));
+                    break;
+                }
+                TransactionEvent::Finalized(block, None) => {
+                    ended.push((
+                        at,
+                        unknown(format!(
+                            "included in block {block}, at a place the transport does not say"
+                        )),
+                    ));
+                    break;
+                }
+                // Refused by the runtime before inclusion: nothing happened, the user may try
+                // again.
+                TransactionEvent::Invalid(why) if !watched.broadcast => {
+                    ended.push((at, Err(format!("the runtime refused it: {why}"))));
+                    break;
+                }
+                // Refused once it was out: peers may still include it.
+                TransactionEvent::Invalid(why) => {
+                    ended.push((
+                        at,
+                        unknown(format!("refused after it was broadcast ({why})")),
+                    ));
+                    break;
+                }
+                TransactionEvent::Dropped(why) | TransactionEvent::Error(why) => {
+                    ended.push((at, unknown(format!("no longer followed ({why})"))));
+                    break;
+                }
+            };
+            post(
+                scope,
+                &ChainResponse::Progress {
+                    id: watched.id,
+                    stage,
+                },
+            );
         }
-    };
-    // The transaction watch may report the block before this client's follow reaches it; only
-    // that is waited out.
-    for _ in 0..ATTEMPTS * 10 {
-        match client.extrinsic_outcome(&block, index).await {
-            Ok(outcome) => {
-                return Ok(Sent::Included(Included {
-                    extrinsic_hash: to_hex(&extrinsic::extrinsic_hash(&extrinsic)),
+        if ended.last().is_some_and(|(i, _)| *i == at) {
+            continue;
+        }
+        if now_ms() - watched.since > SUBMIT_TIMEOUT.as_secs_f64() * 1000.0 {
+            ended.push((
+                at,
+                unknown(format!(
+                    "no finalized block included it within {} s",
+                    SUBMIT_TIMEOUT.as_secs()
+                )),
+            ));
+            continue;
+        }
+        let Some((block, index)) = watched.included.clone() else {
+            continue;
+        };
+        let outcome = {
+            let read = pin!(client.extrinsic_outcome(&block, index));
+            match future::select(read, sleep(READ_TIMEOUT)).await {
+                Either::Left((outcome, _)) => Some(outcome),
+                Either::Right(_) => None,
+            }
+        };
+        let outcome = outcome.unwrap_or_else(|| {
+            client.abandon();
+            Err(ClientError::NotSynced)
+        });
+        match outcome {
+            Ok(outcome) => ended.push((
+                at,
+                Ok(Sent::Included(Included {
+                    extrinsic_hash: watched.extrinsic_hash.clone(),
                     block,
                     index,
                     outcome: outcome.result,
                     events: outcome.events,
-                }));
+                })),
+            )),
+            // The watch may report the block before this client's follow reaches it: only
+            // that is waited out, a few turns.
+            Err(ClientError::NotHeld(_) | ClientError::Restarted | ClientError::NotSynced)
+                if watched.tries < ATTEMPTS * 10 =>
+            {
+                watched.tries += 1;
             }
-            Err(ClientError::NotHeld(_) | ClientError::Restarted | ClientError::NotSynced) => {
-                if let Err(e) = client.pump().await {
-                    return unknown(format!(
-                        "included in block {block} at {index}; its events: {e}"
-                    ));
-                }
-            }
-            Err(e) => {
-                return unknown(format!(
+            Err(e) => ended.push((
+                at,
+                unknown(format!(
                     "included in block {block} at {index}; its events: {e}"
-                ));
-            }
+                )),
+            )),
         }
+        // One events read per turn, so that the status and the page's reads keep moving.
+        break;
     }
-    unknown(format!(
-        "included in block {block} at {index}; its events could not be read yet"
-    ))
+    for (at, result) in ended.into_iter().rev() {
+        let watched = pending.watched.remove(at);
+        client.forget_transaction(&watched.watch);
+        post(
+            scope,
+            &ChainResponse::Submitted {
+                id: watched.id,
+                result,
+            },
+        );
+    }
 }
 
 async fn answer(
@@ -1088,29 +1342,13 @@ async fn answer(
             id,
             result: read_subnets(client, status, started).await,
         },
-        ChainRequest::Prepare {
+        ChainRequest::Prepare { id, intent } => ChainResponse::Prepared {
             id,
-            from,
-            pallet,
-            call,
-            args,
-            tolerance_ppm,
-        } => ChainResponse::Prepared {
+            result: prepare(client, pending, true, &audits.genesis_hash, id, intent).await,
+        },
+        ChainRequest::Quote { id, intent } => ChainResponse::Quote {
             id,
-            result: prepare(
-                client,
-                pending,
-                &audits.genesis_hash,
-                id,
-                Intent {
-                    from,
-                    pallet,
-                    call,
-                    args,
-                    tolerance_ppm,
-                },
-            )
-            .await,
+            result: prepare(client, pending, false, &audits.genesis_hash, id, intent).await,
         },
         ChainRequest::Moves { id } => ChainResponse::Moves {
             id,
@@ -1120,16 +1358,23 @@ async fn answer(
             id,
             signature,
             signed_transaction,
-        } => ChainResponse::Submitted {
+        } => match submit(
+            client,
+            pending,
             id,
-            result: submit(
-                client,
-                pending,
+            &signature,
+            signed_transaction.as_deref(),
+        )
+        .await
+        {
+            Ok(()) => ChainResponse::Progress {
                 id,
-                &signature,
-                signed_transaction.as_deref(),
-            )
-            .await,
+                stage: "submitted".into(),
+            },
+            Err(why) => ChainResponse::Submitted {
+                id,
+                result: Err(why),
+            },
         },
         ChainRequest::Portfolio { id, address } => ChainResponse::Portfolio {
             id,

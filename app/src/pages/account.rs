@@ -11,7 +11,7 @@
 //! address, never a key.
 
 use crate::chain::{Chain, Network, load, save};
-use crate::chain_protocol::{Included, Portfolio, Sent, Verified};
+use crate::chain_protocol::{Included, Portfolio, Sent, TxIntent, Verified};
 use crate::pages::subnets::{refresh_on_finality, short, waiting};
 use crate::wallet::{self, WalletAccount};
 use leptos::prelude::*;
@@ -61,10 +61,22 @@ struct PendingTx {
 }
 
 fn pending_txs() -> Vec<PendingTx> {
-    // The user's storage: what does not read is dropped, never trusted further than its words.
+    // The browser's storage, anyone's to write: what does not read as we write it (an address,
+    // `Pallet.call`) is dropped, and what does is only ever said as "sent from this browser".
+    let plausible = |p: &PendingTx| {
+        ss58::decode(&p.from).is_ok()
+            && p.what.len() <= 80
+            && p.what.split('.').count() == 2
+            && p.what
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    };
     load(PENDING)
-        .and_then(|text| serde_json::from_str(&text).ok())
+        .and_then(|text| serde_json::from_str::<Vec<PendingTx>>(&text).ok())
         .unwrap_or_default()
+        .into_iter()
+        .filter(plausible)
+        .collect()
 }
 
 fn keep_pending(update: impl FnOnce(&mut Vec<PendingTx>)) {
@@ -268,7 +280,7 @@ fn PendingNotices(address: String, nonce: u32, at: u64) -> impl IntoView {
         <ul class="pending" data-testid="pending-txs" aria-live="polite">
             {mine.into_iter().map(|p| {
                 let (state, words) = if nonce > p.nonce {
-                    ("included", format!("{}: sent from this browser before; included (the account's nonce passed {} by block #{at}). The portfolio below shows its effect.", p.what, p.nonce))
+                    ("included", format!("{}: sent from this browser before with nonce {}; a transaction with that nonce was included by block #{at} (this one, or another signed meanwhile). The portfolio below is the account now.", p.what, p.nonce))
                 } else if at > p.valid_until {
                     ("expired", format!("{}: sent from this browser before and never included (valid until block #{}); nothing happened, you may send it again.", p.what, p.valid_until))
                 } else {
@@ -310,6 +322,7 @@ fn arg_label(arg: &Arg) -> String {
         .unwrap_or_default();
     match arg.kind {
         ArgKind::Amount => format!("{words} (τ)"),
+        ArgKind::Alpha => format!("{words} (α)"),
         ArgKind::Account => format!("{words} (SS58)"),
         _ => words,
     }
@@ -332,10 +345,9 @@ fn typed_args(
                 let key = ss58::decode(text).map_err(|e| format!("{label}: {e}"))?;
                 serde_json::json!(ss58::encode(&key, ss58::BITTENSOR_PREFIX))
             }
-            ArgKind::Amount | ArgKind::LimitPrice => match parse_tao(text) {
-                Ok(0) if arg.kind == ArgKind::Amount => {
-                    return Err(format!("{label}: more than 0, please"));
-                }
+            // A limit of 0 would accept any price.
+            ArgKind::Amount | ArgKind::Alpha | ArgKind::LimitPrice => match parse_tao(text) {
+                Ok(0) => return Err(format!("{label}: more than 0, please")),
                 Ok(rao) => serde_json::json!(rao),
                 Err(e) => return Err(format!("{label}: {e}")),
             },
@@ -359,9 +371,9 @@ fn tolerance_ppm(text: &str) -> Result<u32, String> {
     let rao = parse_tao(text.trim()).map_err(|e| format!("Tolerance: {e}"))?;
     // A percentage with up to 4 decimals is a whole number of ppm: 1 % = 10 000 ppm.
     let ppm = rao / 100_000;
-    if rao % 100_000 != 0 || ppm > 1_000_000 {
+    if rao % 100_000 != 0 || ppm >= 1_000_000 {
         return Err(format!(
-            "Tolerance: {text}% is not a percentage up to 100 with at most 4 decimals"
+            "Tolerance: {text}% is not a percentage below 100 with at most 4 decimals"
         ));
     }
     Ok(u32::try_from(ppm).unwrap_or(u32::MAX))
@@ -371,6 +383,7 @@ fn tolerance_ppm(text: &str) -> Result<u32, String> {
 fn arg_words(kind: Option<ArgKind>, value: &serde_json::Value) -> String {
     match (kind, value.as_u64()) {
         (Some(ArgKind::Amount), Some(rao)) => format!("{} τ", format_tao_grouped(rao)),
+        (Some(ArgKind::Alpha), Some(rao)) => format!("{} α", format_tao_grouped(rao)),
         (Some(ArgKind::LimitPrice), Some(rao)) => format!("{} τ per α", format_tao_grouped(rao)),
         (Some(ArgKind::Netuid), Some(n)) => format!("subnet {n}"),
         (Some(ArgKind::Flag), _) => if value == &serde_json::json!(true) {
@@ -417,40 +430,58 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
             .with(|all| !all.iter().any(|(seen, _)| *seen == id)),
         _ => false,
     };
-    let review_from = from.clone();
-    let review = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if in_flight() {
-            return;
-        }
-        let Some(chosen) = chosen.get_untracked() else {
-            return;
-        };
-        let args = match typed.with_untracked(|t| typed_args(&chosen, t)) {
+    // What the fields say, as the worker is asked it: the move's call with its arguments, and
+    // the tolerance where the call has a limit price left to derive.
+    let intent = move || -> Option<Result<TxIntent, String>> {
+        let chosen = chosen.get()?;
+        let args = match typed.with(|t| typed_args(&chosen, t)) {
             Ok(args) => args,
-            Err(why) => return error.set(Some(why)),
+            Err(why) => return Some(Err(why)),
         };
         let limited = chosen
             .args
             .iter()
             .any(|a| a.kind == ArgKind::LimitPrice && !args.contains_key(&a.name));
         let tolerance_ppm = if limited {
-            match tolerance_ppm(&tolerance.get_untracked()) {
+            match tolerance_ppm(&tolerance.get()) {
                 Ok(ppm) => Some(ppm),
-                Err(why) => return error.set(Some(why)),
+                Err(why) => return Some(Err(why)),
             }
         } else {
             None
         };
-        error.set(None);
-        let id = chain.prepare(
-            review_from.clone(),
-            &chosen.pallet,
-            &chosen.call,
-            serde_json::Value::Object(args),
+        Some(Ok(TxIntent {
+            from: from.clone(),
+            pallet: chosen.pallet,
+            call: chosen.call,
+            args: serde_json::Value::Object(args),
             tolerance_ppm,
-        );
-        step.set(Step::Review(id));
+        }))
+    };
+    // Quoted as the user types, whenever the fields make a call.
+    let asked = RwSignal::new(None::<TxIntent>);
+    let quote_intent = intent.clone();
+    Effect::new(move |_| {
+        if let Some(Ok(intent)) = quote_intent()
+            && asked.get_untracked().as_ref() != Some(&intent)
+        {
+            asked.set(Some(intent.clone()));
+            chain.quote(intent);
+        }
+    });
+    let review = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if in_flight() {
+            return;
+        }
+        match untrack(&intent) {
+            None => {}
+            Some(Err(why)) => error.set(Some(why)),
+            Some(Ok(intent)) => {
+                error.set(None);
+                step.set(Step::Review(chain.prepare(intent)));
+            }
+        }
     };
     let Visit(this_visit) = expect_context::<Visit>();
     let prepared_now = move |id: u32| {
@@ -489,7 +520,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                             all.push(PendingTx {
                                 from: tx.from.clone(),
                                 nonce: tx.nonce,
-                                valid_until: tx.birth.number + tx.period,
+                                valid_until: tx.birth.number.saturating_add(tx.period),
                                 what: format!("{}.{}", tx.pallet, tx.call),
                                 page: this_visit,
                             })
@@ -619,6 +650,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
             }.into_any(),
         }}
         {move || error.get().map(|why| view! { <p class="error" role="alert" data-testid="stake-error">{why}</p> })}
+        {move || live_quote(chain, asked.get()?)}
         {move || match step.get() {
             Step::Editing => ().into_any(),
             Step::Review(id) | Step::Signing(id) => match prepared(id) {
@@ -628,11 +660,19 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                     let payload = tx.payload.clone();
                     let sign = sign.clone();
                     let signing = step.get() == Step::Signing(id);
-                    // In the call's own order, each in words by its kind.
-                    let order = chosen.get_untracked().map(|m| m.args).unwrap_or_default();
-                    let rows: Vec<(String, String)> = order.iter()
+                    // The prepared call's arguments in its own order, each in words by its kind;
+                    // any the move does not list are shown as they are.
+                    let order = chain.moves.get_untracked().and_then(|m| m.ok()).unwrap_or_default()
+                        .into_iter().find(|m| m.pallet == tx.pallet && m.call == tx.call)
+                        .map(|m| m.args).unwrap_or_default();
+                    let mut rows: Vec<(String, String)> = order.iter()
                         .filter_map(|a| tx.args.get(&a.name).map(|v| (a.name.clone(), arg_words(Some(a.kind), v))))
                         .collect();
+                    for (name, value) in tx.args.as_object().into_iter().flatten() {
+                        if !order.iter().any(|a| &a.name == name) {
+                            rows.push((name.clone(), arg_words(None, value)));
+                        }
+                    }
                     // What leaves the free balance: the amount of a move that spends TAO, and the fee.
                     let spent = tx.args.get("amount_staked").or_else(|| tx.args.get("value")).and_then(|v| v.as_u64()).unwrap_or(0);
                     let fee = tx.fee.clone();
@@ -652,6 +692,20 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                                     Ok(rao) => view! { <dd data-testid="review-fee" data-raw=*rao>{format!("{} τ (the runtime's own price, on proven state)", format_tao_grouped(*rao))}</dd> }.into_any(),
                                     Err(why) => view! { <dd data-testid="review-fee" class="notice">{format!("not known: {why}")}</dd> }.into_any(),
                                 }}
+                                {tx.swap.clone().map(|swap| view! {
+                                    <dt>"Expected"</dt>
+                                    {match swap {
+                                        Ok(q) => view! {
+                                            <dd data-testid="review-swap">{format!(
+                                                "{} α for {} τ (swap fee {} τ + {} α, slippage {} τ / {} α: the runtime's simulation on proven state)",
+                                                format_tao_grouped(q.alpha_amount), format_tao_grouped(q.tao_amount),
+                                                format_tao_grouped(q.tao_fee), format_tao_grouped(q.alpha_fee),
+                                                format_tao_grouped(q.tao_slippage), format_tao_grouped(q.alpha_slippage),
+                                            )}</dd>
+                                        }.into_any(),
+                                        Err(why) => view! { <dd class="notice" data-testid="review-swap">{format!("not known: {why}")}</dd> }.into_any(),
+                                    }}
+                                })}
                                 <dt>"Free balance"</dt><dd data-testid="review-free" data-raw=tx.free>{format!("{} τ", format_tao_grouped(tx.free))}</dd>
                                 <dt>"From"</dt><dd><code>{tx.from.clone()}</code></dd>
                                 <dt>"Nonce"</dt><dd data-testid="review-nonce">{tx.nonce}</dd>
@@ -682,7 +736,14 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                 }
             },
             Step::Submitted(id) => match submitted(id) {
-                None => view! { <p class="progress" data-testid="stake-pending" aria-live="polite">"Signed and checked; submitted, waiting for a finalized block…"</p> }.into_any(),
+                None => {
+                    let stage = chain.progress.get().and_then(|(seen, stage)| (seen == id).then_some(stage));
+                    view! {
+                        <p class="progress" data-testid="stake-pending" aria-live="polite" data-stage=stage.clone()>
+                            {format!("Signed and checked; {}, waiting for a finalized block…", stage.as_deref().unwrap_or("submitting"))}
+                        </p>
+                    }.into_any()
+                }
                 Some(Err(why)) => view! { <p class="error" role="alert" data-testid="stake-result" data-state="failed">{format!("Not sent: {why}")}</p> }.into_any(),
                 Some(Ok(Sent::Unknown { why })) => view! {
                     <p class="notice" role="alert" data-testid="stake-result" data-state="unknown">
@@ -693,6 +754,50 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
             },
         }}
     }
+}
+
+/// The quote for what the fields say now, once the worker has it: the runtime's fee on proven
+/// state, and the limit price it derived.
+fn live_quote(chain: Chain, asked: TxIntent) -> Option<impl IntoView> {
+    let tx = chain.quote_answer.get()?;
+    let shown = match &tx {
+        Ok(tx) => {
+            let same = tx.from == asked.from
+                && tx.pallet == asked.pallet
+                && tx.call == asked.call
+                && (asked.tolerance_ppm.is_none() || tx.tolerance_ppm == asked.tolerance_ppm)
+                && asked
+                    .args
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .all(|(name, value)| tx.args.get(name) == Some(value));
+            if !same {
+                return None;
+            }
+            let fee = match &tx.fee {
+                Ok(rao) => format!("fee {} τ", format_tao_grouped(*rao)),
+                Err(why) => format!("fee not known ({why})"),
+            };
+            let limit = tx
+                .args
+                .get("limit_price")
+                .and_then(|p| p.as_u64())
+                .map(|rao| format!(", limit price {} τ per α", format_tao_grouped(rao)));
+            format!(
+                "Quote at block #{}: {fee}{} (the runtime on proven state, {:.0} ms).",
+                tx.birth.number,
+                limit.unwrap_or_default(),
+                tx.took_ms
+            )
+        }
+        Err(why) => format!("No quote: {why}"),
+    };
+    let ms = tx.as_ref().ok().map(|t| t.took_ms);
+    let fee = tx.as_ref().ok().and_then(|t| t.fee.clone().ok());
+    Some(
+        view! { <p class="muted" data-testid="live-quote" data-ms=ms data-fee=fee aria-live="polite">{shown}</p> },
+    )
 }
 
 /// A finalized transaction: what the runtime's proven events say of it.
@@ -743,6 +848,11 @@ fn PortfolioTables(verified: Verified<Portfolio>) -> impl IntoView {
         })
         .fold(0, u64::saturating_add);
     let per_subnet = stakes.iter().any(|s| s.netuid.is_some());
+    // Alpha the runtime could not price is not counted: said, not hidden in the total.
+    let unpriced = stakes
+        .iter()
+        .filter(|s| matches!(s.netuid, Some(n) if n != 0) && s.tao_value.is_none())
+        .count();
     view! {
         <p class="verified-at" data-testid="portfolio-block" data-block-hash=at.hash.clone() data-block-number=at.number>
             "Verified at finalized block #" {at.number} " " <code title="Block hash">{short(&at.hash)}</code>
@@ -751,7 +861,7 @@ fn PortfolioTables(verified: Verified<Portfolio>) -> impl IntoView {
             <tbody>
                 <tr><th scope="row">"Free"</th><td class="num" data-field="free" data-raw=account.free>{format!("{} τ", format_tao_grouped(account.free))}</td></tr>
                 <tr><th scope="row">"Reserved"</th><td class="num" data-field="reserved" data-raw=account.reserved>{format!("{} τ", format_tao_grouped(account.reserved))}</td></tr>
-                <tr><th scope="row">"Staked"</th><td class="num" data-field="staked" data-raw=staked>{format!("{} τ", format_tao_grouped(staked))}</td></tr>
+                <tr><th scope="row">"Staked"</th><td class="num" data-field="staked" data-raw=staked>{format!("{} τ", format_tao_grouped(staked))}{(unpriced > 0).then(|| format!(" and {unpriced} alpha position(s) not priced"))}</td></tr>
                 <tr><th scope="row">"Nonce"</th><td class="num" data-field="nonce" data-raw=account.nonce>{account.nonce}</td></tr>
             </tbody>
         </table>

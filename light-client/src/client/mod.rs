@@ -281,6 +281,9 @@ pub struct BittensorClient<T: Transport> {
     /// Metadata per runtime, by the blake2-256 of its proven `:code`, with the bytes it was
     /// decoded from.
     metadata: HashMap<[u8; 32], KnownMetadata>,
+    /// Code hashes whose metadata this client read from the runtime itself (not kept from an
+    /// earlier run).
+    confirmed_metadata: std::collections::HashSet<[u8; 32]>,
     /// The hash of the `:code` in force, read through a proof once per runtime (cleared when the
     /// chain reports a new runtime).
     code_hash: Option<[u8; 32]>,
@@ -358,6 +361,7 @@ impl<T: Transport> BittensorClient<T> {
             best: None,
             runtime: None,
             metadata: HashMap::new(),
+            confirmed_metadata: Default::default(),
             code_hash: None,
             recent: VecDeque::new(),
             versions: HashMap::new(),
@@ -1165,22 +1169,51 @@ impl<T: Transport> BittensorClient<T> {
         if let Some((metadata, _)) = self.metadata.get(&code_hash) {
             return Ok(metadata.clone());
         }
-        let bytes = self.call(at, "Metadata_metadata", &[]).await?;
+        let bytes = self.fetch_metadata(at).await?;
         let metadata = self.remember_metadata(code_hash, bytes)?;
-        // V15 adds the runtime APIs' signatures (quotes, stake info, the fee API's types);
-        // runtimes whose Metadata API is version 2 or later offer it. Where asking fails, V14
-        // serves everything but runtime API calls, which then say so.
+        self.confirmed_metadata.insert(code_hash);
+        Ok(metadata)
+    }
+
+    /// The metadata bytes of the runtime at block `at`, through proven runtime calls: V15
+    /// where the runtime offers it (its Metadata API at version 2 or later: V15 adds the
+    /// runtime APIs' signatures, for quotes, stake info and fees), V14 otherwise. A failure to
+    /// get V15 from a runtime that offers it is an error, not a quiet V14: that would be kept.
+    async fn fetch_metadata(&mut self, at: &str) -> Result<Vec<u8>, ClientError> {
+        let v14 = self.call(at, "Metadata_metadata", &[]).await?;
+        let metadata = Metadata::decode(&v14)
+            .map_err(|e| ClientError::Runtime(format!("its metadata: {e}")))?;
         if metadata.version < 15 && metadata.api_version("Metadata").is_some_and(|v| v >= 2) {
-            let asked = self
+            let v15 = self
                 .call(at, "Metadata_metadata_at_version", &15u32.to_le_bytes())
-                .await;
-            if let Ok(bytes) = asked
-                && let Ok(v15) = self.remember_metadata(code_hash, bytes)
-            {
+                .await?;
+            // `None` (not offered after all), or a V15 this build cannot read: V14 serves.
+            if Metadata::decode(&v15).is_ok() {
                 return Ok(v15);
             }
         }
-        Ok(metadata)
+        Ok(v14)
+    }
+
+    /// Checks metadata kept from an earlier visit ([`BittensorClient::remember_metadata`])
+    /// against the runtime's own at block `at` (in force), once per runtime and client: the
+    /// kept bytes are the browser's, hostile until checked. Where they differ, the runtime's
+    /// replace them (`Ok(false)`). Signing and runtime API calls wait for this.
+    pub async fn confirm_metadata(&mut self, at: &str) -> Result<bool, ClientError> {
+        let code_hash = self.code_hash(at).await?;
+        if self.confirmed_metadata.contains(&code_hash) {
+            return Ok(true);
+        }
+        let bytes = self.fetch_metadata(at).await?;
+        let same = self
+            .metadata
+            .get(&code_hash)
+            .is_some_and(|(_, kept)| **kept == bytes);
+        if !same {
+            self.remember_metadata(code_hash, bytes)?;
+        }
+        self.confirmed_metadata.insert(code_hash);
+        Ok(same)
     }
 
     /// Keeps `bytes` as the metadata of the runtime whose proven `:code` hashes to `code_hash`:
@@ -1198,6 +1231,7 @@ impl<T: Transport> BittensorClient<T> {
         );
         self.metadata
             .insert(code_hash, (metadata.clone(), Rc::new(bytes)));
+        self.confirmed_metadata.remove(&code_hash);
         Ok(metadata)
     }
 
@@ -1463,6 +1497,10 @@ impl<T: Transport> BittensorClient<T> {
                 .await?;
             return Ok(metagraph::stake_positions(&metadata, &state, coldkey)?);
         }
+        // The metadata decides what the runtime is asked and how its answer reads: checked
+        // first where it was kept from an earlier visit.
+        self.confirm_metadata(at).await?;
+        let metadata = self.metadata(at).await?;
         // Since dynamic TAO, stake is alpha shares per hotkey, coldkey and subnet; the runtime's
         // own accounting (share pools in fixed point) turns them into amounts, so it is asked,
         // on proven state, rather than redone here.
@@ -1475,9 +1513,10 @@ impl<T: Transport> BittensorClient<T> {
                 &[json!(coldkey)],
             )
             .await?;
-        let mut positions = metagraph::stake_positions_from_info(
-            infos.as_array().map(Vec::as_slice).unwrap_or_default(),
-        )?;
+        let infos = infos.as_array().ok_or_else(|| {
+            ClientError::Storage(format!("StakeInfoRuntimeApi gave {infos}, not a list"))
+        })?;
+        let mut positions = metagraph::stake_positions_from_info(infos)?;
         for position in &mut positions {
             // The root subnet's stake is TAO; the others' is priced by a simulated sale.
             let Some(netuid) = position.netuid.filter(|&n| n != 0) else {
@@ -1549,6 +1588,20 @@ impl<T: Transport> BittensorClient<T> {
             }
             self.pump().await?;
         }
+    }
+
+    /// The next event of a watched transaction if one has come (no waiting: the caller pumps).
+    pub fn take_transaction_event(&mut self, subscription: &str) -> Option<TransactionEvent> {
+        let event = self.transactions.get_mut(subscription)?.pop_front()?;
+        if event.is_final() {
+            self.transactions.remove(subscription);
+        }
+        Some(event)
+    }
+
+    /// Stops keeping the events of a watched transaction.
+    pub fn forget_transaction(&mut self, subscription: &str) {
+        self.transactions.remove(subscription);
     }
 
     /// What became of the call of the extrinsic at `index` of block `at` (pinned), read
