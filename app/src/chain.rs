@@ -279,7 +279,7 @@ pub struct Chain {
     /// The transaction last prepared for a wallet, by id.
     pub prepared: RwSignal<Option<(u32, Result<PreparedTx, String>)>>,
     /// The latest quote, and the intent it is for.
-    pub quote_answer: RwSignal<Option<Result<PreparedTx, String>>>,
+    pub quote_answer: RwSignal<Option<(TxIntent, Result<PreparedTx, String>)>>,
     /// The latest stage of a submitted transaction not ended yet, by id.
     pub progress: RwSignal<Option<(u32, String)>>,
     /// Where the transactions submitted in this visit ended, by id (a second answer for an id
@@ -315,6 +315,8 @@ pub struct Chain {
     quote_id: StoredValue<u32>,
     quote_busy: StoredValue<bool>,
     quote_next: StoredValue<Option<TxIntent>>,
+    /// The intent of the quote in flight.
+    quote_asked: StoredValue<Option<TxIntent>>,
     worker: StoredValue<Option<LightWorker>, LocalStorage>,
 }
 
@@ -498,6 +500,7 @@ impl Chain {
             quote_id: StoredValue::new(0),
             quote_busy: StoredValue::new(false),
             quote_next: StoredValue::new(None),
+            quote_asked: StoredValue::new(None),
             prepared: RwSignal::new(None),
             submitted: RwSignal::new(Vec::new()),
             transaction_id: StoredValue::new(0),
@@ -605,7 +608,9 @@ impl Chain {
             ChainResponse::Quote { id, result } => {
                 if id == self.quote_id.get_value() {
                     self.quote_busy.set_value(false);
-                    self.quote_answer.set(Some(result));
+                    if let Some(intent) = self.quote_asked.get_value() {
+                        self.quote_answer.set(Some((intent, result)));
+                    }
                     if let Some(next) = self.quote_next.get_value() {
                         self.quote_next.set_value(None);
                         self.quote(next);
@@ -744,6 +749,8 @@ impl Chain {
         self.quote_answer.set(None);
         self.quote_busy.set_value(false);
         self.quote_next.set_value(None);
+        // An answer from the network followed before is not this one's.
+        self.quote_id.update_value(|id| *id += 1);
         self.portfolio_busy.set_value(None);
         self.subnets_busy.set_value(false);
         self.metagraph_busy.set_value(None);
@@ -1051,6 +1058,7 @@ impl Chain {
         self.quote_busy.set_value(true);
         let id = self.quote_id.get_value() + 1;
         self.quote_id.set_value(id);
+        self.quote_asked.set_value(Some(intent.clone()));
         self.send(&ChainRequest::Quote { id, intent });
     }
 

@@ -5,6 +5,7 @@ use crate::chain::{Chain, Network, SpecState};
 use crate::chain_protocol::{ChainStatus, Phase};
 use crate::pages::account::AccountPage;
 use crate::pages::audit::{AuditAllPage, AuditPage};
+use crate::pages::home::{HomePage, LabPage};
 use crate::pages::network::NetworkPage;
 use crate::pages::subnets::{SubnetPage, SubnetsPage};
 use crate::pages::{bench::BenchPage, epoch_lab::EpochLab, system::SystemPage};
@@ -21,7 +22,8 @@ pub fn App() -> impl IntoView {
             <Header/>
             <main id="content">
                 <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=EpochLab/>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/lab") view=LabPage/>
                     <Route path=path!("/epoch-lab") view=EpochLab/>
                     <Route path=path!("/bench") view=BenchPage/>
                     <Route path=path!("/system") view=SystemPage/>
@@ -49,15 +51,14 @@ fn Header() -> impl IntoView {
     let number = |block: Option<&BlockRef>| block.map(|b| b.number.to_string());
     view! {
         <header class="app-header">
-            <a class="brand" href="/" aria-label="taoscope home">"τ taoscope"</a>
+            <a class="brand" href="/" title="Home">"τ taoscope"</a>
             <nav aria-label="Pages">
+                <A href="/" exact=true>"Home"</A>
                 <A href="/account">"Account"</A>
                 <A href="/subnets">"Subnets"</A>
                 <A href="/audit">"Audit"</A>
-                <A href="/epoch-lab">"Epoch lab"</A>
-                <A href="/bench">"Benchmark"</A>
                 <A href="/network">"Network"</A>
-                <A href="/system">"System"</A>
+                <A href="/lab">"Lab"</A>
             </nav>
             <div class="network">
                 <label for="network-select">"Network"</label>

@@ -229,12 +229,14 @@ pub fn validity_request(extrinsic: &[u8], block_hash: &[u8; 32]) -> Request {
     }
 }
 
-/// Whether a (proven) `validate_transaction` result is `Err(Unknown(CannotLookup))`: what a
-/// runtime says of a transaction asking for something it does not have (a metadata hash it was
-/// built without).
-pub fn cannot_look_up(validity: &[u8]) -> bool {
-    // Result::Err, TransactionValidityError::Unknown, UnknownTransaction::CannotLookup.
-    validity == [1, 1, 0]
+/// Whether a (proven) `validate_transaction` result for a transaction signed over our metadata
+/// hash says the runtime checks the same hash: anything but `Err(Unknown(CannotLookup))` (the
+/// runtime was built without a hash) and `Err(Invalid(BadProof))` (its hash is another, so the
+/// signature was made over another payload). An empty or cut answer says nothing: `false`.
+pub fn has_our_metadata_hash(validity: &[u8]) -> bool {
+    const CANNOT_LOOKUP: [u8; 3] = [1, 1, 0];
+    const BAD_PROOF: [u8; 3] = [1, 0, 4];
+    !validity.is_empty() && validity != CANNOT_LOOKUP && validity != BAD_PROOF
 }
 
 /// The limit price (rao per alpha) for `add_stake_limit` / `remove_stake_limit` that tolerates
@@ -255,17 +257,18 @@ pub fn limit_price(price: u64, tolerance_ppm: u32, buying: bool) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{cannot_look_up, limit_price, validity_request};
+    use super::{has_our_metadata_hash, limit_price, validity_request};
 
-    /// Only `Err(Unknown(CannotLookup))` says the runtime lacks what was asked for: a bad
-    /// signature (`Err(Invalid(BadProof))`), another unknown or a valid answer does not.
+    /// A probe signed over our hash: the runtime lacking a hash (`Unknown(CannotLookup)`) or
+    /// having another (`Invalid(BadProof)`) means mode 0; a refusal for another reason (the
+    /// throwaway key cannot pay) or a valid answer means the hash is the runtime's.
     #[test]
-    fn a_missing_lookup_is_told_from_other_validity_answers() {
-        assert!(cannot_look_up(&[1, 1, 0]));
-        assert!(!cannot_look_up(&[1, 0, 4])); // Invalid(BadProof)
-        assert!(!cannot_look_up(&[1, 1, 1])); // Unknown(NoUnsignedValidator)
-        assert!(!cannot_look_up(&[0, 1, 2]));
-        assert!(!cannot_look_up(&[]));
+    fn the_metadata_hash_probe_reads_the_runtimes_verdict() {
+        assert!(!has_our_metadata_hash(&[1, 1, 0])); // Unknown(CannotLookup)
+        assert!(!has_our_metadata_hash(&[1, 0, 4])); // Invalid(BadProof)
+        assert!(!has_our_metadata_hash(&[]));
+        assert!(has_our_metadata_hash(&[1, 0, 1])); // Invalid(Payment)
+        assert!(has_our_metadata_hash(&[0, 1, 2]));
         let request = validity_request(&[0x04, 0xaa], &[7; 32]);
         assert_eq!(
             request.method,

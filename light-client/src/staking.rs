@@ -132,6 +132,10 @@ const MAX_DEPTH: usize = 8;
 fn kind(types: &PortableRegistry, name: &str, id: u32, depth: usize) -> Option<ArgKind> {
     let ty = types.resolve(id)?;
     let last = ty.path.segments.last().map(String::as_str);
+    // A price is τ per α whatever its type is called (today's `limit_price: TaoCurrency`).
+    if name.contains("price") && !matches!(ty.type_def, TypeDef::Variant(_)) {
+        return Some(ArgKind::LimitPrice);
+    }
     match last {
         Some("AccountId32" | "MultiAddress") => return Some(ArgKind::Account),
         Some("AlphaCurrency") => return Some(ArgKind::Alpha),

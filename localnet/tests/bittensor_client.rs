@@ -176,8 +176,8 @@ fn metagraph_through_the_light_client_equals_the_nodes_answer() {
         }
 
         // Metadata kept from an earlier run is the browser's word: bytes that are not the
-        // runtime's (here spec 461's, kept under this runtime's code hash) are found out by the
-        // check before signing and replaced by the runtime's own.
+        // runtime's (here spec 461's, kept under this runtime's code hash) are found out before
+        // their first use and replaced by the runtime's own.
         let code_hash = client.code_hash(&at.hash).await.unwrap();
         assert!(client.confirm_metadata(&at.hash).await.unwrap());
         let real = client.metadata_bytes(&code_hash).unwrap();
@@ -190,13 +190,17 @@ fn metagraph_through_the_light_client_equals_the_nodes_answer() {
             .trim(),
         )
         .unwrap();
+        client
+            .remember_metadata(code_hash, planted.clone())
+            .unwrap();
+        // Found out at its first use: what is read is the runtime's.
+        assert_eq!(client.metadata(&at.hash).await.unwrap().spec_version(), 103);
+        assert_eq!(client.metadata_bytes(&code_hash).unwrap(), real);
         client.remember_metadata(code_hash, planted).unwrap();
-        assert_eq!(client.metadata(&at.hash).await.unwrap().spec_version(), 461);
         assert!(
             !client.confirm_metadata(&at.hash).await.unwrap(),
             "the planted metadata is found out"
         );
-        assert_eq!(client.metadata(&at.hash).await.unwrap().spec_version(), 103);
         assert_eq!(client.metadata_bytes(&code_hash).unwrap(), real);
 
         // A transfer submitted and watched through the light client until final, and one the

@@ -36,7 +36,7 @@ test('index.html carries the policy and no inline script; Trunk serves the same 
 
 test('every page runs under the policy, and an injected script does not', async () => {
   const page = await openPage(browser);
-  for (const path of ['/', '/epoch-lab', '/bench', '/system', '/network', '/subnets']) {
+  for (const path of ['/', '/lab', '/epoch-lab', '/bench', '/system', '/network', '/subnets', '/audit', '/account']) {
     await page.goto(`${server.url}${path}`);
     await page.locator('main h1').first().waitFor();
   }

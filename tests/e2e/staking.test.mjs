@@ -362,3 +362,37 @@ test('at 390 px, keyboard only: connect the wallet, choose the account, stake; e
     await context.close();
   }
 });
+
+test('Home shows the network, the chosen account and every subnet with its audit verdict, live and verified', async () => {
+  const coldkey = keyring.addFromUri('//Coldkey3');
+  const context = await walletContext(coldkey);
+  const page = await openPage(browser, { context });
+  try {
+    await connectLocalnet(page, server.url, localnet.rpc, { verified: true });
+    await page.getByRole('link', { name: 'Account', exact: true }).click();
+    await page.locator('[data-testid="wallet-connect"][data-wallet="taoscope-test-wallet"]').click();
+    await page.getByTestId('wallet-account').click();
+    await page.getByRole('link', { name: 'Home', exact: true }).click();
+    await page.locator('[data-testid="home-finalized"]:has-text("verified")').waitFor({ timeout: 90_000 });
+    // The account's balances, as polkadot.js reads them at the block shown.
+    const shown = page.getByTestId('home-portfolio');
+    await shown.waitFor({ timeout: 60_000 });
+    const { block, free } = await shown.evaluate((dl) => ({ block: Number(dl.dataset.block), free: BigInt(dl.querySelector('[data-field="free"]').dataset.raw) }));
+    const at = await api.at(await api.rpc.chain.getBlockHash(block));
+    assert.equal(free, (await at.query.system.account(coldkey.address)).data.free.toBigInt());
+    // Every subnet of the chain, and the demo subnet's latest epoch audited as matching.
+    await page.locator('[data-testid="home-subnet"][data-netuid="1"] [data-state="match"]').waitFor({ timeout: 90_000 });
+    const netuids = await page.locator('[data-testid="home-subnet"]').evaluateAll((rows) => rows.map((r) => Number(r.dataset.netuid)));
+    const added = (await api.query.subtensorModule.networksAdded.entries()).filter(([, v]) => v.isTrue).map(([k]) => k.args[0].toNumber()).sort((a, b) => a - b);
+    assert.deepEqual(netuids, added);
+    console.log(`Home: subnet 1 ${await page.locator('[data-testid="home-subnet"][data-netuid="1"] [data-testid="home-verdict"]').textContent()}`);
+    await screenshot(page, 'home');
+    // Nothing is lost: the Lab keeps the tools.
+    await page.getByRole('link', { name: 'Lab', exact: true }).click();
+    await page.getByTestId('lab-tools').waitFor();
+    for (const name of ['Epoch lab', 'Benchmark', 'System']) assert.equal(await page.getByRole('link', { name, exact: true }).count(), 1, name);
+    page.assertClean();
+  } finally {
+    await context.close();
+  }
+});

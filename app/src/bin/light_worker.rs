@@ -84,11 +84,11 @@ struct Watched {
     extrinsic_hash: String,
     /// When it was sent (ms): past [`SUBMIT_TIMEOUT`] its end is unknown.
     since: f64,
-    /// The finalized block and index it was included at, once known: its events are read next.
-    included: Option<(String, u32)>,
-    /// Turns its events could not be read yet (the follow not at its block).
-    tries: usize,
-    /// Sent to peers: from then on a refusal by one node does not mean it will not be included.
+    /// The finalized block and index it was included at, once known (and when, ms): its events
+    /// are read next.
+    included: Option<(String, u32, f64)>,
+    /// Validated or sent to peers: from then on a refusal by one node does not mean it will not
+    /// be included.
     broadcast: bool,
 }
 
@@ -277,10 +277,11 @@ fn failure(request: &ChainRequest, why: String) -> Option<ChainResponse> {
             id: *id,
             result: Err(why),
         }),
-        // A submission is sent before it is followed: past that, its fate is unknown, not failed.
+        // Not taken up at all: nothing was sent (one that timed out while being sent is the
+        // caller's: unknown).
         ChainRequest::Submit { id, .. } => Some(ChainResponse::Submitted {
             id: *id,
-            result: Ok(Sent::Unknown { why }),
+            result: Err(why),
         }),
         ChainRequest::AuditInputs { id, .. } => Some(ChainResponse::AuditInputs {
             id: *id,
@@ -409,12 +410,15 @@ async fn follow(
     {
         let _ = client.remember_metadata(code_hash, bytes);
     }
-    let mut metadata_confirmed = false;
-    let mut metadata_sent = start
-        .metadata
-        .as_ref()
-        .filter(|m| m.genesis_hash == genesis_hash)
-        .map(|m| m.code_hash.clone());
+    // The bytes the page keeps now: sent again only when they change (read anew, or kept
+    // bytes the runtime's own replaced).
+    let mut metadata_sent = client
+        .known_code_hash()
+        .or_else(|| {
+            let kept = start.metadata.as_ref()?;
+            from_hex_array::<32>(&kept.code_hash).ok()
+        })
+        .and_then(|code_hash| client.metadata_bytes(&code_hash));
     post(scope, &ChainResponse::Status(status.clone()));
     let mut posted = status.clone();
     let mut queue: VecDeque<ChainRequest> = VecDeque::new();
@@ -464,28 +468,13 @@ async fn follow(
                 Err(error) => status.error = Some(error),
             }
         }
-        // Metadata kept from an earlier visit is the browser's word: checked against the
-        // runtime's own once the first value is shown (replaced, and sent to be kept, where it
-        // differs).
-        if status.first_value_ms.is_some()
-            && !metadata_confirmed
-            && let Ok(at) = client.read_block()
-        {
-            match client.confirm_metadata(&at.hash).await {
-                Ok(same) => {
-                    metadata_confirmed = true;
-                    if !same {
-                        metadata_sent = None;
-                    }
-                }
-                Err(error) => status.error = Some(format!("checking the kept metadata: {error}")),
-            }
-        }
         // The runtime's metadata, once read, for the page to keep (by chain and code hash).
         if let (Some(runtime), Some(code_hash)) = (&status.runtime, client.known_code_hash()) {
             let key = to_hex(&code_hash);
-            if metadata_sent.as_ref() != Some(&key)
-                && let Some(bytes) = client.metadata_bytes(&code_hash)
+            if let Some(bytes) = client.metadata_bytes(&code_hash)
+                && !metadata_sent
+                    .as_ref()
+                    .is_some_and(|sent| std::rc::Rc::ptr_eq(sent, &bytes))
             {
                 post(
                     scope,
@@ -497,7 +486,7 @@ async fn follow(
                         hex: to_hex(&bytes),
                     }),
                 );
-                metadata_sent = Some(key);
+                metadata_sent = Some(bytes);
             }
         }
         if now_ms() >= next_health {
@@ -527,13 +516,18 @@ async fn follow(
                 ChainRequest::Audit { .. } | ChainRequest::AuditAll { .. } => AUDIT_TIMEOUT,
                 _ => READ_TIMEOUT,
             };
-            let too_slow = failure(
-                &request,
-                format!(
-                    "no answer within {} s: the peers may be gone or slow",
-                    timeout.as_secs()
-                ),
+            let why = format!(
+                "no answer within {} s: the peers may be gone or slow",
+                timeout.as_secs()
             );
+            let too_slow = match &request {
+                // It may have been sent before the transport stalled: its end is unknown.
+                ChainRequest::Submit { id, .. } => Some(ChainResponse::Submitted {
+                    id: *id,
+                    result: Ok(Sent::Unknown { why }),
+                }),
+                _ => failure(&request, why),
+            };
             let response = {
                 let read = pin!(answer(
                     &mut client,
@@ -573,7 +567,9 @@ async fn follow(
         match woke {
             Woke::Page(Some(request)) => match Start::from_request(request) {
                 Ok(start) => {
-                    let_go_of_submitted(scope, &mut pending, "another network was chosen");
+                    let why = "another network was chosen";
+                    let_go_of_submitted(scope, &mut pending, why);
+                    unanswered(scope, queue, why);
                     return Some(start);
                 }
                 Err(request) => queue.push_back(request),
@@ -581,6 +577,7 @@ async fn follow(
             Woke::Page(None) => return None,
             Woke::Stopped(error) => {
                 let_go_of_submitted(scope, &mut pending, &error.to_string());
+                unanswered(scope, std::mem::take(&mut queue), &error.to_string());
                 status.phase = Phase::Failed;
                 status.error = Some(error.to_string());
                 post(scope, &ChainResponse::Status(status));
@@ -891,11 +888,7 @@ async fn prepare(
     } = intent;
     let account = ss58::decode(&from).map_err(|e| format!("the account {from}: {e}"))?;
     let at = client.read_block().map_err(|e| e.to_string())?;
-    // What the user signs is encoded by this metadata: never by bytes only kept from before.
-    client
-        .confirm_metadata(&at.hash)
-        .await
-        .map_err(|e| format!("the runtime's metadata: {e}"))?;
+    // The runtime's own (kept bytes are checked against it before their first use).
     let metadata = client.metadata(&at.hash).await.map_err(|e| e.to_string())?;
     let fields = args
         .as_object_mut()
@@ -971,11 +964,12 @@ async fn prepare(
 }
 
 /// The metadata hash to sign `tx` with (mode 1), decided once per runtime. A runtime built
-/// without the hash refuses every mode-1 transaction (`CheckMetadataHash` cannot look it up), so
-/// the runtime itself is asked first, on proven state: a transaction with our hash and a
-/// placeholder signature fails on the signature where the runtime has the hash, and on the
-/// lookup (`Unknown(CannotLookup)`) where it has none. Anything unclear: mode 0, which every
-/// runtime accepts.
+/// without the hash refuses every mode-1 transaction (`CheckMetadataHash` cannot look it up), and
+/// one whose hash differs from ours (another token, an encoder bug) refuses every signature made
+/// over ours. So the runtime itself is asked first, on proven state: the same call signed with
+/// our hash by a throwaway key. `Unknown(CannotLookup)` (no hash) or `Invalid(BadProof)` (another
+/// hash) mean mode 0; any other answer (the key cannot pay, say) means the runtime's hash is ours.
+/// Anything unclear, a failed ask included: mode 0, which every runtime accepts.
 async fn metadata_hash(
     client: &mut Client,
     pending: &mut Pending,
@@ -988,30 +982,23 @@ async fn metadata_hash(
     if let Some(decided) = pending.metadata_hashes.get(&code_hash) {
         return *decided;
     }
-    let hash = wallet::metadata_hash_to_sign(metadata, &client.metadata_bytes(&code_hash)?)
-        .ok()
-        .flatten();
-    let decided = match hash {
-        None => None,
-        Some(hash) => {
-            let probe = extrinsic::Transaction {
-                metadata_hash: Some(hash),
-                ..tx.clone()
-            };
-            let (explicit, _) = extrinsic::extensions(metadata, &probe).ok()?;
-            let placeholder = extrinsic::signed_extrinsic(
-                call,
-                &explicit,
-                &[0; 32],
-                extrinsic::Scheme::Sr25519,
-                &[0; 64],
-            );
-            let at_bytes = from_hex_array::<32>(at).ok()?;
-            let request = runtime_api::validity_request(&placeholder, &at_bytes);
-            let validity = client.call(at, &request.method, &request.data).await.ok()?;
-            (!runtime_api::cannot_look_up(&validity)).then_some(hash)
-        }
-    };
+    let decided = async {
+        let bytes = client.metadata_bytes(&code_hash)?;
+        let hash = wallet::metadata_hash_to_sign(metadata, &bytes).ok()??;
+        let probe = extrinsic::Transaction {
+            metadata_hash: Some(hash),
+            nonce: 0,
+            ..tx.clone()
+        };
+        let throwaway =
+            taoscope_light_client::keys::Sr25519Signer::dev("taoscope-metadata-hash-probe")?;
+        let signed = extrinsic::sign_ready(metadata, &probe, call, &throwaway).ok()?;
+        let at_bytes = from_hex_array::<32>(at).ok()?;
+        let request = runtime_api::validity_request(&signed, &at_bytes);
+        let validity = client.call(at, &request.method, &request.data).await.ok()?;
+        runtime_api::has_our_metadata_hash(&validity).then_some(hash)
+    }
+    .await;
     pending.metadata_hashes.insert(code_hash, decided);
     decided
 }
@@ -1160,10 +1147,19 @@ async fn submit(
         extrinsic_hash: to_hex(&extrinsic::extrinsic_hash(&extrinsic)),
         since: now_ms(),
         included: None,
-        tries: 0,
         broadcast: false,
     });
     Ok(())
+}
+
+/// Answers the requests still queued when the chain stops being followed, so that none waits
+/// for ever (a queued submission was not sent).
+fn unanswered(scope: &DedicatedWorkerGlobalScope, queue: VecDeque<ChainRequest>, why: &str) {
+    for request in queue {
+        if let Some(response) = failure(&request, format!("not done: {why}")) {
+            post(scope, &response);
+        }
+    }
 }
 
 /// Ends the following of every submitted transaction (the chain is no longer followed): each
@@ -1199,7 +1195,11 @@ async fn follow_submitted(
                 break;
             };
             let stage = match event {
-                TransactionEvent::Validated => "validated by the runtime".to_string(),
+                // Validated: a node may gossip it from then on (nodes no longer say when).
+                TransactionEvent::Validated => {
+                    watched.broadcast = true;
+                    "validated by the runtime".to_string()
+                }
                 TransactionEvent::Broadcasted => {
                     watched.broadcast = true;
                     "broadcast to peers".to_string()
@@ -1209,7 +1209,7 @@ async fn follow_submitted(
                 }
                 TransactionEvent::InBestBlock(None) => "back in the pool".to_string(),
                 TransactionEvent::Finalized(block, Some(index)) => {
-                    watched.included = Some((block, index));
+                    watched.included = Some((block, index, now_ms()));
                     break;
                 }
                 TransactionEvent::Finalized(block, None) => {
@@ -1251,7 +1251,9 @@ async fn follow_submitted(
         if ended.last().is_some_and(|(i, _)| *i == at) {
             continue;
         }
-        if now_ms() - watched.since > SUBMIT_TIMEOUT.as_secs_f64() * 1000.0 {
+        if watched.included.is_none()
+            && now_ms() - watched.since > SUBMIT_TIMEOUT.as_secs_f64() * 1000.0
+        {
             ended.push((
                 at,
                 unknown(format!(
@@ -1261,7 +1263,7 @@ async fn follow_submitted(
             ));
             continue;
         }
-        let Some((block, index)) = watched.included.clone() else {
+        let Some((block, index, found)) = watched.included.clone() else {
             continue;
         };
         let outcome = {
@@ -1287,12 +1289,9 @@ async fn follow_submitted(
                 })),
             )),
             // The watch may report the block before this client's follow reaches it: only
-            // that is waited out, a few turns.
+            // that is waited out, for a while.
             Err(ClientError::NotHeld(_) | ClientError::Restarted | ClientError::NotSynced)
-                if watched.tries < ATTEMPTS * 10 =>
-            {
-                watched.tries += 1;
-            }
+                if now_ms() - found < READ_TIMEOUT.as_secs_f64() * 1000.0 => {}
             Err(e) => ended.push((
                 at,
                 unknown(format!(

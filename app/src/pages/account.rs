@@ -30,6 +30,11 @@ struct Chosen {
     source: String,
 }
 
+/// The address chosen on the Account page (kept in this browser), for other pages to show.
+pub(crate) fn chosen_account() -> Option<String> {
+    stored().map(|c| c.address)
+}
+
 fn stored() -> Option<Chosen> {
     let text = load(CHOSEN)?;
     let (source, address) = text.split_once(' ')?;
@@ -64,19 +69,24 @@ fn pending_txs() -> Vec<PendingTx> {
     // The browser's storage, anyone's to write: what does not read as we write it (an address,
     // `Pallet.call`) is dropped, and what does is only ever said as "sent from this browser".
     let plausible = |p: &PendingTx| {
+        let name = |part: &str| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
         ss58::decode(&p.from).is_ok()
             && p.what.len() <= 80
-            && p.what.split('.').count() == 2
             && p.what
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                .split_once('.')
+                .is_some_and(|(pallet, call)| name(pallet) && name(call))
     };
-    load(PENDING)
+    let mut all: Vec<PendingTx> = load(PENDING)
         .and_then(|text| serde_json::from_str::<Vec<PendingTx>>(&text).ok())
         .unwrap_or_default()
         .into_iter()
         .filter(plausible)
-        .collect()
+        .collect();
+    // The newest kept, as many as this page ever keeps.
+    all.drain(..all.len().saturating_sub(PENDING_KEPT));
+    all
 }
 
 fn keep_pending(update: impl FnOnce(&mut Vec<PendingTx>)) {
@@ -461,13 +471,15 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
     // Quoted as the user types, whenever the fields make a call.
     let asked = RwSignal::new(None::<TxIntent>);
     let quote_intent = intent.clone();
-    Effect::new(move |_| {
-        if let Some(Ok(intent)) = quote_intent()
-            && asked.get_untracked().as_ref() != Some(&intent)
-        {
-            asked.set(Some(intent.clone()));
-            chain.quote(intent);
+    Effect::new(move |_| match quote_intent() {
+        Some(Ok(intent)) => {
+            if asked.get_untracked().as_ref() != Some(&intent) {
+                asked.set(Some(intent.clone()));
+                chain.quote(intent);
+            }
         }
+        // Fields that make no call have no quote: the last one is not left on screen.
+        _ => asked.set(None),
     });
     let review = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -697,8 +709,10 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                                     {match swap {
                                         Ok(q) => view! {
                                             <dd data-testid="review-swap">{format!(
-                                                "{} α for {} τ (swap fee {} τ + {} α, slippage {} τ / {} α: the runtime's simulation on proven state)",
-                                                format_tao_grouped(q.alpha_amount), format_tao_grouped(q.tao_amount),
+                                                "{} for {} (swap fee {} τ + {} α, slippage {} τ / {} α: the runtime's simulation on proven state)",
+                                                // What comes in for what goes out: alpha when staking, TAO when unstaking.
+                                                if tx.call.starts_with("add") { format!("{} α", format_tao_grouped(q.alpha_amount)) } else { format!("{} τ", format_tao_grouped(q.tao_amount)) },
+                                                if tx.call.starts_with("add") { format!("{} τ", format_tao_grouped(q.tao_amount)) } else { format!("{} α", format_tao_grouped(q.alpha_amount)) },
                                                 format_tao_grouped(q.tao_fee), format_tao_grouped(q.alpha_fee),
                                                 format_tao_grouped(q.tao_slippage), format_tao_grouped(q.alpha_slippage),
                                             )}</dd>
@@ -759,22 +773,13 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
 /// The quote for what the fields say now, once the worker has it: the runtime's fee on proven
 /// state, and the limit price it derived.
 fn live_quote(chain: Chain, asked: TxIntent) -> Option<impl IntoView> {
-    let tx = chain.quote_answer.get()?;
+    // Only the answer for exactly what the fields say now.
+    let tx = chain
+        .quote_answer
+        .get()
+        .and_then(|(intent, tx)| (intent == asked).then_some(tx))?;
     let shown = match &tx {
         Ok(tx) => {
-            let same = tx.from == asked.from
-                && tx.pallet == asked.pallet
-                && tx.call == asked.call
-                && (asked.tolerance_ppm.is_none() || tx.tolerance_ppm == asked.tolerance_ppm)
-                && asked
-                    .args
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .all(|(name, value)| tx.args.get(name) == Some(value));
-            if !same {
-                return None;
-            }
             let fee = match &tx.fee {
                 Ok(rao) => format!("fee {} τ", format_tao_grouped(*rao)),
                 Err(why) => format!("fee not known ({why})"),

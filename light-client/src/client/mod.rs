@@ -1160,19 +1160,38 @@ impl<T: Transport> BittensorClient<T> {
         self.metadata_of(at, code_hash).await
     }
 
-    /// The metadata of the runtime whose proven code at block `at` hashes to `code_hash`.
+    /// The metadata of the runtime whose proven code at block `at` hashes to `code_hash`:
+    /// read from the runtime itself once per runtime and client. Bytes kept from an earlier run
+    /// ([`BittensorClient::remember_metadata`]) are the browser's, hostile until checked: they
+    /// are compared with the runtime's before their first use, and replaced where they differ.
     async fn metadata_of(
         &mut self,
         at: &str,
         code_hash: [u8; 32],
     ) -> Result<Rc<Metadata>, ClientError> {
-        if let Some((metadata, _)) = self.metadata.get(&code_hash) {
-            return Ok(metadata.clone());
+        self.confirm_of(at, code_hash).await?;
+        self.metadata
+            .get(&code_hash)
+            .map(|(metadata, _)| metadata.clone())
+            .ok_or_else(|| ClientError::Runtime("its metadata was not kept".into()))
+    }
+
+    /// Makes the metadata kept for `code_hash` the runtime's own (read at `at`); `Ok(true)`
+    /// where it already was (or had been checked before).
+    async fn confirm_of(&mut self, at: &str, code_hash: [u8; 32]) -> Result<bool, ClientError> {
+        if self.confirmed_metadata.contains(&code_hash) {
+            return Ok(true);
         }
         let bytes = self.fetch_metadata(at).await?;
-        let metadata = self.remember_metadata(code_hash, bytes)?;
+        let same = self
+            .metadata
+            .get(&code_hash)
+            .is_some_and(|(_, kept)| **kept == bytes);
+        if !same {
+            self.remember_metadata(code_hash, bytes)?;
+        }
         self.confirmed_metadata.insert(code_hash);
-        Ok(metadata)
+        Ok(same)
     }
 
     /// The metadata bytes of the runtime at block `at`, through proven runtime calls: V15
@@ -1195,31 +1214,16 @@ impl<T: Transport> BittensorClient<T> {
         Ok(v14)
     }
 
-    /// Checks metadata kept from an earlier visit ([`BittensorClient::remember_metadata`])
-    /// against the runtime's own at block `at` (in force), once per runtime and client: the
-    /// kept bytes are the browser's, hostile until checked. Where they differ, the runtime's
-    /// replace them (`Ok(false)`). Signing and runtime API calls wait for this.
+    /// Whether the metadata kept for the runtime at block `at` was its own: checks it now if it
+    /// was not checked yet (it is before any use: [`BittensorClient::metadata`]).
     pub async fn confirm_metadata(&mut self, at: &str) -> Result<bool, ClientError> {
-        let code_hash = self.code_hash(at).await?;
-        if self.confirmed_metadata.contains(&code_hash) {
-            return Ok(true);
-        }
-        let bytes = self.fetch_metadata(at).await?;
-        let same = self
-            .metadata
-            .get(&code_hash)
-            .is_some_and(|(_, kept)| **kept == bytes);
-        if !same {
-            self.remember_metadata(code_hash, bytes)?;
-        }
-        self.confirmed_metadata.insert(code_hash);
-        Ok(same)
+        let code_hash = self.code_hash_at(at).await?;
+        self.confirm_of(at, code_hash).await
     }
 
     /// Keeps `bytes` as the metadata of the runtime whose proven `:code` hashes to `code_hash`:
-    /// what [`BittensorClient::metadata`] read on an earlier run (the caller's cache), so that a
-    /// new run need not execute the runtime for it. A runtime's metadata is fixed by its code, and
-    /// the code's hash is proven again before the kept metadata is used.
+    /// what [`BittensorClient::metadata`] read on an earlier run (the caller's cache). They are
+    /// not trusted: the first use compares them with what the runtime itself answers.
     pub fn remember_metadata(
         &mut self,
         code_hash: [u8; 32],
@@ -1497,10 +1501,6 @@ impl<T: Transport> BittensorClient<T> {
                 .await?;
             return Ok(metagraph::stake_positions(&metadata, &state, coldkey)?);
         }
-        // The metadata decides what the runtime is asked and how its answer reads: checked
-        // first where it was kept from an earlier visit.
-        self.confirm_metadata(at).await?;
-        let metadata = self.metadata(at).await?;
         // Since dynamic TAO, stake is alpha shares per hotkey, coldkey and subnet; the runtime's
         // own accounting (share pools in fixed point) turns them into amounts, so it is asked,
         // on proven state, rather than redone here.
