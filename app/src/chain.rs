@@ -313,6 +313,7 @@ pub struct Chain {
     portfolio_busy: StoredValue<Option<String>>,
     transaction_id: StoredValue<u32>,
     quote_id: StoredValue<u32>,
+    moves_id: StoredValue<u32>,
     quote_busy: StoredValue<bool>,
     quote_next: StoredValue<Option<TxIntent>>,
     /// The intent of the quote in flight.
@@ -498,6 +499,7 @@ impl Chain {
             progress: RwSignal::new(None),
             quote_answer: RwSignal::new(None),
             quote_id: StoredValue::new(0),
+            moves_id: StoredValue::new(0),
             quote_busy: StoredValue::new(false),
             quote_next: StoredValue::new(None),
             quote_asked: StoredValue::new(None),
@@ -603,7 +605,11 @@ impl Chain {
                 }
             }
             ChainResponse::Prepared { id, result } => self.prepared.set(Some((id, result))),
-            ChainResponse::Moves { result, .. } => self.moves.set(Some(result)),
+            ChainResponse::Moves { id, result } => {
+                if id == self.moves_id.get_value() {
+                    self.moves.set(Some(result));
+                }
+            }
             ChainResponse::Progress { id, stage } => self.progress.set(Some((id, stage))),
             ChainResponse::Quote { id, result } => {
                 if id == self.quote_id.get_value() {
@@ -749,8 +755,17 @@ impl Chain {
         self.quote_answer.set(None);
         self.quote_busy.set_value(false);
         self.quote_next.set_value(None);
-        // An answer from the network followed before is not this one's.
+        // Answers from the network followed before (still in the worker's queue when it
+        // switched) are not this one's: every request id moves on, so none matches.
         self.quote_id.update_value(|id| *id += 1);
+        self.subnets_id.update_value(|id| *id += 1);
+        self.metagraph_id.update_value(|(id, _)| *id += 1);
+        self.audit_id.update_value(|(id, _)| *id += 1);
+        self.audit_all_id.update_value(|id| *id += 1);
+        self.audit_inputs_id.update_value(|id| *id += 1);
+        self.portfolio_id.update_value(|id| *id += 1);
+        self.transaction_id.update_value(|id| *id += 1);
+        self.moves_id.update_value(|id| *id += 1);
         self.portfolio_busy.set_value(None);
         self.subnets_busy.set_value(false);
         self.metagraph_busy.set_value(None);
@@ -1065,7 +1080,8 @@ impl Chain {
     /// Asks which staking moves the runtime in force offers; the answer comes in
     /// [`Chain::moves`].
     pub fn request_moves(self) {
-        self.send(&ChainRequest::Moves { id: 0 });
+        let id = self.moves_id.get_value();
+        self.send(&ChainRequest::Moves { id });
     }
 
     /// Hands a wallet's answer to prepared transaction `id` to the worker, which checks it,

@@ -230,13 +230,15 @@ pub fn validity_request(extrinsic: &[u8], block_hash: &[u8; 32]) -> Request {
 }
 
 /// Whether a (proven) `validate_transaction` result for a transaction signed over our metadata
-/// hash says the runtime checks the same hash: anything but `Err(Unknown(CannotLookup))` (the
-/// runtime was built without a hash) and `Err(Invalid(BadProof))` (its hash is another, so the
-/// signature was made over another payload). An empty or cut answer says nothing: `false`.
+/// hash by a fresh, unfunded key shows that the runtime checks the same hash: the signature
+/// passed, so the payload (our hash included) is the runtime's; what remains is valid
+/// (`Ok`) or the key cannot pay (`Err(Invalid(Payment))`). Any other answer, from a refusal
+/// before the signature was checked (`Unknown(CannotLookup)`: no hash in this runtime) to a
+/// signature over another payload (`Invalid(BadProof)`: another hash), leaves the hash untested:
+/// `false`.
 pub fn has_our_metadata_hash(validity: &[u8]) -> bool {
-    const CANNOT_LOOKUP: [u8; 3] = [1, 1, 0];
-    const BAD_PROOF: [u8; 3] = [1, 0, 4];
-    !validity.is_empty() && validity != CANNOT_LOOKUP && validity != BAD_PROOF
+    const PAYMENT: [u8; 3] = [1, 0, 1];
+    validity.first() == Some(&0) || validity == PAYMENT
 }
 
 /// The limit price (rao per alpha) for `add_stake_limit` / `remove_stake_limit` that tolerates
@@ -259,16 +261,18 @@ pub fn limit_price(price: u64, tolerance_ppm: u32, buying: bool) -> u64 {
 mod tests {
     use super::{has_our_metadata_hash, limit_price, validity_request};
 
-    /// A probe signed over our hash: the runtime lacking a hash (`Unknown(CannotLookup)`) or
-    /// having another (`Invalid(BadProof)`) means mode 0; a refusal for another reason (the
-    /// throwaway key cannot pay) or a valid answer means the hash is the runtime's.
+    /// A probe signed over our hash by an unfunded key: only a verdict reached after the
+    /// signature passed (valid, or cannot pay) says the hash is the runtime's; everything else
+    /// (no hash, another hash, a refusal before the signature) means mode 0.
     #[test]
     fn the_metadata_hash_probe_reads_the_runtimes_verdict() {
         assert!(!has_our_metadata_hash(&[1, 1, 0])); // Unknown(CannotLookup)
         assert!(!has_our_metadata_hash(&[1, 0, 4])); // Invalid(BadProof)
+        assert!(!has_our_metadata_hash(&[1, 0, 0])); // Invalid(Call): before the signature? untested
+        assert!(!has_our_metadata_hash(&[1, 1, 1]));
         assert!(!has_our_metadata_hash(&[]));
-        assert!(has_our_metadata_hash(&[1, 0, 1])); // Invalid(Payment)
-        assert!(has_our_metadata_hash(&[0, 1, 2]));
+        assert!(has_our_metadata_hash(&[1, 0, 1])); // Invalid(Payment): signature passed
+        assert!(has_our_metadata_hash(&[0, 1, 2])); // Ok(ValidTransaction …)
         let request = validity_request(&[0x04, 0xaa], &[7; 32]);
         assert_eq!(
             request.method,

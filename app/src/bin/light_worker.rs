@@ -966,10 +966,10 @@ async fn prepare(
 /// The metadata hash to sign `tx` with (mode 1), decided once per runtime. A runtime built
 /// without the hash refuses every mode-1 transaction (`CheckMetadataHash` cannot look it up), and
 /// one whose hash differs from ours (another token, an encoder bug) refuses every signature made
-/// over ours. So the runtime itself is asked first, on proven state: the same call signed with
-/// our hash by a throwaway key. `Unknown(CannotLookup)` (no hash) or `Invalid(BadProof)` (another
-/// hash) mean mode 0; any other answer (the key cannot pay, say) means the runtime's hash is ours.
-/// Anything unclear, a failed ask included: mode 0, which every runtime accepts.
+/// over ours. So the runtime itself is asked first, on proven state: the same call signed over
+/// our hash by a throwaway, unfunded key ([`runtime_api::has_our_metadata_hash`] reads its
+/// verdict). A verdict is kept for the runtime; a failed ask is not (mode 0 this time, asked
+/// again next time), so a passing transport error does not turn mode 1 off for good.
 async fn metadata_hash(
     client: &mut Client,
     pending: &mut Pending,
@@ -982,23 +982,26 @@ async fn metadata_hash(
     if let Some(decided) = pending.metadata_hashes.get(&code_hash) {
         return *decided;
     }
-    let decided = async {
-        let bytes = client.metadata_bytes(&code_hash)?;
-        let hash = wallet::metadata_hash_to_sign(metadata, &bytes).ok()??;
-        let probe = extrinsic::Transaction {
-            metadata_hash: Some(hash),
-            nonce: 0,
-            ..tx.clone()
-        };
-        let throwaway =
-            taoscope_light_client::keys::Sr25519Signer::dev("taoscope-metadata-hash-probe")?;
-        let signed = extrinsic::sign_ready(metadata, &probe, call, &throwaway).ok()?;
-        let at_bytes = from_hex_array::<32>(at).ok()?;
-        let request = runtime_api::validity_request(&signed, &at_bytes);
-        let validity = client.call(at, &request.method, &request.data).await.ok()?;
-        runtime_api::has_our_metadata_hash(&validity).then_some(hash)
-    }
-    .await;
+    let bytes = client.metadata_bytes(&code_hash)?;
+    let Some(hash) = wallet::metadata_hash_to_sign(metadata, &bytes)
+        .ok()
+        .flatten()
+    else {
+        // No CheckMetadataHash, or no V15 to hash: mode 0 for this runtime.
+        pending.metadata_hashes.insert(code_hash, None);
+        return None;
+    };
+    let probe = extrinsic::Transaction {
+        metadata_hash: Some(hash),
+        nonce: 0,
+        ..tx.clone()
+    };
+    let throwaway =
+        taoscope_light_client::keys::Sr25519Signer::dev("taoscope-metadata-hash-probe")?;
+    let signed = extrinsic::sign_ready(metadata, &probe, call, &throwaway).ok()?;
+    let request = runtime_api::validity_request(&signed, &from_hex_array::<32>(at).ok()?);
+    let validity = client.call(at, &request.method, &request.data).await.ok()?;
+    let decided = runtime_api::has_our_metadata_hash(&validity).then_some(hash);
     pending.metadata_hashes.insert(code_hash, decided);
     decided
 }
@@ -1291,7 +1294,7 @@ async fn follow_submitted(
             // The watch may report the block before this client's follow reaches it: only
             // that is waited out, for a while.
             Err(ClientError::NotHeld(_) | ClientError::Restarted | ClientError::NotSynced)
-                if now_ms() - found < READ_TIMEOUT.as_secs_f64() * 1000.0 => {}
+                if now_ms() - found < SUBMIT_TIMEOUT.as_secs_f64() * 1000.0 => {}
             Err(e) => ended.push((
                 at,
                 unknown(format!(

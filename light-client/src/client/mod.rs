@@ -1612,7 +1612,16 @@ impl<T: Transport> BittensorClient<T> {
         at: &str,
         index: u32,
     ) -> Result<ExtrinsicOutcome, ClientError> {
-        let metadata = self.metadata_at(at).await?;
+        // A block that sets a new runtime was built, and its events written, by the old one:
+        // they read by its parent's metadata.
+        let header = self.header(at).await?;
+        let metadata = if header.runtime_updated() {
+            let parent = to_hex(&header.parent_hash);
+            let code_hash = self.code_hash_at(&parent).await?;
+            self.metadata_of(&parent, code_hash).await?
+        } else {
+            self.metadata_at(at).await?
+        };
         let records = self
             .read_value(at, &metadata, "System", "Events", &[])
             .await?;
