@@ -86,3 +86,66 @@ test('at 390 × 844 every route loads on reload and no page scrolls sideways', a
     await context.close();
   }
 });
+
+/** Presses Tab until the focused element matches `selector` (at most 80 times). */
+async function tabTo(page, selector) {
+  for (let i = 0; i < 80; i++) {
+    if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+/** The visible, enabled controls of `main` that Tab does not reach in one pass through the page. */
+async function unreachable(page) {
+  const controls = await page.evaluate(() => [...document.querySelectorAll('main a[href], main button, main input, main select, main textarea')]
+    .filter((el) => !el.disabled && el.offsetParent !== null)
+    .map((el, i) => { el.dataset.a11yIndex = String(i); return i; }));
+  const reached = new Set();
+  await page.locator('body').focus();
+  for (let i = 0; i < controls.length * 3 + 40; i++) {
+    await page.keyboard.press('Tab');
+    const index = await page.evaluate(() => document.activeElement?.dataset.a11yIndex);
+    if (index !== undefined) reached.add(Number(index));
+  }
+  return page.evaluate((reached) => [...document.querySelectorAll('[data-a11y-index]')]
+    .filter((el) => !reached.includes(Number(el.dataset.a11yIndex)))
+    .map((el) => el.id || el.dataset.testid || el.outerHTML.slice(0, 60)), [...reached]);
+}
+
+test('keyboard only: the Network page connects and every control is reached; the Subnets pages lead to a metagraph and its audit', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await openPage(browser, { context });
+  try {
+    await page.goto(`${server.url}/network`);
+    // Choose the localnet from the header's select, type its address, connect: keys only.
+    await tabTo(page, '[data-testid="network-select"]');
+    await page.keyboard.press('Home'); // the first network: the localnet
+    await tabTo(page, '[data-testid="localnet-rpc"]');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(localnet.rpc);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('verified-mark').waitFor({ timeout: 90_000 });
+    // Then the same localnet over verified RPC, from the select.
+    await tabTo(page, '[data-testid="network-select"]');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.getByTestId('network-select').inputValue(), 'localnet-verified');
+    await page.getByTestId('verified-mark').waitFor({ timeout: 90_000 });
+    assert.deepEqual(await unreachable(page), [], 'controls of the Network page Tab does not reach');
+
+    // Subnets: the list, a subnet's metagraph, its audit.
+    await tabTo(page, 'nav a[href="/subnets"]');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="subnet-row"][data-netuid="1"] a').waitFor({ timeout: 60_000 });
+    assert.deepEqual(await unreachable(page), [], 'controls of the Subnets page Tab does not reach');
+    await tabTo(page, 'main a[href="/subnets/1"]');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="metagraph-row"]').first().waitFor({ timeout: 60_000 });
+    await tabTo(page, 'main a[href="/subnets/1/audit"]');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/subnets\/1\/audit$/);
+    page.assertClean();
+  } finally {
+    await context.close();
+  }
+});
