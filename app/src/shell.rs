@@ -60,6 +60,7 @@ fn Header() -> impl IntoView {
                 <A href="/network">"Network"</A>
                 <A href="/lab">"Lab"</A>
             </nav>
+            <ThemeChoice/>
             <div class="network">
                 <label for="network-select">"Network"</label>
                 <select id="network-select" data-testid="network-select" on:change=on_change>
@@ -116,6 +117,44 @@ fn Header() -> impl IntoView {
                 </span>
             </div>
         </header>
+    }
+}
+
+const THEME: &str = "taoscope.theme";
+
+/// Sets the page's theme: "light" or "dark", or anything else for the system's.
+fn apply_theme(theme: &str) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = match theme {
+            "light" | "dark" => root.set_attribute("data-theme", theme),
+            _ => root.remove_attribute("data-theme"),
+        };
+    }
+}
+
+/// Light, dark, or the system's (the default), kept in this browser.
+#[component]
+fn ThemeChoice() -> impl IntoView {
+    let theme = RwSignal::new(crate::chain::load(THEME).unwrap_or_else(|| "system".into()));
+    Effect::new(move |_| {
+        let chosen = theme.get();
+        apply_theme(&chosen);
+        crate::chain::save(THEME, &chosen);
+    });
+    view! {
+        <span class="theme">
+            <label for="theme-select">"Theme"</label>
+            " "
+            <select id="theme-select" data-testid="theme-select"
+                on:change=move |ev| theme.set(event_target_value(&ev))>
+                {[("system", "System"), ("light", "Light"), ("dark", "Dark")].into_iter().map(|(value, label)| view! {
+                    <option value=value selected=move || theme.get() == value>{label}</option>
+                }).collect_view()}
+            </select>
+        </span>
     }
 }
 

@@ -1,5 +1,6 @@
 // Every page, as a person using a screen reader, a keyboard or a phone meets it, on a live
-// localnet (verified RPC): axe-core (npm) finds no serious or critical violation on any page,
+// localnet (verified RPC): axe-core (npm) finds no serious or critical violation on any page in
+// either theme (the theme chosen in the header is kept),
 // every route loads on a reload of its own address, and at 390 × 844 no page scrolls sideways
 // (screenshots in target/e2e/mobile-*.png).
 import { test, before, after } from 'node:test';
@@ -46,7 +47,7 @@ async function eachRoute(page, visit) {
   }
 }
 
-test('axe-core finds no serious or critical violation on any page', async () => {
+test('axe-core finds no serious or critical violation on any page, dark or light', async () => {
   // axe is a script of the test's, not the app's: the app's policy would refuse it.
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
   const page = await openPage(browser, { context });
@@ -56,11 +57,24 @@ test('axe-core finds no serious or critical violation on any page', async () => 
     const found = [];
     await eachRoute(page, async (path) => {
       await page.addScriptTag({ path: AXE });
-      const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
-        .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })));
-      for (const v of violations) console.log(`${path}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(', ')}`);
-      found.push(...violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${path}: ${v.id} at ${v.nodes.join(', ')}`));
+      // Both themes: the system's dark (the default) and light.
+      for (const colorScheme of ['dark', 'light']) {
+        await page.emulateMedia({ colorScheme });
+        const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+          .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })));
+        for (const v of violations) console.log(`${path} (${colorScheme}): ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(', ')}`);
+        found.push(...violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${path} (${colorScheme}): ${v.id} at ${v.nodes.join(', ')}`));
+      }
+      await page.emulateMedia({ colorScheme: 'dark' });
     });
+    // The theme chosen in the header wins over the system's, and is kept.
+    await page.getByTestId('theme-select').selectOption('light');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+    await page.reload();
+    await page.locator('main h1').first().waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+    assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');
+    await screenshot(page, 'theme-light');
     assert.deepEqual(found, [], 'serious or critical accessibility violations');
     page.assertClean();
   } finally {
