@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, connectLocalnet, ROOT } from './harness.mjs';
+import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, connectLocalnet, tabTo, ROOT } from './harness.mjs';
 
 const AXE = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
 /** Each route, and what shows that its content (not only its heading) is there. */
@@ -100,15 +100,6 @@ test('at 390 × 844 every route loads on reload and no page scrolls sideways', a
     await context.close();
   }
 });
-
-/** Presses Tab until the focused element matches `selector` (at most 80 times). */
-async function tabTo(page, selector) {
-  for (let i = 0; i < 80; i++) {
-    if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
-    await page.keyboard.press('Tab');
-  }
-  throw new Error(`Tab never reached ${selector}`);
-}
 
 /** The visible, enabled controls of `main` that Tab does not reach in one pass through the page. */
 async function unreachable(page) {

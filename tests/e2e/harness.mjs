@@ -164,3 +164,12 @@ export async function rpcCall(page, url, method, params) {
     ws.onerror = () => reject(new Error(`cannot reach ${url}`));
   }), [url, method, params]);
 }
+
+/** Presses Tab until the focused element matches `selector`, at most `presses` times. */
+export async function tabTo(page, selector, presses = 80) {
+  for (let i = 0; i < presses; i++) {
+    if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}

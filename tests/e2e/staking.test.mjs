@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
-import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, connectLocalnet } from './harness.mjs';
+import { serveDist, launchBrowser, openPage, screenshot, startLocalnet, connectLocalnet, tabTo } from './harness.mjs';
 
 const ARGS = ['--backfill', '20', '--block-ms', '500', '--demo-subnet'];
 const TAO = 1_000_000_000n;
@@ -311,15 +311,6 @@ for (const [transport, n] of [['smoldot-light', 1], ['verified RPC', 3]]) {
   });
 }
 
-/** Presses Tab until the focused element matches `selector` (at most 60 times). */
-async function tabTo(page, selector) {
-  for (let i = 0; i < 60; i++) {
-    if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
-    await page.keyboard.press('Tab');
-  }
-  throw new Error(`Tab never reached ${selector}`);
-}
-
 test('at 390 px, keyboard only: connect the wallet, choose the account, stake; every field labelled, no sideways scroll', async () => {
   const coldkey = keyring.addFromUri('//Coldkey1');
   const context = await walletContext(coldkey, { width: 390, height: 844 });
@@ -328,15 +319,15 @@ test('at 390 px, keyboard only: connect the wallet, choose the account, stake; e
     await connectLocalnet(page, server.url, localnet.rpc, { verified: true });
     await page.getByTestId('verified-mark').waitFor({ timeout: 90_000 });
     // From the header's link to the result, keys only.
-    await tabTo(page, 'nav a[href="/account"]');
+    await tabTo(page, 'nav a[href="/account"]', 60);
     await page.keyboard.press('Enter');
-    await tabTo(page, '[data-testid="wallet-connect"][data-wallet="taoscope-test-wallet"]');
+    await tabTo(page, '[data-testid="wallet-connect"][data-wallet="taoscope-test-wallet"]', 60);
     await page.keyboard.press('Enter');
     await page.getByTestId('wallet-account').waitFor();
-    await tabTo(page, '[data-testid="wallet-account"]');
+    await tabTo(page, '[data-testid="wallet-account"]', 60);
     await page.keyboard.press('Enter');
     await page.getByTestId('stake-form').waitFor({ timeout: 60_000 });
-    await tabTo(page, '[data-testid="move-select"]');
+    await tabTo(page, '[data-testid="move-select"]', 60);
     assert.equal(await page.getByTestId('move-call').textContent(), 'SubtensorModule.add_stake');
     await page.keyboard.press('Tab');
     await page.keyboard.type(keyring.addFromUri('//Hotkey1').address);
@@ -351,7 +342,7 @@ test('at 390 px, keyboard only: connect the wallet, choose the account, stake; e
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     await screenshot(page, 'account-390');
     assert.ok(width <= 390, `the page is ${width} px wide at 390`);
-    await tabTo(page, '[data-testid="stake-sign"]');
+    await tabTo(page, '[data-testid="stake-sign"]', 60);
     await page.keyboard.press('Enter');
     await page.getByTestId('stake-result').waitFor({ timeout: 90_000 });
     assert.equal(await page.getByTestId('stake-result').getAttribute('data-state'), 'success', await page.getByTestId('stake-result').textContent());

@@ -17,6 +17,7 @@ use crate::wallet::{self, WalletAccount};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 use taoscope_light_client::keys::DEV_ACCOUNTS;
+use taoscope_light_client::metagraph::StakePosition;
 use taoscope_light_client::ss58;
 use taoscope_light_client::staking::{Arg, ArgKind, Move};
 use taoscope_light_client::units::{format_tao_grouped, parse_tao};
@@ -239,14 +240,8 @@ fn DevAccounts(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
 #[component]
 fn PortfolioView(chosen: Chosen) -> impl IntoView {
     let chain = expect_context::<Chain>();
-    let address = chosen.address.clone();
     let notices_for = chosen.address.clone();
-    let answer = Memo::new(move |_| {
-        chain
-            .portfolio
-            .get()
-            .and_then(|(a, result)| (a == address).then_some(result))
-    });
+    let answer = portfolio_of(chain, chosen.address.clone());
     view! {
         <h2>"Portfolio"</h2>
         <p data-testid="portfolio-account" data-address=chosen.address.clone()>
@@ -840,18 +835,36 @@ fn Outcome(included: Included) -> impl IntoView {
     }
 }
 
-#[component]
-fn PortfolioTables(verified: Verified<Portfolio>) -> impl IntoView {
-    let Verified { at, value } = verified;
-    let Portfolio { account, stakes } = value;
-    // Stake in TAO: spec 103's stake is TAO; alpha counts by what the runtime would pay for it.
-    let staked: u64 = stakes
+/// Stake in TAO (rao): spec 103's stake is TAO, and the root subnet's; alpha counts by what the
+/// runtime would pay for it (alpha it could not price is left out, and said so where shown).
+pub(crate) fn staked_tao(stakes: &[StakePosition]) -> u64 {
+    stakes
         .iter()
         .map(|s| match s.netuid {
             None | Some(0) => s.stake,
             Some(_) => s.tao_value.unwrap_or(0),
         })
-        .fold(0, u64::saturating_add);
+        .fold(0, u64::saturating_add)
+}
+
+/// The portfolio answer for `address`, while the latest one the worker gave is for it.
+pub(crate) fn portfolio_of(
+    chain: Chain,
+    address: String,
+) -> Memo<Option<Result<Verified<Portfolio>, String>>> {
+    Memo::new(move |_| {
+        chain
+            .portfolio
+            .get()
+            .and_then(|(a, result)| (a == address).then_some(result))
+    })
+}
+
+#[component]
+fn PortfolioTables(verified: Verified<Portfolio>) -> impl IntoView {
+    let Verified { at, value } = verified;
+    let Portfolio { account, stakes } = value;
+    let staked = staked_tao(&stakes);
     let per_subnet = stakes.iter().any(|s| s.netuid.is_some());
     // Alpha the runtime could not price is not counted: said, not hidden in the total.
     let unpriced = stakes

@@ -6,8 +6,8 @@
 
 use crate::chain::Chain;
 use crate::chain_protocol::{Phase, SubnetVerdict, VerdictState};
-use crate::pages::account::chosen_account;
-use crate::pages::subnets::{refresh_on_finality, short, waiting};
+use crate::pages::account::{chosen_account, portfolio_of, staked_tao};
+use crate::pages::subnets::{emission_share, emission_total, refresh_on_finality, short, waiting};
 use leptos::prelude::*;
 use taoscope_light_client::units::format_tao_grouped;
 
@@ -82,22 +82,14 @@ fn Glance() -> impl IntoView {
 #[component]
 fn AccountGlance(address: String) -> impl IntoView {
     let chain = expect_context::<Chain>();
-    let wanted = address.clone();
-    let portfolio = Memo::new(move |_| {
-        chain
-            .portfolio
-            .get()
-            .and_then(|(a, result)| (a == wanted).then_some(result))
-    });
+    let portfolio = portfolio_of(chain, address.clone());
     view! {
         <p><code title=address.clone()>{short(&address)}</code> " · " <a href="/account">"Stake, transfer, details"</a></p>
         {move || match portfolio.get() {
             None => waiting(chain).into_any(),
             Some(Err(why)) => view! { <p class="error" role="alert">{why}</p> }.into_any(),
             Some(Ok(verified)) => {
-                let staked: u64 = verified.value.stakes.iter()
-                    .map(|s| match s.netuid { None | Some(0) => s.stake, Some(_) => s.tao_value.unwrap_or(0) })
-                    .fold(0, u64::saturating_add);
+                let staked = staked_tao(&verified.value.stakes);
                 view! {
                     <dl class="facts" data-testid="home-portfolio" data-block=verified.at.number>
                         <dt>"Free"</dt><dd class="num" data-field="free" data-raw=verified.value.account.free>{format!("{} τ", format_tao_grouped(verified.value.account.free))}</dd>
@@ -129,11 +121,7 @@ fn SubnetsGlance() -> impl IntoView {
         None => waiting(chain).into_any(),
         Some(Err(why)) => view! { <p class="error" role="alert">{why}</p> }.into_any(),
         Some(Ok(answer)) => {
-            let total: u64 = answer
-                .value
-                .iter()
-                .filter_map(|s| s.emission)
-                .fold(0, u64::saturating_add);
+            let total = emission_total(&answer.value);
             view! {
                 <div class="table-scroll">
                 <table data-testid="home-subnets" data-block=answer.at.number>
@@ -147,7 +135,7 @@ fn SubnetsGlance() -> impl IntoView {
                     </tr></thead>
                     <tbody>
                         {answer.value.into_iter().map(|s| {
-                            let share = s.emission.filter(|_| total > 0).map_or("—".into(), |e| format!("{:.2} %", e as f64 * 100.0 / total as f64));
+                            let share = emission_share(s.emission, total);
                             let netuid = s.netuid;
                             view! {
                                 <tr data-testid="home-subnet" data-netuid=netuid>

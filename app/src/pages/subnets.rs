@@ -82,6 +82,24 @@ pub fn SubnetsPage() -> impl IntoView {
     }
 }
 
+/// The sum of every subnet's emission per block (rao), for their shares.
+pub(crate) fn emission_total(subnets: &[SubnetSummary]) -> u128 {
+    subnets
+        .iter()
+        .filter_map(|s| s.emission)
+        .map(u128::from)
+        .sum()
+}
+
+/// A subnet's emission as a share of `total` ([`emission_total`]), in words.
+pub(crate) fn emission_share(emission: Option<u64>, total: u128) -> String {
+    match emission {
+        Some(e) if total > 0 => format!("{:.2} %", 100.0 * e as f64 / total as f64),
+        Some(_) => "0.00 %".into(),
+        None => "not stored by this runtime".into(),
+    }
+}
+
 #[component]
 fn SubnetTable(answer: Verified<Vec<SubnetSummary>>) -> impl IntoView {
     let Verified { at, value: subnets } = answer;
@@ -92,11 +110,7 @@ fn SubnetTable(answer: Verified<Vec<SubnetSummary>>) -> impl IntoView {
         }
         .into_any();
     }
-    let total: u128 = subnets
-        .iter()
-        .filter_map(|s| s.emission)
-        .map(u128::from)
-        .sum();
+    let total = emission_total(&subnets);
     view! {
         <AtBlock at testid="subnets-block"/>
         <table class="subnets" data-testid="subnets-table">
@@ -110,11 +124,7 @@ fn SubnetTable(answer: Verified<Vec<SubnetSummary>>) -> impl IntoView {
             </tr></thead>
             <tbody>
                 {subnets.into_iter().map(|s| {
-                    let share = match s.emission {
-                        Some(e) if total > 0 => format!("{:.2} %", 100.0 * e as f64 / total as f64),
-                        Some(_) => "0.00 %".into(),
-                        None => "not stored by this runtime".into(),
-                    };
+                    let share = emission_share(s.emission, total);
                     let owner = s.owner.clone();
                     let owner_raw = owner.clone().unwrap_or_default();
                     view! {
