@@ -7,14 +7,13 @@
 // chain spec imported from a URL. No inline script, no eval, no plugins, no base or form targets,
 // and no framing by other sites (the header only: a <meta> policy cannot say it).
 //
-// Used three ways: as Trunk's post-build hook (`node scripts/csp.mjs`, see Trunk.toml) it moves
+// Used three ways: in Trunk's post-build hook (scripts/post-build.mjs, see Trunk.toml) it moves
 // Trunk's inline start-up script into a file and puts the policy in index.html as a <meta>; the
 // e2e harness serves every file with it as a header; and Trunk.toml's [serve.headers] carries the
 // same header for `./scripts/run` (tests/e2e/csp.test.mjs holds the two equal).
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 // CSP source expressions cannot name an IPv6 literal, so [::1] is not among them.
 const THIS_MACHINE = ['127.0.0.1:*', 'localhost:*'];
@@ -58,10 +57,3 @@ export async function harden(html, dir) {
   return out.replace(/<head>/, `<head>\n    ${meta}`);
 }
 
-// As Trunk's post-build hook: rewrite the staged index.html.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const dir = process.env.TRUNK_STAGING_DIR;
-  if (!dir) throw new Error('run by Trunk as a post_build hook (TRUNK_STAGING_DIR is not set)');
-  const file = join(dir, 'index.html');
-  await writeFile(file, await harden(await readFile(file, 'utf8'), dir));
-}

@@ -575,6 +575,15 @@ impl Chain {
                 let first_value = status.first_value_ms.is_some()
                     && self.status.with_untracked(|s| s.first_value_ms.is_none());
                 self.keep_resume_point(&status);
+                if let (Phase::Live, Some(block)) = (status.phase, status.finalized.as_ref()) {
+                    let changed = self
+                        .status
+                        .with_untracked(|s| s.finalized.as_ref() != Some(block));
+                    if changed {
+                        let network = self.network.get_untracked();
+                        crate::install::remember_proved(network.id(), block.number, &block.hash);
+                    }
+                }
                 self.status.set(status);
                 // Keep the database once the client has proven something: the next visit
                 // starts from it.

@@ -95,6 +95,19 @@ test('at 390 × 844 every route loads on reload and no page scrolls sideways', a
       if (width > 390) wide.push(`${path}: ${width} px`);
     });
     assert.deepEqual(wide, [], 'pages wider than the screen');
+    // The header folds to one button; opened, it lists every page and closes on the way to one.
+    const toggle = page.getByTestId('menu-toggle');
+    assert.equal(await page.locator('nav a[href="/subnets"]').isVisible(), false);
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    for (const href of ['/', '/account', '/subnets', '/audit', '/network', '/lab']) {
+      assert.ok(await page.locator(`nav a[href="${href}"]`).isVisible(), `${href} in the open menu`);
+    }
+    await screenshot(page, 'mobile-menu');
+    await page.locator('nav a[href="/subnets"]').click();
+    await page.getByTestId('subnet-row').first().waitFor();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false', 'the menu closes on the way to a page');
     page.assertClean();
   } finally {
     await context.close();

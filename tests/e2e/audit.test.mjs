@@ -159,7 +159,7 @@ async function assertWhy(page) {
 test('over verified RPC, with a liar first, the audit pages show 8 matching epochs per subnet, add new ones live, the report verifies, and every subnet is audited', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const helper = await context.newPage();
-  await helper.goto(`${server.url}/blank`);
+  await helper.goto(`${server.url}/blank.html`);
   const metadataFile = join(scratch, 'metadata.hex');
   writeFileSync(metadataFile, await rpcCall(helper, localnet.rpc, 'state_getMetadata', []));
   const key = execFileSync(CLI, ['storage-key', '--metadata', metadataFile, 'SubtensorModule', 'Incentive', '1']).toString().trim();

@@ -19,20 +19,21 @@ export const SCREENSHOTS = join(ROOT, 'target', 'e2e');
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
   '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
 };
 
 /**
- * Serves dist/ on 127.0.0.1 with the app's routes falling back to index.html, every file with
- * the app's Content-Security-Policy header (a violation is a console error: a failed test).
+ * Serves dist/ (or another build's folder) on 127.0.0.1 (on `port`, to come back on the same
+ * origin) with the app's routes falling back to index.html, every file with the app's
+ * Content-Security-Policy header (a violation is a console error: a failed test).
  */
-export async function serveDist() {
-  const dist = join(ROOT, 'dist');
+export async function serveDist({ dist = join(ROOT, 'dist'), port = 0 } = {}) {
   await stat(join(dist, 'index.html')).catch(() => {
     throw new Error('dist/index.html is missing: run `trunk build` first (scripts/test does)');
   });
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    if (path === '/blank') {
+    if (path === '/blank.html') {
       // A page of this origin without the app, for tests that talk to a node from the browser
       // (the localnet lets in pages of this machine, not the opaque origin of about:blank).
       res.writeHead(200, { 'content-type': TYPES['.html'], 'content-security-policy': CSP });
@@ -54,9 +55,9 @@ export async function serveDist() {
     });
     res.end(body);
   });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((ok) => server.close(ok)) };
+  await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return { url, close: () => new Promise((ok) => { server.close(ok); server.closeAllConnections(); }) };
 }
 
 /**

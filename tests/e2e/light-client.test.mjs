@@ -46,7 +46,7 @@ after(async () => {
 /** A page of the app's origin without the app, to talk to nodes from (Node 20 has no WebSocket). */
 async function helperPage(context) {
   const helper = await context.newPage();
-  await helper.goto(`${server.url}/blank`);
+  await helper.goto(`${server.url}/blank.html`);
   return helper;
 }
 

@@ -318,7 +318,10 @@ test('at 390 px, keyboard only: connect the wallet, choose the account, stake; e
   try {
     await connectLocalnet(page, server.url, localnet.rpc, { verified: true });
     await page.getByTestId('verified-mark').waitFor({ timeout: 90_000 });
-    // From the header's link to the result, keys only.
+    // From the header's menu (folded on a phone) to the result, keys only.
+    assert.equal(await page.locator('nav a[href="/account"]').isVisible(), false, 'the pages are behind the menu at 390 px');
+    await tabTo(page, '[data-testid="menu-toggle"]', 60);
+    await page.keyboard.press('Enter');
     await tabTo(page, 'nav a[href="/account"]', 60);
     await page.keyboard.press('Enter');
     await tabTo(page, '[data-testid="wallet-connect"][data-wallet="taoscope-test-wallet"]', 60);
@@ -379,7 +382,7 @@ test('Home shows the network, the chosen account and every subnet with its audit
     console.log(`Home: subnet 1 ${await page.locator('[data-testid="home-subnet"][data-netuid="1"] [data-testid="home-verdict"]').textContent()}`);
     await screenshot(page, 'home');
     // Nothing is lost: the Lab keeps the tools.
-    await page.getByRole('link', { name: 'Lab', exact: true }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Lab', exact: true }).click();
     await page.getByTestId('lab-tools').waitFor();
     for (const name of ['Epoch lab', 'Benchmark', 'System']) assert.equal(await page.getByRole('link', { name, exact: true }).count(), 1, name);
     page.assertClean();

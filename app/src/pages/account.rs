@@ -12,7 +12,9 @@
 
 use crate::chain::{Chain, Network, load, save};
 use crate::chain_protocol::{Included, Portfolio, Sent, TxIntent, Verified};
+use crate::i18n::{I18n, use_i18n};
 use crate::pages::subnets::{refresh_on_finality, short, waiting};
+use crate::table::{Cell, Column, DataTable, Row, SortBy};
 use crate::wallet::{self, WalletAccount};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -20,7 +22,7 @@ use taoscope_light_client::keys::DEV_ACCOUNTS;
 use taoscope_light_client::metagraph::StakePosition;
 use taoscope_light_client::ss58;
 use taoscope_light_client::staking::{Arg, ArgKind, Move};
-use taoscope_light_client::units::{format_tao_grouped, parse_tao};
+use taoscope_light_client::units::parse_tao;
 
 const CHOSEN: &str = "taoscope.account";
 
@@ -104,6 +106,7 @@ struct Visit(u64);
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
+    let i18n = use_i18n();
     let chain = expect_context::<Chain>();
     provide_context(Visit(js_sys::Date::now() as u64));
     let chosen = RwSignal::new(stored());
@@ -119,7 +122,7 @@ pub fn AccountPage() -> impl IntoView {
     });
     view! {
         <section class="page">
-            <h1>"Account"</h1>
+            <h1>{move || i18n.t("nav.account")}</h1>
             <Wallets chosen/>
             <WatchAddress chosen/>
             {move || matches!(chain.network.get(), Network::Localnet | Network::LocalnetVerified).then(|| view! { <DevAccounts chosen/> })}
@@ -130,6 +133,7 @@ pub fn AccountPage() -> impl IntoView {
 
 #[component]
 fn Wallets(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
+    let i18n = use_i18n();
     // Extensions inject while the page loads; read them when this page opens.
     let names = wallet::wallets();
     let accounts = RwSignal::new(None::<(String, Result<Vec<WalletAccount>, String>)>);
@@ -140,18 +144,16 @@ fn Wallets(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
         });
     };
     view! {
-        <h2>"From a wallet"</h2>
+        <h2>{move || i18n.t("account.from-wallet")}</h2>
         {if names.is_empty() {
             view! {
-                <p class="muted" data-testid="wallets-none">
-                    "No wallet extension is in this page. Install polkadot{.js}, Talisman or SubWallet (or a Bittensor wallet), or watch an address below."
-                </p>
+                <p class="muted" data-testid="wallets-none">{move || i18n.t("account.no-wallet")}</p>
             }.into_any()
         } else {
             view! {
                 <p>
                     {names.into_iter().map(|name| {
-                        let label = format!("Connect {name}");
+                        let label = { let name = name.clone(); move || i18n.tf("account.connect", &[("wallet", &name)]) };
                         let chosen_name = name.clone();
                         view! {
                             <button type="button" data-testid="wallet-connect" data-wallet=name.clone()
@@ -165,7 +167,7 @@ fn Wallets(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
         {move || accounts.get().map(|(name, result)| match result {
             Err(why) => view! { <p class="error" role="alert" data-testid="wallet-error">{format!("{name}: {why}")}</p> }.into_any(),
             Ok(list) if list.is_empty() => view! {
-                <p class="muted" data-testid="wallet-empty">{format!("{name} shares no sr25519 or ed25519 account with this page.")}</p>
+                <p class="muted" data-testid="wallet-empty">{i18n.tf("account.wallet-empty", &[("wallet", &name)])}</p>
             }.into_any(),
             Ok(list) => view! {
                 <ul class="accounts" data-testid="wallet-accounts">
@@ -176,7 +178,7 @@ fn Wallets(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
                             <li>
                                 <button type="button" data-testid="wallet-account" data-address=account.address.clone()
                                     on:click=move |_| chosen.set(Some(Chosen { address: address.clone(), source: source.clone() }))>
-                                    {account.name.clone().unwrap_or_else(|| "(unnamed)".into())}
+                                    {account.name.clone().unwrap_or_else(|| i18n.t("account.unnamed"))}
                                 </button>
                                 " " <code title=account.address.clone()>{short(&account.address)}</code>
                             </li>
@@ -190,6 +192,7 @@ fn Wallets(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
 
 #[component]
 fn WatchAddress(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
+    let i18n = use_i18n();
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let watch = move |ev: leptos::ev::SubmitEvent| {
@@ -207,14 +210,14 @@ fn WatchAddress(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
         }
     };
     view! {
-        <h2>"Watch an address"</h2>
+        <h2>{move || i18n.t("account.watch")}</h2>
         <form on:submit=watch class="watch">
-            <label for="watch-address">"SS58 address (prefix 42)"</label>
+            <label for="watch-address">{move || i18n.t("account.ss58")}</label>
             " "
             <input id="watch-address" data-testid="watch-address" size="50" autocomplete="off" spellcheck="false"
                 prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
             " "
-            <button type="submit" data-testid="watch-submit">"Watch"</button>
+            <button type="submit" data-testid="watch-submit">{move || i18n.t("account.watch-button")}</button>
         </form>
         {move || error.get().map(|why| view! { <p class="error" role="alert" data-testid="watch-error">{why}</p> })}
     }
@@ -222,12 +225,13 @@ fn WatchAddress(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
 
 #[component]
 fn DevAccounts(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
-        <h2>"Development accounts (this local chain only)"</h2>
+        <h2>{move || i18n.t("account.dev")}</h2>
         <p>
             {DEV_ACCOUNTS.into_iter().map(|(name, address)| view! {
                 <button type="button" data-testid="dev-account" data-address=address
-                    title=format!("//{name}: a well-known development key, never for real funds")
+                    title=i18n.tf("account.dev-title", &[("name", name)])
                     on:click=move |_| chosen.set(Some(Chosen { address: address.into(), source: "development".into() }))>
                     {format!("//{name}")}
                 </button>
@@ -239,11 +243,13 @@ fn DevAccounts(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
 
 #[component]
 fn PortfolioView(chosen: Chosen) -> impl IntoView {
+    let i18n = use_i18n();
     let chain = expect_context::<Chain>();
     let notices_for = chosen.address.clone();
     let answer = portfolio_of(chain, chosen.address.clone());
+    let sort = RwSignal::new(None);
     view! {
-        <h2>"Portfolio"</h2>
+        <h2>{move || i18n.t("account.portfolio")}</h2>
         <p data-testid="portfolio-account" data-address=chosen.address.clone()>
             <code>{chosen.address.clone()}</code>
             <span class="muted">{format!(" ({})", chosen.source)}</span>
@@ -253,12 +259,12 @@ fn PortfolioView(chosen: Chosen) -> impl IntoView {
             Some(Err(why)) => view! { <p class="error" role="alert" data-testid="portfolio-error">{why}</p> }.into_any(),
             Some(Ok(verified)) => view! {
                 <PendingNotices address=notices_for.clone() nonce=verified.value.account.nonce at=verified.at.number/>
-                <PortfolioTables verified/>
+                <PortfolioTables verified sort/>
             }.into_any(),
         }}
         {match chosen.source.as_str() {
             "watch-only" | "development" => view! {
-                <p class="muted" data-testid="stake-unavailable">"Staking signs with a wallet: connect one above to stake from this page."</p>
+                <p class="muted" data-testid="stake-unavailable">{move || i18n.t("account.stake-unavailable")}</p>
             }.into_any(),
             wallet => view! { <StakeForm from=chosen.address.clone() wallet=wallet.to_string()/> }.into_any(),
         }}
@@ -270,6 +276,7 @@ fn PortfolioView(chosen: Chosen) -> impl IntoView {
 /// and forgotten.
 #[component]
 fn PendingNotices(address: String, nonce: u32, at: u64) -> impl IntoView {
+    let i18n = use_i18n();
     let Visit(this_visit) = expect_context::<Visit>();
     let mine: Vec<PendingTx> = pending_txs()
         .into_iter()
@@ -284,12 +291,14 @@ fn PendingNotices(address: String, nonce: u32, at: u64) -> impl IntoView {
     (!mine.is_empty()).then(|| view! {
         <ul class="pending" data-testid="pending-txs" aria-live="polite">
             {mine.into_iter().map(|p| {
+                let values = [("what", p.what.clone()), ("nonce", p.nonce.to_string()), ("at", at.to_string()), ("until", p.valid_until.to_string())];
+                let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 let (state, words) = if nonce > p.nonce {
-                    ("included", format!("{}: sent from this browser before with nonce {}; a transaction with that nonce was included by block #{at} (this one, or another signed meanwhile). The portfolio below is the account now.", p.what, p.nonce))
+                    ("included", i18n.tf("pending.included", &values))
                 } else if at > p.valid_until {
-                    ("expired", format!("{}: sent from this browser before and never included (valid until block #{}); nothing happened, you may send it again.", p.what, p.valid_until))
+                    ("expired", i18n.tf("pending.expired", &values))
                 } else {
-                    ("pending", format!("{}: sent from this browser, not included yet (valid until block #{}).", p.what, p.valid_until))
+                    ("pending", i18n.tf("pending.pending", &values))
                 };
                 view! { <li class="notice" data-testid="pending-tx" data-state=state>{words}</li> }
             }).collect_view()}
@@ -385,11 +394,11 @@ fn tolerance_ppm(text: &str) -> Result<u32, String> {
 }
 
 /// A value of a prepared call in words, by its kind.
-fn arg_words(kind: Option<ArgKind>, value: &serde_json::Value) -> String {
+fn arg_words(i18n: I18n, kind: Option<ArgKind>, value: &serde_json::Value) -> String {
     match (kind, value.as_u64()) {
-        (Some(ArgKind::Amount), Some(rao)) => format!("{} τ", format_tao_grouped(rao)),
-        (Some(ArgKind::Alpha), Some(rao)) => format!("{} α", format_tao_grouped(rao)),
-        (Some(ArgKind::LimitPrice), Some(rao)) => format!("{} τ per α", format_tao_grouped(rao)),
+        (Some(ArgKind::Amount), Some(rao)) => format!("{} τ", i18n.tao(rao)),
+        (Some(ArgKind::Alpha), Some(rao)) => format!("{} α", i18n.tao(rao)),
+        (Some(ArgKind::LimitPrice), Some(rao)) => format!("{} τ per α", i18n.tao(rao)),
         (Some(ArgKind::Netuid), Some(n)) => format!("subnet {n}"),
         (Some(ArgKind::Flag), _) => if value == &serde_json::json!(true) {
             "yes"
@@ -405,6 +414,7 @@ fn arg_words(kind: Option<ArgKind>, value: &serde_json::Value) -> String {
 
 #[component]
 fn StakeForm(from: String, wallet: String) -> impl IntoView {
+    let i18n = use_i18n();
     let chain = expect_context::<Chain>();
     // Asked until the runtime in force answers (the chain may still be syncing).
     refresh_on_finality(chain, move || {
@@ -591,11 +601,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                 let (size, mode, hint) = match kind {
                     ArgKind::Account => ("50", "text", None),
                     ArgKind::Netuid | ArgKind::Number => ("5", "numeric", None),
-                    ArgKind::LimitPrice => (
-                        "14",
-                        "decimal",
-                        Some("empty: from the price and your tolerance"),
-                    ),
+                    ArgKind::LimitPrice => ("14", "decimal", Some(i18n.t("stake.limit-hint"))),
                     _ => ("14", "decimal", None),
                 };
                 view! {
@@ -611,17 +617,17 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
         }
     };
     view! {
-        <h2>"Stake and transfer"</h2>
+        <h2>{move || i18n.t("stake.title")}</h2>
         {move || match chain.moves.get() {
-            None => view! { <p class="muted" aria-live="polite">"Reading which moves the runtime in force offers…"</p> }.into_any(),
-            Some(Err(why)) => view! { <p class="error" role="alert" data-testid="moves-error">{format!("The runtime's moves: {why}")}</p> }.into_any(),
+            None => view! { <p class="muted" aria-live="polite">{i18n.t("stake.reading-moves")}</p> }.into_any(),
+            Some(Err(why)) => view! { <p class="error" role="alert" data-testid="moves-error">{i18n.tf("stake.moves-error", &[("why", &why)])}</p> }.into_any(),
             Some(Ok(moves)) if moves.is_empty() => view! {
-                <p class="muted" data-testid="moves-none">"This runtime offers none of the staking moves this page knows."</p>
+                <p class="muted" data-testid="moves-none">{i18n.t("stake.no-moves")}</p>
             }.into_any(),
             Some(Ok(moves)) => view! {
                 <form on:submit=review.clone() class="stake" data-testid="stake-form">
                     <span class="field">
-                        <label for="move-select">"Move"</label>
+                        <label for="move-select">{move || i18n.t("stake.move")}</label>
                         " "
                         <select id="move-select" data-testid="move-select"
                             on:change=move |ev| {
@@ -641,27 +647,27 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                     {move || chosen.get().map(|m| m.args.into_iter().map(field).collect_view())}
                     {move || chosen.get().filter(|m| m.args.iter().any(|a| a.kind == ArgKind::LimitPrice)).map(|_| view! {
                         <span class="field">
-                            <label for="move-tolerance">"Price tolerance (%)"</label>
+                            <label for="move-tolerance">{move || i18n.t("stake.tolerance")}</label>
                             " "
                             <input id="move-tolerance" data-testid="move-tolerance" size="6" inputmode="decimal" autocomplete="off"
                                 prop:value=move || tolerance.get()
                                 on:input=move |ev| { tolerance.set(event_target_value(&ev)); back_to_editing(); }/>
                             {move || tolerance_ppm(&tolerance.get()).ok().filter(|&ppm| ppm > HIGH_TOLERANCE_PPM).map(|_| view! {
-                                <span class="notice" data-testid="tolerance-warning">" Over 5 %: the price may move far against you."</span>
+                                <span class="notice" data-testid="tolerance-warning">" "{i18n.t("stake.tolerance-warning")}</span>
                             })}
                         </span>
                     })}
                     " "
-                    <button type="submit" data-testid="stake-review" disabled=in_flight>"Review"</button>
+                    <button type="submit" data-testid="stake-review" disabled=in_flight>{move || i18n.t("stake.review")}</button>
                 </form>
             }.into_any(),
         }}
         {move || error.get().map(|why| view! { <p class="error" role="alert" data-testid="stake-error">{why}</p> })}
-        {move || live_quote(chain, asked.get()?)}
+        {move || live_quote(i18n, chain, asked.get()?)}
         {move || match step.get() {
             Step::Editing => ().into_any(),
             Step::Review(id) | Step::Signing(id) => match prepared(id) {
-                None => view! { <p class="muted" aria-live="polite">"Building the transaction from the runtime's metadata…"</p> }.into_any(),
+                None => view! { <p class="muted" aria-live="polite">{i18n.t("stake.building")}</p> }.into_any(),
                 Some(Err(why)) => view! { <p class="error" role="alert" data-testid="stake-error">{why}</p> }.into_any(),
                 Some(Ok(tx)) => {
                     let payload = tx.payload.clone();
@@ -673,11 +679,11 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                         .into_iter().find(|m| m.pallet == tx.pallet && m.call == tx.call)
                         .map(|m| m.args).unwrap_or_default();
                     let mut rows: Vec<(String, String)> = order.iter()
-                        .filter_map(|a| tx.args.get(&a.name).map(|v| (a.name.clone(), arg_words(Some(a.kind), v))))
+                        .filter_map(|a| tx.args.get(&a.name).map(|v| (a.name.clone(), arg_words(i18n, Some(a.kind), v))))
                         .collect();
                     for (name, value) in tx.args.as_object().into_iter().flatten() {
                         if !order.iter().any(|a| &a.name == name) {
-                            rows.push((name.clone(), arg_words(None, value)));
+                            rows.push((name.clone(), arg_words(i18n, None, value)));
                         }
                     }
                     // What leaves the free balance: the amount of a move that spends TAO, and the fee.
@@ -687,57 +693,57 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                     let call_data = tx.payload["method"].as_str().unwrap_or_default().to_string();
                     view! {
                         <section class="review" data-testid="stake-review-panel" aria-live="polite">
-                            <h3>"Review"</h3>
+                            <h3>{i18n.t("stake.review")}</h3>
                             <dl>
-                                <dt>"Call"</dt><dd data-testid="review-call">{format!("{}.{}", tx.pallet, tx.call)}</dd>
+                                <dt>{i18n.t("review.call")}</dt><dd data-testid="review-call">{format!("{}.{}", tx.pallet, tx.call)}</dd>
                                 {rows.into_iter().map(|(name, words)| view! {
                                     <dt>{name.replace('_', " ")}</dt>
                                     <dd data-testid="review-arg" data-name=name.clone()><code>{words}</code></dd>
                                 }).collect_view()}
-                                <dt>"Fee"</dt>
+                                <dt>{i18n.t("review.fee")}</dt>
                                 {match &fee {
-                                    Ok(rao) => view! { <dd data-testid="review-fee" data-raw=*rao>{format!("{} τ (the runtime's own price, on proven state)", format_tao_grouped(*rao))}</dd> }.into_any(),
-                                    Err(why) => view! { <dd data-testid="review-fee" class="notice">{format!("not known: {why}")}</dd> }.into_any(),
+                                    Ok(rao) => view! { <dd data-testid="review-fee" data-raw=*rao>{i18n.tf("review.fee-value", &[("tao", &i18n.tao(*rao))])}</dd> }.into_any(),
+                                    Err(why) => view! { <dd data-testid="review-fee" class="notice">{i18n.tf("review.not-known", &[("why", why)])}</dd> }.into_any(),
                                 }}
                                 {tx.swap.clone().map(|swap| view! {
-                                    <dt>"Expected"</dt>
+                                    <dt>{i18n.t("review.expected")}</dt>
                                     {match swap {
                                         Ok(q) => view! {
                                             <dd data-testid="review-swap">{format!(
                                                 "{} for {} (swap fee {} τ + {} α, slippage {} τ / {} α: the runtime's simulation on proven state)",
                                                 // What comes in for what goes out: alpha when staking, TAO when unstaking.
-                                                if tx.call.starts_with("add") { format!("{} α", format_tao_grouped(q.alpha_amount)) } else { format!("{} τ", format_tao_grouped(q.tao_amount)) },
-                                                if tx.call.starts_with("add") { format!("{} τ", format_tao_grouped(q.tao_amount)) } else { format!("{} α", format_tao_grouped(q.alpha_amount)) },
-                                                format_tao_grouped(q.tao_fee), format_tao_grouped(q.alpha_fee),
-                                                format_tao_grouped(q.tao_slippage), format_tao_grouped(q.alpha_slippage),
+                                                if tx.call.starts_with("add") { format!("{} α", i18n.tao(q.alpha_amount)) } else { format!("{} τ", i18n.tao(q.tao_amount)) },
+                                                if tx.call.starts_with("add") { format!("{} τ", i18n.tao(q.tao_amount)) } else { format!("{} α", i18n.tao(q.alpha_amount)) },
+                                                i18n.tao(q.tao_fee), i18n.tao(q.alpha_fee),
+                                                i18n.tao(q.tao_slippage), i18n.tao(q.alpha_slippage),
                                             )}</dd>
                                         }.into_any(),
-                                        Err(why) => view! { <dd class="notice" data-testid="review-swap">{format!("not known: {why}")}</dd> }.into_any(),
+                                        Err(why) => view! { <dd class="notice" data-testid="review-swap">{i18n.tf("review.not-known", &[("why", &why)])}</dd> }.into_any(),
                                     }}
                                 })}
-                                <dt>"Free balance"</dt><dd data-testid="review-free" data-raw=tx.free>{format!("{} τ", format_tao_grouped(tx.free))}</dd>
-                                <dt>"From"</dt><dd><code>{tx.from.clone()}</code></dd>
-                                <dt>"Nonce"</dt><dd data-testid="review-nonce">{tx.nonce}</dd>
-                                <dt>"Valid"</dt><dd>{format!("for {} blocks from block #{}", tx.period, tx.birth.number)}</dd>
-                                <dt>"Runtime"</dt><dd>{tx.spec_version}</dd>
-                                <dt>"Call data"</dt><dd><code class="wrap" title="Compare with what your wallet shows">{call_data}</code></dd>
+                                <dt>{i18n.t("review.free")}</dt><dd data-testid="review-free" data-raw=tx.free>{format!("{} τ", i18n.tao(tx.free))}</dd>
+                                <dt>{i18n.t("review.from")}</dt><dd><code>{tx.from.clone()}</code></dd>
+                                <dt>{i18n.t("account.nonce")}</dt><dd data-testid="review-nonce">{tx.nonce}</dd>
+                                <dt>{i18n.t("review.valid")}</dt><dd>{i18n.tf("review.valid-value", &[("period", &tx.period.to_string()), ("number", &tx.birth.number.to_string())])}</dd>
+                                <dt>{i18n.t("shell.runtime")}</dt><dd>{tx.spec_version}</dd>
+                                <dt>{i18n.t("review.call-data")}</dt><dd><code class="wrap" title=i18n.t("review.call-data-title")>{call_data}</code></dd>
                             </dl>
                             {short_of.map(|total| view! {
                                 <p class="notice" data-testid="review-short">
-                                    {format!("Amount and fee ({} τ) are more than the free balance: the runtime will refuse the call and keep the fee.", format_tao_grouped(total))}
+                                    {i18n.tf("review.short", &[("tao", &i18n.tao(total))])}
                                 </p>
                             })}
                             {if signing {
                                 view! {
-                                    <p class="progress" data-testid="stake-signing">"Waiting for your wallet… "
-                                        <button type="button" on:click=move |_| step.set(Step::Review(id))>"Cancel"</button>
+                                    <p class="progress" data-testid="stake-signing">{i18n.t("review.waiting-wallet")}" "
+                                        <button type="button" on:click=move |_| step.set(Step::Review(id))>{i18n.t("review.cancel")}</button>
                                     </p>
                                 }.into_any()
                             } else {
                                 view! {
-                                    <button type="button" data-testid="stake-sign" on:click=move |_| sign(id, payload.clone())>"Sign with your wallet"</button>
+                                    <button type="button" data-testid="stake-sign" on:click=move |_| sign(id, payload.clone())>{i18n.t("review.sign")}</button>
                                     " "
-                                    <button type="button" on:click=move |_| step.set(Step::Editing)>"Cancel"</button>
+                                    <button type="button" on:click=move |_| step.set(Step::Editing)>{i18n.t("review.cancel")}</button>
                                 }.into_any()
                             }}
                         </section>
@@ -749,14 +755,14 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                     let stage = chain.progress.get().and_then(|(seen, stage)| (seen == id).then_some(stage));
                     view! {
                         <p class="progress" data-testid="stake-pending" aria-live="polite" data-stage=stage.clone()>
-                            {format!("Signed and checked; {}, waiting for a finalized block…", stage.as_deref().unwrap_or("submitting"))}
+                            {i18n.tf("stake.pending", &[("stage", &stage.clone().unwrap_or_else(|| i18n.t("stake.submitting")))])}
                         </p>
                     }.into_any()
                 }
-                Some(Err(why)) => view! { <p class="error" role="alert" data-testid="stake-result" data-state="failed">{format!("Not sent: {why}")}</p> }.into_any(),
+                Some(Err(why)) => view! { <p class="error" role="alert" data-testid="stake-result" data-state="failed">{i18n.tf("stake.not-sent", &[("why", &why)])}</p> }.into_any(),
                 Some(Ok(Sent::Unknown { why })) => view! {
                     <p class="notice" role="alert" data-testid="stake-result" data-state="unknown">
-                        {format!("Sent, but its end is not known: {why}. It may still be included: check the portfolio (the nonce goes up when it is) before trying again.")}
+                        {i18n.tf("stake.unknown", &[("why", &why)])}
                     </p>
                 }.into_any(),
                 Some(Ok(Sent::Included(included))) => view! { <Outcome included/> }.into_any(),
@@ -767,7 +773,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
 
 /// The quote for what the fields say now, once the worker has it: the runtime's fee on proven
 /// state, and the limit price it derived.
-fn live_quote(chain: Chain, asked: TxIntent) -> Option<impl IntoView> {
+fn live_quote(i18n: I18n, chain: Chain, asked: TxIntent) -> Option<impl IntoView> {
     // Only the answer for exactly what the fields say now.
     let tx = chain
         .quote_answer
@@ -776,22 +782,25 @@ fn live_quote(chain: Chain, asked: TxIntent) -> Option<impl IntoView> {
     let shown = match &tx {
         Ok(tx) => {
             let fee = match &tx.fee {
-                Ok(rao) => format!("fee {} τ", format_tao_grouped(*rao)),
-                Err(why) => format!("fee not known ({why})"),
+                Ok(rao) => i18n.tf("quote.fee", &[("tao", &i18n.tao(*rao))]),
+                Err(why) => i18n.tf("quote.fee-unknown", &[("why", why)]),
             };
             let limit = tx
                 .args
                 .get("limit_price")
                 .and_then(|p| p.as_u64())
-                .map(|rao| format!(", limit price {} τ per α", format_tao_grouped(rao)));
-            format!(
-                "Quote at block #{}: {fee}{} (the runtime on proven state, {:.0} ms).",
-                tx.birth.number,
-                limit.unwrap_or_default(),
-                tx.took_ms
+                .map(|rao| i18n.tf("quote.limit", &[("tao", &i18n.tao(rao))]));
+            i18n.tf(
+                "quote.at",
+                &[
+                    ("number", &tx.birth.number.to_string()),
+                    ("fee", &fee),
+                    ("limit", &limit.unwrap_or_default()),
+                    ("ms", &format!("{:.0}", tx.took_ms)),
+                ],
             )
         }
-        Err(why) => format!("No quote: {why}"),
+        Err(why) => i18n.tf("quote.none", &[("why", why)]),
     };
     let ms = tx.as_ref().ok().map(|t| t.took_ms);
     let fee = tx.as_ref().ok().and_then(|t| t.fee.clone().ok());
@@ -803,11 +812,12 @@ fn live_quote(chain: Chain, asked: TxIntent) -> Option<impl IntoView> {
 /// A finalized transaction: what the runtime's proven events say of it.
 #[component]
 fn Outcome(included: Included) -> impl IntoView {
+    let i18n = use_i18n();
     let (state, words) = match &included.outcome {
-        Ok(()) => ("success", "the call succeeded".to_string()),
+        Ok(()) => ("success", i18n.t("outcome.success")),
         Err(why) => (
             "dispatch-error",
-            format!("the runtime refused the call (the fee was paid): {why}"),
+            i18n.tf("outcome.refused", &[("why", why)]),
         ),
     };
     let fee_paid = included
@@ -818,12 +828,12 @@ fn Outcome(included: Included) -> impl IntoView {
     view! {
         <p class=if state == "success" { "verified" } else { "error" } data-testid="stake-result" data-state=state
             data-block=included.block.clone() data-index=included.index data-fee-paid=fee_paid>
-            {format!("Final in block {} (extrinsic {}): {words}. ", short(&included.block), included.index)}
-            {fee_paid.map(|fee| format!("Fee paid: {} τ. ", format_tao_grouped(fee)))}
-            <code title="Extrinsic hash">{short(&included.extrinsic_hash)}</code>
+            {i18n.tf("outcome.final", &[("block", &short(&included.block)), ("index", &included.index.to_string()), ("words", &words)])} " "
+            {fee_paid.map(|fee| format!("{} ", i18n.tf("outcome.fee-paid", &[("tao", &i18n.tao(fee))])))}
+            <code title=i18n.t("outcome.extrinsic-hash")>{short(&included.extrinsic_hash)}</code>
         </p>
         <details>
-            <summary>"Its events (from the block's proven System.Events)"</summary>
+            <summary>{i18n.t("outcome.events")}</summary>
             <ul data-testid="result-events">
                 {included.events.into_iter().map(|e| view! {
                     <li data-name=e.name.clone() data-attributes=e.attributes.to_string()>
@@ -861,7 +871,8 @@ pub(crate) fn portfolio_of(
 }
 
 #[component]
-fn PortfolioTables(verified: Verified<Portfolio>) -> impl IntoView {
+fn PortfolioTables(verified: Verified<Portfolio>, sort: SortBy) -> impl IntoView {
+    let i18n = use_i18n();
     let Verified { at, value } = verified;
     let Portfolio { account, stakes } = value;
     let staked = staked_tao(&stakes);
@@ -873,49 +884,51 @@ fn PortfolioTables(verified: Verified<Portfolio>) -> impl IntoView {
         .count();
     view! {
         <p class="verified-at" data-testid="portfolio-block" data-block-hash=at.hash.clone() data-block-number=at.number>
-            "Verified at finalized block #" {at.number} " " <code title="Block hash">{short(&at.hash)}</code>
+            {i18n.tf("account.verified-at", &[("number", &at.number.to_string())])} " " <code title=i18n.t("account.block-hash")>{short(&at.hash)}</code>
         </p>
         <table class="portfolio" data-testid="portfolio-balances">
             <tbody>
-                <tr><th scope="row">"Free"</th><td class="num" data-field="free" data-raw=account.free>{format!("{} τ", format_tao_grouped(account.free))}</td></tr>
-                <tr><th scope="row">"Reserved"</th><td class="num" data-field="reserved" data-raw=account.reserved>{format!("{} τ", format_tao_grouped(account.reserved))}</td></tr>
-                <tr><th scope="row">"Staked"</th><td class="num" data-field="staked" data-raw=staked>{format!("{} τ", format_tao_grouped(staked))}{(unpriced > 0).then(|| format!(" and {unpriced} alpha position(s) not priced"))}</td></tr>
-                <tr><th scope="row">"Nonce"</th><td class="num" data-field="nonce" data-raw=account.nonce>{account.nonce}</td></tr>
+                <tr><th scope="row">{i18n.t("account.free")}</th><td class="num" data-field="free" data-raw=account.free>{format!("{} τ", i18n.tao(account.free))}</td></tr>
+                <tr><th scope="row">{i18n.t("account.reserved")}</th><td class="num" data-field="reserved" data-raw=account.reserved>{format!("{} τ", i18n.tao(account.reserved))}</td></tr>
+                <tr><th scope="row">{i18n.t("account.staked")}</th><td class="num" data-field="staked" data-raw=staked>{format!("{} τ", i18n.tao(staked))}{(unpriced > 0).then(|| format!(" {}", i18n.tf("account.unpriced", &[("n", &unpriced.to_string())])))}</td></tr>
+                <tr><th scope="row">{i18n.t("account.nonce")}</th><td class="num" data-field="nonce" data-raw=account.nonce>{account.nonce}</td></tr>
             </tbody>
         </table>
         {if stakes.is_empty() {
-            view! { <p class="muted" data-testid="portfolio-no-stake">"No stake on any hotkey."</p> }.into_any()
+            view! { <p class="muted" data-testid="portfolio-no-stake">{i18n.t("account.no-stake")}</p> }.into_any()
         } else {
-            view! {
-                <div class="table-scroll">
-                <table data-testid="portfolio-stakes">
-                    <thead><tr>
-                        <th scope="col">"Hotkey"</th>
-                        {per_subnet.then(|| view! { <th scope="col" class="num">"Subnet"</th> })}
-                        <th scope="col" class="num">{if per_subnet { "Stake (α, root: τ)" } else { "Stake (τ)" }}</th>
-                        {per_subnet.then(|| view! { <th scope="col" class="num" title="What the runtime's swap would pay for it now">"Value (τ)"</th> })}
-                    </tr></thead>
-                    <tbody>
-                        {stakes.into_iter().map(|s| view! {
-                            <tr data-testid="stake-row" data-hotkey=s.hotkey.clone() data-netuid=s.netuid>
-                                <td><code title=s.hotkey.clone()>{short(&s.hotkey)}</code></td>
-                                {per_subnet.then(|| view! { <td class="num">{s.netuid}</td> })}
-                                <td class="num" data-field="stake" data-raw=s.stake>{format_tao_grouped(s.stake)}</td>
-                                {per_subnet.then(|| view! {
-                                    <td class="num" data-field="tao-value" data-raw=s.tao_value>
-                                        {match (s.netuid, s.tao_value) {
-                                            (Some(0), _) => format_tao_grouped(s.stake),
-                                            (_, Some(rao)) => format_tao_grouped(rao),
-                                            _ => "not priced".into(),
-                                        }}
-                                    </td>
-                                })}
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-                </div>
-            }.into_any()
+            let mut columns = vec![Column::text(i18n.t("account.hotkey"))];
+            if per_subnet {
+                columns.push(Column::number(i18n.t("home.col-subnet")));
+            }
+            columns.push(Column::number(i18n.t(if per_subnet { "account.stake-alpha" } else { "account.stake-tao" })));
+            if per_subnet {
+                columns.push(Column::number(i18n.t("account.value")).titled(i18n.t("account.value-title")));
+            }
+            let rows: Vec<Row> = stakes.into_iter().map(|s| {
+                let mut cells = vec![Cell::copy(s.hotkey.clone())];
+                if per_subnet {
+                    cells.push(match s.netuid {
+                        Some(n) => Cell::number(n.to_string(), n),
+                        None => Cell::muted("—"),
+                    });
+                }
+                cells.push(Cell::number(i18n.tao(s.stake), s.stake).field("stake", s.stake));
+                if per_subnet {
+                    let value = match (s.netuid, s.tao_value) {
+                        (Some(0), _) => Cell::number(i18n.tao(s.stake), s.stake),
+                        (_, Some(rao)) => Cell::number(i18n.tao(rao), rao),
+                        _ => Cell::muted(i18n.t("account.not-priced")),
+                    };
+                    cells.push(value.field("tao-value", s.tao_value.map(|v| v.to_string()).unwrap_or_default()));
+                }
+                let row = Row::new(cells).attr("data-hotkey", &s.hotkey);
+                match s.netuid {
+                    Some(n) => row.attr("data-netuid", n),
+                    None => row,
+                }
+            }).collect();
+            view! { <DataTable testid="portfolio-stakes" row_testid="stake-row" columns rows sort/> }.into_any()
         }}
     }
 }

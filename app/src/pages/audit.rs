@@ -15,9 +15,10 @@ use crate::pages::subnets::{
 };
 use crate::worker;
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use taoscope_consensus::v103::HotkeyId;
 use taoscope_light_client::audit::{AuditReport, EpochAudit, REPORT_SCHEMA};
-use taoscope_light_client::units::format_tao_grouped;
 
 /// Epochs asked for: what the transport can prove of them is audited, the rest said.
 const EPOCHS: u16 = 8;
@@ -83,8 +84,40 @@ fn AuditView(
     let chain = expect_context::<Chain>();
     let ok = move || answer.with(|a| a.as_ref().and_then(|r| r.as_ref().ok()).cloned());
     let epochs = Memo::new(move |_| ok().map(|a| a.epochs).unwrap_or_default());
-    let selected = RwSignal::new(None::<u64>);
-    let why = RwSignal::new(None::<u16>);
+    // The epoch opened and the uid explained live in the address (`?epoch=…&uid=…`): a link
+    // to them opens them, and a reload keeps them.
+    let query = use_query_map();
+    let from_query = |name: &str| query.with_untracked(|q| q.get(name));
+    let selected = RwSignal::new(from_query("epoch").and_then(|e| e.parse::<u64>().ok()));
+    let why = RwSignal::new(from_query("uid").and_then(|u| u.parse::<u16>().ok()));
+    let navigate = use_navigate();
+    let location = use_location();
+    Effect::new(move |first: Option<()>| {
+        let mut parts = Vec::new();
+        if let Some(block) = selected.get() {
+            parts.push(format!("epoch={block}"));
+            if let Some(uid) = why.get() {
+                parts.push(format!("uid={uid}"));
+            }
+        }
+        // The address as it came in is left as it is.
+        if first.is_some() {
+            let path = location.pathname.get_untracked();
+            let search = if parts.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", parts.join("&"))
+            };
+            navigate(
+                &format!("{path}{search}"),
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    });
     // Epochs kept in this browser from earlier visits (a cache: shown apart, never counted), and
     // which proven ones were written there already.
     let kept = RwSignal::new(Vec::<EpochAudit>::new());
@@ -230,6 +263,11 @@ fn AuditView(
         </div>
         {move || epochs.get().into_iter().filter(|e| !e.is_exact()).map(|epoch| view! { <Mismatches epoch/> }).collect_view()}
         {move || chosen.get().map(|epoch| view! { <EpochUids epoch why/> })}
+        {move || selected.get().filter(|_| chosen.with(Option::is_none) && ok().is_some_and(|a| a.pending == 0 && !a.epochs.is_empty())).map(|block| view! {
+            <p class="notice" data-testid="audit-epoch-absent">
+                "The epoch at block #" {block} " (from the address) is not among the epochs audited here."
+            </p>
+        })}
     }
 }
 
@@ -316,6 +354,7 @@ fn hotkey_text(id: Option<&HotkeyId>) -> String {
 /// The uids of one audited epoch: the chain's stored results, and a "why" per uid.
 #[component]
 fn EpochUids(epoch: EpochAudit, why: RwSignal<Option<u16>>) -> impl IntoView {
+    let i18n = crate::i18n::use_i18n();
     let n = usize::from(epoch.input.n);
     let at = |v: &[u16], uid: usize| v.get(uid).copied().unwrap_or(0);
     let rows: Vec<_> = (0..n)
@@ -326,13 +365,13 @@ fn EpochUids(epoch: EpochAudit, why: RwSignal<Option<u16>>) -> impl IntoView {
                 <tr data-testid="audit-uid" data-uid=uid>
                     <td class="num">{uid}</td>
                     <td>{let h = hotkey_text(epoch.input.hotkeys.get(uid).and_then(Option::as_ref)); view! { <code title=h.clone()>{short(&h)}</code> }}</td>
-                    <td class="num">{format_tao_grouped(epoch.input.total_hotkey_stake.get(uid).copied().unwrap_or(0))}</td>
+                    <td class="num">{i18n.tao(epoch.input.total_hotkey_stake.get(uid).copied().unwrap_or(0))}</td>
                     <td class="num" data-field="rank" data-raw=at(&s.rank, uid)>{proportion(at(&s.rank, uid))}</td>
                     <td class="num" data-field="trust" data-raw=at(&s.trust, uid)>{proportion(at(&s.trust, uid))}</td>
                     <td class="num" data-field="consensus" data-raw=at(&s.consensus, uid)>{proportion(at(&s.consensus, uid))}</td>
                     <td class="num" data-field="incentive" data-raw=at(&s.incentive, uid)>{proportion(at(&s.incentive, uid))}</td>
                     <td class="num" data-field="dividends" data-raw=at(&s.dividends, uid)>{proportion(at(&s.dividends, uid))}</td>
-                    <td class="num" data-field="emission">{format_tao_grouped(s.emission.get(uid).copied().unwrap_or(0))}</td>
+                    <td class="num" data-field="emission">{i18n.tao(s.emission.get(uid).copied().unwrap_or(0))}</td>
                     <td><button type="button" data-testid="audit-why" on:click=move |_| why.set(Some(uid16))>"Why?"</button></td>
                 </tr>
             }
@@ -365,6 +404,7 @@ fn EpochUids(epoch: EpochAudit, why: RwSignal<Option<u16>>) -> impl IntoView {
 /// Why uid `uid` earned what it earned at this epoch: the inputs that produced its numbers.
 #[component]
 fn Why(epoch: EpochAudit, uid: u16) -> impl IntoView {
+    let i18n = crate::i18n::use_i18n();
     let i = usize::from(uid);
     let input = &epoch.input;
     let stored = &epoch.stored;
@@ -409,7 +449,7 @@ fn Why(epoch: EpochAudit, uid: u16) -> impl IntoView {
         ),
         (
             "Stake (τ)",
-            format_tao_grouped(input.total_hotkey_stake.get(i).copied().unwrap_or(0)),
+            i18n.tao(input.total_hotkey_stake.get(i).copied().unwrap_or(0)),
         ),
         (
             "Last weights set at block",
@@ -447,7 +487,7 @@ fn Why(epoch: EpochAudit, uid: u16) -> impl IntoView {
         ("Dividends", at16(&stored.dividends)),
         (
             "Emission (τ)",
-            format_tao_grouped(stored.emission.get(i).copied().unwrap_or(0)),
+            i18n.tao(stored.emission.get(i).copied().unwrap_or(0)),
         ),
         ("Active", flag(&stored.active).to_string()),
     ];
@@ -456,7 +496,7 @@ fn Why(epoch: EpochAudit, uid: u16) -> impl IntoView {
             <h3>"Why uid " {uid} " earned what it earned at block #" {epoch.block.number}</h3>
             <p class="muted">{format!(
                 "Subnet emission shared this epoch: {} τ; kappa {}, activity cutoff {} blocks, bonds moving average {}.",
-                format_tao_grouped(input.rao_emission), proportion(input.kappa), input.activity_cutoff, input.bonds_moving_average
+                i18n.tao(input.rao_emission), proportion(input.kappa), input.activity_cutoff, input.bonds_moving_average
             )}</p>
             <dl>
                 {facts.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}

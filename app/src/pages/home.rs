@@ -5,15 +5,18 @@
 //! proven reads as the page it links to.
 
 use crate::chain::Chain;
-use crate::chain_protocol::{Phase, SubnetVerdict, VerdictState};
+use crate::chain_protocol::{Phase, SubnetVerdict, VerdictState, Verified};
+use crate::i18n::{I18n, use_i18n};
 use crate::pages::account::{chosen_account, portfolio_of, staked_tao};
 use crate::pages::subnets::{emission_share, emission_total, refresh_on_finality, short, waiting};
+use crate::table::{Cell, Column, DataTable, Empty, Failed, Key, ListState, Row};
 use leptos::prelude::*;
-use taoscope_light_client::units::format_tao_grouped;
+use taoscope_light_client::metagraph::SubnetSummary;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let chain = expect_context::<Chain>();
+    let i18n = use_i18n();
     let account = chosen_account();
     let asked = account.clone();
     refresh_on_finality(chain, move || {
@@ -25,32 +28,27 @@ pub fn HomePage() -> impl IntoView {
     });
     view! {
         <section class="page home">
-            <h1>"Bittensor, verified in your browser"</h1>
-            <p class="lead">
-                "Every number on these pages was proven here: block headers through GRANDPA finality, values through storage proofs, \
-                 epochs recomputed bit for bit from proven state. No server is trusted."
-            </p>
+            <h1 data-testid="home-title">{move || i18n.t("home.title")}</h1>
+            <p class="lead">{move || i18n.t("home.lead")}</p>
             <Glance/>
-            <h2>"Your account"</h2>
+            <h2>{move || i18n.t("home.your-account")}</h2>
             {match account {
                 None => view! {
                     <p data-testid="home-no-account">
-                        "No account chosen yet. " <a href="/account">"Connect a wallet or watch an address"</a>
-                        " to see your balances and stake here."
+                        {move || i18n.t("home.no-account")} " " <a href="/account">{move || i18n.t("home.choose-account")}</a>
                     </p>
                 }.into_any(),
                 Some(address) => view! { <AccountGlance address/> }.into_any(),
             }}
-            <h2>"Subnets"</h2>
+            <h2>{move || i18n.t("nav.subnets")}</h2>
             <SubnetsGlance/>
-            <h2>"Tools"</h2>
+            <h2>{move || i18n.t("home.tools")}</h2>
             <ul class="tools" data-testid="home-tools">
-                <li><a href="/subnets">"Subnets"</a>": every subnet and its metagraph, from proofs."</li>
-                <li><a href="/audit">"Audit"</a>": each subnet's epochs recomputed and compared with what the chain paid."</li>
-                <li><a href="/account">"Account"</a>": your portfolio, staking and transfers, signed by your wallet."</li>
-                <li><a href="/network">"Network"</a>": the network, the transport and what it trusts."</li>
-                <li>"Lab: " <a href="/epoch-lab">"Epoch lab"</a>" (run Yuma epochs from vector files), "
-                    <a href="/bench">"Benchmark"</a>" (CPU against GPU), "<a href="/system">"System"</a>" (this browser's WebGPU)."</li>
+                <li><a href="/subnets">{move || i18n.t("nav.subnets")}</a>": "{move || i18n.t("home.tool-subnets")}</li>
+                <li><a href="/audit">{move || i18n.t("nav.audit")}</a>": "{move || i18n.t("home.tool-audit")}</li>
+                <li><a href="/account">{move || i18n.t("nav.account")}</a>": "{move || i18n.t("home.tool-account")}</li>
+                <li><a href="/network">{move || i18n.t("nav.network")}</a>": "{move || i18n.t("home.tool-network")}</li>
+                <li><a href="/lab">{move || i18n.t("nav.lab")}</a>": "{move || i18n.t("home.tool-lab")}</li>
             </ul>
         </section>
     }
@@ -60,21 +58,22 @@ pub fn HomePage() -> impl IntoView {
 #[component]
 fn Glance() -> impl IntoView {
     let chain = expect_context::<Chain>();
+    let i18n = use_i18n();
     let status = chain.status;
     view! {
         <dl class="facts glance" data-testid="home-glance">
-            <dt>"Network"</dt>
+            <dt>{move || i18n.t("nav.network")}</dt>
             <dd>{move || chain.network.get().label()}</dd>
-            <dt>"Finalized block"</dt>
+            <dt>{move || i18n.t("home.finalized")}</dt>
             <dd data-testid="home-finalized">{move || status.with(|s| match (s.phase, &s.finalized) {
-                (Phase::Live, Some(block)) => format!("#{} ✓ verified ({})", block.number, s.transport),
-                (Phase::Failed, _) => "the light client stopped: see Network".into(),
-                _ => "syncing…".into(),
+                (Phase::Live, Some(block)) => i18n.tf("home.finalized-verified", &[("number", &block.number.to_string()), ("transport", &s.transport)]),
+                (Phase::Failed, _) => i18n.t("home.stopped"),
+                _ => i18n.t("shell.syncing"),
             })}</dd>
-            <dt>"Runtime"</dt>
+            <dt>{move || i18n.t("home.runtime")}</dt>
             <dd>{move || status.with(|s| s.runtime.as_ref().map_or("—".into(), |r| format!("{} {}", r.spec_name, r.spec_version)))}</dd>
-            <dt>"First verified value"</dt>
-            <dd data-testid="home-first-value">{move || status.with(|s| s.first_value_ms.map_or("—".into(), |ms| format!("{ms:.0} ms after start")))}</dd>
+            <dt>{move || i18n.t("home.first-value")}</dt>
+            <dd data-testid="home-first-value">{move || status.with(|s| s.first_value_ms.map_or("—".into(), |ms| i18n.tf("home.ms-after-start", &[("ms", &i18n.int(ms.round() as u64))])))}</dd>
         </dl>
     }
 }
@@ -82,9 +81,10 @@ fn Glance() -> impl IntoView {
 #[component]
 fn AccountGlance(address: String) -> impl IntoView {
     let chain = expect_context::<Chain>();
+    let i18n = use_i18n();
     let portfolio = portfolio_of(chain, address.clone());
     view! {
-        <p><code title=address.clone()>{short(&address)}</code> " · " <a href="/account">"Stake, transfer, details"</a></p>
+        <p><code title=address.clone()>{short(&address)}</code> " · " <a href="/account">{move || i18n.t("home.account-link")}</a></p>
         {move || match portfolio.get() {
             None => waiting(chain).into_any(),
             Some(Err(why)) => view! { <p class="error" role="alert">{why}</p> }.into_any(),
@@ -92,9 +92,9 @@ fn AccountGlance(address: String) -> impl IntoView {
                 let staked = staked_tao(&verified.value.stakes);
                 view! {
                     <dl class="facts" data-testid="home-portfolio" data-block=verified.at.number>
-                        <dt>"Free"</dt><dd class="num" data-field="free" data-raw=verified.value.account.free>{format!("{} τ", format_tao_grouped(verified.value.account.free))}</dd>
-                        <dt>"Staked"</dt><dd class="num" data-field="staked" data-raw=staked>{format!("{} τ", format_tao_grouped(staked))}</dd>
-                        <dt>"Verified at"</dt><dd>{format!("finalized block #{}", verified.at.number)}</dd>
+                        <dt>{move || i18n.t("account.free")}</dt><dd class="num" data-field="free" data-raw=verified.value.account.free>{move || format!("{} τ", i18n.tao(verified.value.account.free))}</dd>
+                        <dt>{move || i18n.t("account.staked")}</dt><dd class="num" data-field="staked" data-raw=staked>{move || format!("{} τ", i18n.tao(staked))}</dd>
+                        <dt>{move || i18n.t("home.verified-at")}</dt><dd>{move || i18n.tf("home.at-block", &[("number", &verified.at.number.to_string())])}</dd>
                     </dl>
                 }.into_any()
             }
@@ -106,6 +106,7 @@ fn AccountGlance(address: String) -> impl IntoView {
 #[component]
 fn SubnetsGlance() -> impl IntoView {
     let chain = expect_context::<Chain>();
+    let i18n = use_i18n();
     let verdict = move |netuid: u16| -> Option<SubnetVerdict> {
         chain.audit_all.with(|a| {
             a.as_ref()?
@@ -117,56 +118,83 @@ fn SubnetsGlance() -> impl IntoView {
                 .cloned()
         })
     };
-    move || match chain.subnets.get() {
-        None => waiting(chain).into_any(),
-        Some(Err(why)) => view! { <p class="error" role="alert">{why}</p> }.into_any(),
-        Some(Ok(answer)) => {
+    let state = Memo::new(move |_| {
+        chain.subnets.with(|a| {
+            ListState::of(a.as_ref(), |v: &Verified<Vec<SubnetSummary>>| {
+                v.value.is_empty()
+            })
+        })
+    });
+    let at = Memo::new(move |_| {
+        chain.subnets.with(|a| {
+            a.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|v| v.at.number)
+        })
+    });
+    let columns = Signal::derive(move || {
+        vec![
+            Column::number(i18n.t("home.col-subnet")),
+            Column::number(i18n.t("home.col-uids")),
+            Column::number(i18n.t("home.col-validators")),
+            Column::number(i18n.t("home.col-tempo")),
+            Column::number(i18n.t("home.col-emission")),
+            Column::text(i18n.t("home.col-audit")),
+        ]
+    });
+    let rows = Signal::derive(move || {
+        chain.subnets.with(|a| {
+            let Some(Ok(answer)) = a else { return Vec::new() };
             let total = emission_total(&answer.value);
-            view! {
-                <div class="table-scroll">
-                <table data-testid="home-subnets" data-block=answer.at.number>
-                    <thead><tr>
-                        <th scope="col" class="num">"Subnet"</th>
-                        <th scope="col" class="num">"Uids"</th>
-                        <th scope="col" class="num">"Validators"</th>
-                        <th scope="col" class="num">"Tempo"</th>
-                        <th scope="col" class="num">"Emission share"</th>
-                        <th scope="col">"Latest audit"</th>
-                    </tr></thead>
-                    <tbody>
-                        {answer.value.into_iter().map(|s| {
-                            let share = emission_share(s.emission, total);
-                            let netuid = s.netuid;
-                            view! {
-                                <tr data-testid="home-subnet" data-netuid=netuid>
-                                    <td class="num"><a href=format!("/subnets/{netuid}")>{netuid}</a></td>
-                                    <td class="num">{s.n}</td>
-                                    <td class="num">{format!("{} / {}", s.validators, s.max_validators)}</td>
-                                    <td class="num">{s.tempo}</td>
-                                    <td class="num">{share}</td>
-                                    <td data-testid="home-verdict">{move || verdict_words(netuid, verdict(netuid))}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-                </div>
-            }.into_any()
+            answer
+                .value
+                .iter()
+                .map(|s| {
+                    let netuid = s.netuid;
+                    Row::new(vec![
+                        Cell::link(format!("/subnets/{netuid}"), netuid.to_string(), Key::Number(netuid.into())),
+                        Cell::number(i18n.int(s.n.into()), s.n),
+                        Cell::number(format!("{} / {}", s.validators, s.max_validators), s.validators),
+                        Cell::number(i18n.int(s.tempo.into()), s.tempo),
+                        Cell::number(emission_share(s.emission, total), s.emission.map_or(-1, i128::from)),
+                        // The verdict follows the audit as it comes in (not sorted by).
+                        Cell::view(
+                            move || view! { <span data-testid="home-verdict">{verdict_words(i18n, netuid, verdict(netuid))}</span> }.into_any(),
+                            None,
+                        ),
+                    ])
+                    .attr("data-netuid", netuid)
+                })
+                .collect()
+        })
+    });
+    move || {
+        match state.get() {
+        ListState::Waiting => waiting(chain).into_any(),
+        ListState::Failed(why) => view! { <Failed testid="home-subnets-error" why/> }.into_any(),
+        ListState::Empty => view! { <Empty testid="home-subnets-empty" words=i18n.t("home.no-subnets")/> }.into_any(),
+        ListState::Shown => view! {
+            <p class="verified-at" data-testid="home-subnets" data-block=move || at.get()>
+                {move || i18n.tf("home.at-block", &[("number", &at.get().unwrap_or_default().to_string())])}
+            </p>
+            <DataTable testid="home-subnets-table" row_testid="home-subnet" columns rows/>
         }
+        .into_any(),
+    }
     }
 }
 
-fn verdict_words(netuid: u16, verdict: Option<SubnetVerdict>) -> AnyView {
+fn verdict_words(i18n: I18n, netuid: u16, verdict: Option<SubnetVerdict>) -> AnyView {
     let link = format!("/subnets/{netuid}/audit");
     match verdict.map(|v| (v.epoch, v.state)) {
         Some((Some(epoch), VerdictState::Audited { checked, mismatches: 0 })) => view! {
-            <a href=link class="verified" data-state="match">{format!("✓ {checked} of {checked} values match (epoch #{epoch})")}</a>
+            <a href=link class="verified" data-state="match">{format!("✓ {}", i18n.tf("home.verdict-match", &[("checked", &i18n.int(checked as u64)), ("epoch", &epoch.to_string())]))}</a>
         }.into_any(),
         Some((Some(epoch), VerdictState::Audited { checked, mismatches })) => view! {
-            <a href=link class="error" data-state="mismatch">{format!("✗ {mismatches} of {checked} values differ (epoch #{epoch})")}</a>
+            <a href=link class="error" data-state="mismatch">{format!("✗ {}", i18n.tf("home.verdict-mismatch", &[("mismatches", &i18n.int(mismatches as u64)), ("checked", &i18n.int(checked as u64)), ("epoch", &epoch.to_string())]))}</a>
         }.into_any(),
         Some((_, VerdictState::Unaudited(why))) => view! { <span class="muted" data-state="unaudited">{why}</span> }.into_any(),
-        _ => view! { <span class="muted" data-state="pending">"auditing…"</span> }.into_any(),
+        _ => view! { <span class="muted" data-state="pending">{i18n.t("home.auditing")}</span> }.into_any(),
     }
 }
 

@@ -7,27 +7,18 @@
 
 use crate::chain::Chain;
 use crate::chain_protocol::{Phase, Verified};
+use crate::table::{Cell, Column, DataTable, Empty, Failed, Key, ListState, Row};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use taoscope_light_client::client::BlockRef;
 use taoscope_light_client::metagraph::{Metagraph, Neuron, SubnetSummary};
-use taoscope_light_client::units::format_tao_grouped;
 
 /// A u16 proportion (65535 = 1) as a fraction with four decimals.
 pub(crate) fn proportion(value: u16) -> String {
     format!("{:.4}", f64::from(value) / f64::from(u16::MAX))
 }
 
-/// `5Grw…utQY`: enough of an address to tell keys apart; the full one is in the title.
-pub(crate) fn short(address: &str) -> String {
-    let chars: Vec<char> = address.chars().collect();
-    if chars.len() <= 12 {
-        return address.to_string();
-    }
-    let head: String = chars.iter().take(6).collect();
-    let tail: String = chars.iter().skip(chars.len() - 4).collect();
-    format!("{head}…{tail}")
-}
+pub(crate) use crate::table::short;
 
 /// Re-asks whenever the finalized block moves (and once at the start).
 pub(crate) fn refresh_on_finality(chain: Chain, ask: impl Fn() + 'static) {
@@ -42,26 +33,29 @@ pub(crate) fn refresh_on_finality(chain: Chain, ask: impl Fn() + 'static) {
 }
 
 #[component]
-fn AtBlock(at: BlockRef, testid: &'static str) -> impl IntoView {
+fn AtBlock(#[prop(into)] at: Signal<Option<BlockRef>>, testid: &'static str) -> impl IntoView {
     let chain = expect_context::<Chain>();
     view! {
         {move || chain.refresh_error.get().map(|why| view! {
             <p class="notice" data-testid="refresh-error">"Showing the last verified values: refreshing failed (" {why} "). Trying again at the next finalized block."</p>
         })}
-        <p class="verified-at" data-testid=testid data-block-hash=at.hash.clone() data-block-number=at.number>
-            "Verified at finalized block #" {at.number} " "
-            <code title="Block hash">{short(&at.hash)}</code>
-        </p>
+        {move || at.get().map(|at| view! {
+            <p class="verified-at" data-testid=testid data-block-hash=at.hash.clone() data-block-number=at.number>
+                "Verified at finalized block #" {at.number} " "
+                <code title="Block hash">{short(&at.hash)}</code>
+            </p>
+        })}
     }
 }
 
 pub(crate) fn waiting(chain: Chain) -> impl IntoView {
+    let i18n = crate::i18n::use_i18n();
     move || {
-        let words = match chain.status.with(|s| s.phase) {
-            Phase::Live => "Reading through storage proofs…",
-            Phase::Failed => "The light client stopped: see the Network page.",
-            _ => "Waiting for the light client to verify a finalized block (see the Network page)…",
-        };
+        let words = i18n.t(match chain.status.with(|s| s.phase) {
+            Phase::Live => "wait.reading",
+            Phase::Failed => "wait.stopped",
+            _ => "wait.syncing",
+        });
         view! { <p class="muted" data-testid="chain-waiting" aria-live="polite">{words}</p> }
     }
 }
@@ -70,13 +64,43 @@ pub(crate) fn waiting(chain: Chain) -> impl IntoView {
 pub fn SubnetsPage() -> impl IntoView {
     let chain = expect_context::<Chain>();
     refresh_on_finality(chain, move || chain.request_subnets());
+    let state = Memo::new(move |_| {
+        chain.subnets.with(|a| {
+            ListState::of(a.as_ref(), |v: &Verified<Vec<SubnetSummary>>| {
+                v.value.is_empty()
+            })
+        })
+    });
+    let at = Memo::new(move |_| {
+        chain.subnets.with(|a| {
+            a.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|v| v.at.clone())
+        })
+    });
+    let rows = Signal::derive(move || {
+        chain.subnets.with(|a| {
+            a.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|v| subnet_rows(&v.value))
+                .unwrap_or_default()
+        })
+    });
     view! {
         <section class="page">
             <h1>"Subnets"</h1>
-            {move || match chain.subnets.get() {
-                None => waiting(chain).into_any(),
-                Some(Err(why)) => view! { <p class="error" role="alert" data-testid="subnets-error">{why}</p> }.into_any(),
-                Some(Ok(answer)) => view! { <SubnetTable answer/> }.into_any(),
+            {move || match state.get() {
+                ListState::Waiting => waiting(chain).into_any(),
+                ListState::Failed(why) => view! { <Failed testid="subnets-error" why/> }.into_any(),
+                ListState::Empty => view! {
+                    <AtBlock at testid="subnets-block"/>
+                    <Empty testid="subnets-empty" words="No subnets on this chain yet.".into()/>
+                }.into_any(),
+                ListState::Shown => view! {
+                    <AtBlock at testid="subnets-block"/>
+                    <DataTable testid="subnets-table" row_testid="subnet-row" class="subnets"
+                        columns=subnet_columns() rows/>
+                }.into_any(),
             }}
         </section>
     }
@@ -100,51 +124,52 @@ pub(crate) fn emission_share(emission: Option<u64>, total: u128) -> String {
     }
 }
 
-#[component]
-fn SubnetTable(answer: Verified<Vec<SubnetSummary>>) -> impl IntoView {
-    let Verified { at, value: subnets } = answer;
-    if subnets.is_empty() {
-        return view! {
-            <AtBlock at testid="subnets-block"/>
-            <p data-testid="subnets-empty">"No subnets on this chain yet."</p>
-        }
-        .into_any();
-    }
-    let total = emission_total(&subnets);
-    view! {
-        <AtBlock at testid="subnets-block"/>
-        <table class="subnets" data-testid="subnets-table">
-            <thead><tr>
-                <th scope="col" class="num">"Netuid"</th>
-                <th scope="col">"Owner"</th>
-                <th scope="col" class="num">"Tempo"</th>
-                <th scope="col" class="num">"Uids"</th>
-                <th scope="col" class="num">"Validators"</th>
-                <th scope="col" class="num">"Emission share"</th>
-            </tr></thead>
-            <tbody>
-                {subnets.into_iter().map(|s| {
-                    let share = emission_share(s.emission, total);
-                    let owner = s.owner.clone();
-                    let owner_raw = owner.clone().unwrap_or_default();
-                    view! {
-                        <tr data-testid="subnet-row" data-netuid=s.netuid>
-                            <td class="num"><a href=format!("/subnets/{}", s.netuid)>{s.netuid}</a></td>
-                            <td data-field="owner" data-raw=owner_raw>{match owner {
-                                Some(o) => view! { <code title=o.clone()>{short(&o)}</code> }.into_any(),
-                                None => view! { <span class="muted">"not stored by this runtime"</span> }.into_any(),
-                            }}</td>
-                            <td class="num" data-field="tempo" data-raw=s.tempo>{s.tempo}</td>
-                            <td class="num" data-field="n" data-raw=s.n>{s.n}</td>
-                            <td class="num" data-field="validators" data-raw=s.validators>{format!("{} of {}", s.validators, s.max_validators)}</td>
-                            <td class="num" data-field="emission" data-raw=s.emission.map(|e| e.to_string()).unwrap_or_default()>{share}</td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+fn subnet_columns() -> Vec<Column> {
+    vec![
+        Column::number("Netuid"),
+        Column::text("Owner"),
+        Column::number("Tempo"),
+        Column::number("Uids"),
+        Column::number("Validators"),
+        Column::number("Emission share"),
+    ]
+}
+
+fn subnet_rows(subnets: &[SubnetSummary]) -> Vec<Row> {
+    let total = emission_total(subnets);
+    subnets
+        .iter()
+        .map(|s| {
+            let owner = match &s.owner {
+                Some(o) => Cell::copy(o.clone()),
+                None => Cell::muted("not stored by this runtime"),
+            };
+            Row::new(vec![
+                Cell::link(
+                    format!("/subnets/{}", s.netuid),
+                    s.netuid.to_string(),
+                    Key::Number(s.netuid.into()),
+                ),
+                owner.field("owner", s.owner.clone().unwrap_or_default()),
+                Cell::number(s.tempo.to_string(), s.tempo).field("tempo", s.tempo),
+                Cell::number(s.n.to_string(), s.n).field("n", s.n),
+                Cell::number(
+                    format!("{} of {}", s.validators, s.max_validators),
+                    s.validators,
+                )
+                .field("validators", s.validators),
+                Cell::number(
+                    emission_share(s.emission, total),
+                    s.emission.map_or(-1, i128::from),
+                )
+                .field(
+                    "emission",
+                    s.emission.map(|e| e.to_string()).unwrap_or_default(),
+                ),
+            ])
+            .attr("data-netuid", s.netuid)
+        })
+        .collect()
 }
 
 /// The `:netuid` of the route, when it is a subnet number.
@@ -175,6 +200,42 @@ pub fn SubnetPage() -> impl IntoView {
             chain.request_metagraph(n);
         }
     });
+    // The answer for the subnet of the address (an answer for another one is still on its way).
+    let answer = Memo::new(move |_| {
+        chain.metagraph.with(|m| match m {
+            Some((shown, result)) if Some(*shown) == netuid() => Some(result.clone()),
+            _ => None,
+        })
+    });
+    let state = Memo::new(move |_| {
+        answer.with(|a| {
+            ListState::of(a.as_ref(), |v: &Verified<Metagraph>| {
+                v.value.neurons.is_empty()
+            })
+        })
+    });
+    let at = Memo::new(move |_| {
+        answer.with(|a| {
+            a.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|v| v.at.clone())
+        })
+    });
+    let stake_entry = Memo::new(move |_| {
+        answer.with(|a| {
+            a.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|v| v.value.stake_entry.clone())
+        })
+    });
+    let rows = Signal::derive(move || {
+        answer.with(|a| {
+            a.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|v| v.value.neurons.iter().cloned().map(neuron_row).collect())
+                .unwrap_or_default()
+        })
+    });
     view! {
         <section class="page">
             {move || match netuid() {
@@ -189,12 +250,26 @@ pub fn SubnetPage() -> impl IntoView {
                         " · "
                         <a href=format!("/subnets/{n}/audit") data-testid="audit-link">"Audit this subnet's epochs →"</a>
                     </p>
-                    {move || match chain.metagraph.get() {
-                        Some((shown, Ok(answer))) if shown == n => view! { <MetagraphTable answer/> }.into_any(),
-                        Some((shown, Err(why))) if shown == n => view! {
-                            <p class="error" role="alert" data-testid="metagraph-error">{why}</p>
+                    {move || match state.get() {
+                        ListState::Waiting => waiting(chain).into_any(),
+                        ListState::Failed(why) => view! { <Failed testid="metagraph-error" why/> }.into_any(),
+                        ListState::Empty => view! {
+                            <AtBlock at testid="metagraph-block"/>
+                            <Empty testid="metagraph-empty" words="No uids registered on this subnet (or no such subnet).".into()/>
                         }.into_any(),
-                        _ => waiting(chain).into_any(),
+                        ListState::Shown => view! {
+                            <AtBlock at testid="metagraph-block"/>
+                            <p class="muted">
+                                {move || match stake_entry.get().as_deref() {
+                                    Some("TotalHotkeyAlpha") => "Stake: the subnet's alpha behind each hotkey.",
+                                    Some(_) => "Stake: TAO behind each hotkey.",
+                                    None => "This runtime keeps no per-hotkey stake that this page reads.",
+                                }}
+                                " Scores are the chain's u16 proportions shown as fractions of 1."
+                            </p>
+                            <DataTable testid="metagraph-table" row_testid="metagraph-row" class="metagraph"
+                                columns=metagraph_columns() rows/>
+                        }.into_any(),
                     }}
                 }.into_any(),
             }}
@@ -202,68 +277,49 @@ pub fn SubnetPage() -> impl IntoView {
     }
 }
 
-#[component]
-fn MetagraphTable(answer: Verified<Metagraph>) -> impl IntoView {
-    let Verified { at, value: graph } = answer;
-    if graph.neurons.is_empty() {
-        return view! {
-            <AtBlock at testid="metagraph-block"/>
-            <p data-testid="metagraph-empty">"No uids registered on this subnet (or no such subnet)."</p>
-        }
-        .into_any();
-    }
-    let stake_note = match graph.stake_entry.as_deref() {
-        Some("TotalHotkeyAlpha") => "Stake: the subnet's alpha behind each hotkey.",
-        Some(_) => "Stake: TAO behind each hotkey.",
-        None => "This runtime keeps no per-hotkey stake that this page reads.",
-    };
-    view! {
-        <AtBlock at testid="metagraph-block"/>
-        <p class="muted">{stake_note} " Scores are the chain's u16 proportions shown as fractions of 1."</p>
-        <div class="table-scroll">
-        <table class="metagraph" data-testid="metagraph-table">
-            <thead><tr>
-                <th scope="col" class="num">"Uid"</th>
-                <th scope="col">"Hotkey"</th>
-                <th scope="col" class="num">"Stake (τ)"</th>
-                <th scope="col" class="num">"Incentive"</th>
-                <th scope="col" class="num">"Dividends"</th>
-                <th scope="col" class="num">"Consensus"</th>
-                <th scope="col" class="num">"Trust"</th>
-                <th scope="col" class="num">"Validator trust"</th>
-                <th scope="col" class="num">"Emission (τ)"</th>
-                <th scope="col">"Active"</th>
-                <th scope="col">"Permit"</th>
-            </tr></thead>
-            <tbody>{graph.neurons.into_iter().map(neuron_row).collect_view()}</tbody>
-        </table>
-        </div>
-    }
-    .into_any()
+fn metagraph_columns() -> Vec<Column> {
+    vec![
+        Column::number("Uid"),
+        Column::text("Hotkey"),
+        Column::number("Stake (τ)"),
+        Column::number("Incentive"),
+        Column::number("Dividends"),
+        Column::number("Consensus"),
+        Column::number("Trust"),
+        Column::number("Validator trust"),
+        Column::number("Emission (τ)"),
+        Column::text("Active"),
+        Column::text("Permit"),
+    ]
 }
 
-fn neuron_row(n: Neuron) -> impl IntoView {
-    let hotkey = n.hotkey.clone().unwrap_or_default();
+fn neuron_row(n: Neuron) -> Row {
+    let i18n = crate::i18n::use_i18n();
     let score = |field: &'static str, value: u16| {
-        view! { <td class="num" data-field=field data-raw=value>{proportion(value)}</td> }
+        Cell::number(proportion(value), value).field(field, value)
     };
-    let trust = n.trust;
-    view! {
-        <tr data-testid="metagraph-row" data-uid=n.uid>
-            <td class="num">{n.uid}</td>
-            <td data-field="hotkey" data-raw=hotkey.clone()><code title=hotkey.clone()>{short(&hotkey)}</code></td>
-            <td class="num" data-field="stake" data-raw=n.stake>{format_tao_grouped(n.stake)}</td>
-            {score("incentive", n.incentive)}
-            {score("dividends", n.dividends)}
-            {score("consensus", n.consensus)}
-            {match trust {
-                Some(t) => score("trust", t).into_any(),
-                None => view! { <td class="num muted" data-field="trust" data-raw="">"—"</td> }.into_any(),
-            }}
-            {score("validator_trust", n.validator_trust)}
-            <td class="num" data-field="emission" data-raw=n.emission>{format_tao_grouped(n.emission)}</td>
-            <td data-field="active" data-raw=n.active.to_string()>{if n.active { "yes" } else { "no" }}</td>
-            <td data-field="validator_permit" data-raw=n.validator_permit.to_string()>{if n.validator_permit { "yes" } else { "no" }}</td>
-        </tr>
-    }
+    let flag = |field: &'static str, value: bool| {
+        Cell::text(if value { "yes" } else { "no" }).field(field, value)
+    };
+    let hotkey = match &n.hotkey {
+        Some(h) => Cell::copy(h.clone()),
+        None => Cell::muted("—"),
+    };
+    Row::new(vec![
+        Cell::number(n.uid.to_string(), n.uid),
+        hotkey.field("hotkey", n.hotkey.clone().unwrap_or_default()),
+        Cell::number(i18n.tao(n.stake), n.stake).field("stake", n.stake),
+        score("incentive", n.incentive),
+        score("dividends", n.dividends),
+        score("consensus", n.consensus),
+        match n.trust {
+            Some(t) => score("trust", t),
+            None => Cell::muted("—").field("trust", ""),
+        },
+        score("validator_trust", n.validator_trust),
+        Cell::number(i18n.tao(n.emission), n.emission).field("emission", n.emission),
+        flag("active", n.active),
+        flag("validator_permit", n.validator_permit),
+    ])
+    .attr("data-uid", n.uid)
 }
