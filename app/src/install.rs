@@ -61,6 +61,10 @@ pub struct Install {
     pub online: RwSignal<bool>,
     /// A newer build is installed and waiting for the page's word.
     pub update_ready: RwSignal<bool>,
+    /// Another tab took a newer build: this page is of the old one until reloaded.
+    pub updated_elsewhere: RwSignal<bool>,
+    /// This tab asked for the new build (so it reloads when it takes over).
+    asked: StoredValue<bool>,
     registration: StoredValue<Option<ServiceWorkerRegistration>, LocalStorage>,
 }
 
@@ -70,6 +74,8 @@ impl Install {
         let install = Install {
             online: RwSignal::new(window.as_ref().is_none_or(|w| w.navigator().on_line())),
             update_ready: RwSignal::new(false),
+            updated_elsewhere: RwSignal::new(false),
+            asked: StoredValue::new(false),
             registration: StoredValue::new_local(None),
         };
         provide_context(install);
@@ -112,7 +118,16 @@ impl Install {
             let existing = wasm_bindgen_futures::JsFuture::from(container.get_registration())
                 .await
                 .ok()
-                .filter(|r| !r.is_undefined());
+                .filter(|r| !r.is_undefined())
+                .map(|r| r.unchecked_into::<ServiceWorkerRegistration>())
+                .filter(|r| {
+                    // Ours, not a worker another app left on this origin.
+                    let newest = r
+                        .installing()
+                        .or_else(|| r.waiting())
+                        .or_else(|| r.active());
+                    newest.is_some_and(|w| w.script_url().ends_with(SERVICE_WORKER))
+                });
             let registration = match existing {
                 Some(registration) => registration,
                 None => {
@@ -123,10 +138,9 @@ impl Install {
                         // still runs, online only.
                         return;
                     };
-                    registration
+                    registration.unchecked_into()
                 }
             };
-            let registration: ServiceWorkerRegistration = registration.unchecked_into();
             self.watch(&container, &registration);
             self.registration.set_value(Some(registration));
         });
@@ -166,10 +180,16 @@ impl Install {
         };
         registration.set_onupdatefound(Some(found.as_ref().unchecked_ref()));
         found.forget();
-        // The new build has taken over: load it.
+        // The new build has taken over. This tab asked for it: load it. Another tab did: say so,
+        // and leave the reload to the user (this one may hold a form or a signature under way).
         let reload = Closure::<dyn Fn()>::new(move || {
-            if let Some(window) = web_sys::window() {
-                let _ = window.location().reload();
+            if self.asked.get_value() {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().reload();
+                }
+            } else {
+                self.update_ready.set(false);
+                self.updated_elsewhere.set(true);
             }
         });
         container.set_oncontrollerchange(Some(reload.as_ref().unchecked_ref()));
@@ -192,6 +212,7 @@ impl Install {
 
     /// Lets the waiting build take over; the page reloads when it has.
     pub fn take_update(self) {
+        self.asked.set_value(true);
         let waiting = self
             .registration
             .with_value(|r| r.as_ref().and_then(|r| r.waiting()));
@@ -244,6 +265,12 @@ pub fn InstallNotices() -> impl IntoView {
         {move || install.update_ready.get().then(|| view! {
             <div class="notice update" role="status" data-testid="update-ready">
                 {move || i18n.t("install.update-ready")} " "
+                <button data-testid="update-reload" on:click=move |_| install.take_update()>{move || i18n.t("install.reload")}</button>
+            </div>
+        })}
+        {move || install.updated_elsewhere.get().then(|| view! {
+            <div class="notice update" role="status" data-testid="updated-elsewhere">
+                {move || i18n.t("install.updated-elsewhere")} " "
                 <button data-testid="update-reload" on:click=move |_| install.take_update()>{move || i18n.t("install.reload")}</button>
             </div>
         })}

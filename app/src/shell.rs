@@ -58,7 +58,12 @@ fn Header() -> impl IntoView {
     let number = |block: Option<&BlockRef>| block.map(|b| b.number.to_string());
     let menu_open = RwSignal::new(false);
     view! {
-        <header class="app-header">
+        // Escape closes the phone menu.
+        <header class="app-header" on:keydown=move |ev| {
+            if ev.key() == "Escape" && menu_open.get_untracked() {
+                menu_open.set(false);
+            }
+        }>
             <a class="brand" href="/" title=move || i18n.t("nav.home")>"τ taoscope"</a>
             // On a phone the pages and the preferences fold behind one button.
             <button type="button" class="menu-toggle" data-testid="menu-toggle" aria-controls="site-menu"

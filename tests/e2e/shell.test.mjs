@@ -68,7 +68,7 @@ test('after one visit the app starts with the network cut, says so, and shows wh
     await page.reload();
     await page.getByTestId('offline-notice').waitFor({ timeout: 30_000 });
     const last = await page.getByTestId('offline-last-proved').textContent();
-    const proved = Number(/finalized block #(\d+)/.exec(last)?.[1]);
+    const proved = Number(/#(\d+) \(0x/.exec(last)?.[1]);
     assert.ok(proved >= finalized, `the last proved block (${last}) is the newest one seen`);
     assert.match(last, /Localnet.*\(0x[0-9a-f]{8}…\).*\d+ s ago/);
     assert.equal(await page.getByTestId('verified-mark').count(), 0, 'nothing shown as verified offline');
@@ -113,10 +113,44 @@ test('a new build is found at the next start, offered, and taken only on the use
     await page.getByTestId('update-ready').waitFor({ timeout: 60_000 });
     assert.equal(await page.locator('meta[name="taoscope-build"]').count(), 0);
     await screenshot(page, 'update-ready');
+    // A second tab of the old build, with an address typed in: the update taken in the first
+    // tab does not reload it (nothing typed is lost); it says it runs the previous version.
+    const second = await openPage(browser, { context });
+    await second.goto(`${server.url}/account`);
+    await second.getByTestId('watch-address').fill('typed, not yet sent');
     await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), page.getByTestId('update-reload').click()]);
+    await second.getByTestId('updated-elsewhere').waitFor({ timeout: 30_000 });
+    assert.equal(await second.getByTestId('watch-address').inputValue(), 'typed, not yet sent');
+    assert.equal(await second.locator('meta[name="taoscope-build"]').count(), 0, 'the second tab still runs its build');
+    second.assertClean();
+    await second.close();
     await page.locator('meta[name="taoscope-build"]').waitFor({ state: 'attached', timeout: 30_000 });
     await page.locator('main h1').first().waitFor();
     assert.equal(await page.getByTestId('update-ready').count(), 0, 'the new build is the one running');
+
+    // A half-finished deploy: a build's service worker whose files are not all the ones it
+    // names (a wasm bundle changed after it was written). It is refused whole; the running build
+    // stays, and nothing is offered.
+    writeFileSync(index, readFileSync(index, 'utf8').replace('content="next"', 'content="third"'));
+    await writeServiceWorker(dist, join(ROOT, 'app', 'service-worker.js'));
+    const wasm = join(dist, 'light-worker_bg.wasm');
+    writeFileSync(wasm, Buffer.concat([readFileSync(wasm), Buffer.from([0])]));
+    const fate = await page.evaluate(async () => {
+      const r = await navigator.serviceWorker.getRegistration();
+      await r.update();
+      const worker = r.installing;
+      if (!worker) return `nothing installing (waiting: ${r.waiting?.state})`;
+      for (let waited = 0; waited < 30_000; waited += 100) {
+        if (worker.state !== 'installing' && worker.state !== 'parsed') return worker.state;
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      return `still ${worker.state} after 30 s`;
+    });
+    assert.equal(fate, 'redundant', 'a build with a file that is not its own is not installed');
+    await page.reload();
+    await page.locator('main h1').first().waitFor();
+    assert.equal(await page.locator('meta[name="taoscope-build"]').getAttribute('content'), 'next', 'the checked build still runs');
+    assert.equal(await page.getByTestId('update-ready').count(), 0);
     page.assertClean();
   } finally {
     await context.close();
@@ -185,7 +219,7 @@ test('the audit keeps the epoch opened and the uid explained in its address: a l
     await row.getByTestId('audit-open').click();
     await page.getByTestId('audit-why').nth(1).click();
     await page.getByTestId('audit-why-view').waitFor();
-    assert.equal(new URL(page.url()).search, `?epoch=${block}&uid=1`);
+    await page.waitForURL((url) => url.search === `?epoch=${block}&uid=1`);
 
     // The address alone, in a fresh page (a shared link): the same epoch and uid open.
     const other = await openPage(browser, { context });
@@ -195,12 +229,16 @@ test('the audit keeps the epoch opened and the uid explained in its address: a l
     assert.equal(await other.locator(`tr[data-block="${block}"] [data-testid="audit-open"]`).getAttribute('aria-expanded'), 'true');
     await other.reload();
     await other.locator(`[data-testid="audit-why-view"][data-uid="1"]`).waitFor({ timeout: 120_000 });
-    // An epoch the page never audited is said, not silently dropped.
+    // A uid the epoch does not have, and an epoch the page never audited, are said, never
+    // shown as zeros or silently dropped.
+    await other.goto(`${server.url}/subnets/1/audit?epoch=${block}&uid=60000`);
+    await other.getByTestId('audit-uid-absent').waitFor({ timeout: 120_000 });
+    assert.equal(await other.getByTestId('audit-why-view').count(), 0);
     await other.goto(`${server.url}/subnets/1/audit?epoch=1`);
     await other.getByTestId('audit-epoch-absent').waitFor({ timeout: 120_000 });
     // Closing the epoch clears the address.
     await page.locator(`tr[data-block="${block}"] [data-testid="audit-open"]`).click();
-    assert.equal(new URL(page.url()).search, '');
+    await page.waitForURL((url) => url.search === '');
     page.assertClean();
     other.assertClean();
   } finally {
@@ -224,17 +262,17 @@ test('one table for every list: each column sorts by value, by mouse or keys, an
     const asChain = await uids();
     assert.deepEqual(asChain, [...asChain].sort((a, b) => a - b), 'uids in order before any sort');
     const header = page.locator('[data-testid="metagraph-table"] th', { hasText: 'Stake' });
-    const stakes = (await column('stake')).map(BigInt);
-    const ascending = [...stakes].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // Stake moves block by block on the demo subnet: each reading is checked in itself.
+    const sorted = (values, descending) => values.every((v, i) => i === 0 || (descending ? values[i - 1] >= v : values[i - 1] <= v));
 
     await header.getByTestId('sort').click();
     assert.equal(await header.getAttribute('aria-sort'), 'ascending');
-    assert.deepEqual((await column('stake')).map(BigInt), ascending, 'by stake, exact rao, ascending');
+    assert.ok(sorted((await column('stake')).map(BigInt), false), 'by stake, exact rao, ascending');
     // The keyboard does the same: Enter on the focused header.
     await header.getByTestId('sort').focus();
     await page.keyboard.press('Enter');
     assert.equal(await header.getAttribute('aria-sort'), 'descending');
-    assert.deepEqual((await column('stake')).map(BigInt), [...ascending].reverse(), 'descending');
+    assert.ok(sorted((await column('stake')).map(BigInt), true), 'descending');
     await page.keyboard.press('Enter');
     assert.equal(await header.getAttribute('aria-sort'), 'none');
     assert.deepEqual(await uids(), asChain, 'a third time: the chain\'s order');

@@ -171,11 +171,7 @@ fn AuditView(
     });
     let chosen = Memo::new(move |_| {
         selected.get().and_then(|block| {
-            rows.with(|r| {
-                r.iter()
-                    .find(|(e, _)| e.block.number == block)
-                    .map(|(e, _)| e.clone())
-            })
+            rows.with(|r| r.iter().find(|(e, _)| e.block.number == block).cloned())
         })
     });
     let counts = move || epochs.with(|e| (e.iter().filter(|e| e.is_exact()).count(), e.len()));
@@ -262,7 +258,14 @@ fn AuditView(
         </table>
         </div>
         {move || epochs.get().into_iter().filter(|e| !e.is_exact()).map(|epoch| view! { <Mismatches epoch/> }).collect_view()}
-        {move || chosen.get().map(|epoch| view! { <EpochUids epoch why/> })}
+        {move || chosen.get().map(|(epoch, kept)| view! {
+            {kept.then(|| view! {
+                <p class="notice" data-testid="audit-kept-note">
+                    "This epoch was audited on an earlier visit and kept in this browser; it is not proven again in this session."
+                </p>
+            })}
+            <EpochUids epoch why/>
+        })}
         {move || selected.get().filter(|_| chosen.with(Option::is_none) && ok().is_some_and(|a| a.pending == 0 && !a.epochs.is_empty())).map(|block| view! {
             <p class="notice" data-testid="audit-epoch-absent">
                 "The epoch at block #" {block} " (from the address) is not among the epochs audited here."
@@ -397,7 +400,12 @@ fn EpochUids(epoch: EpochAudit, why: RwSignal<Option<u16>>) -> impl IntoView {
             <tbody>{rows}</tbody>
         </table>
         </div>
-        {move || why.get().map(|uid| view! { <Why epoch=detail.clone() uid/> })}
+        {move || why.get().map(|uid| if usize::from(uid) < n {
+            view! { <Why epoch=detail.clone() uid/> }.into_any()
+        } else {
+            // A uid from the address that this epoch does not have: said, never shown as zeros.
+            view! { <p class="notice" data-testid="audit-uid-absent">"Uid " {uid} " is not in this epoch (it has " {n} " uids)."</p> }.into_any()
+        })}
     }
 }
 

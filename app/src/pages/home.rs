@@ -156,7 +156,10 @@ fn SubnetsGlance() -> impl IntoView {
                         Cell::number(i18n.int(s.n.into()), s.n),
                         Cell::number(format!("{} / {}", s.validators, s.max_validators), s.validators),
                         Cell::number(i18n.int(s.tempo.into()), s.tempo),
-                        Cell::number(emission_share(s.emission, total), s.emission.map_or(-1, i128::from)),
+                        match s.emission {
+                            Some(e) => Cell::number(emission_share(Some(e), total), e),
+                            None => Cell::muted(emission_share(None, total)),
+                        },
                         // The verdict follows the audit as it comes in (not sorted by).
                         Cell::view(
                             move || view! { <span data-testid="home-verdict">{verdict_words(i18n, netuid, verdict(netuid))}</span> }.into_any(),

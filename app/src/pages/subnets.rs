@@ -158,10 +158,10 @@ fn subnet_rows(subnets: &[SubnetSummary]) -> Vec<Row> {
                     s.validators,
                 )
                 .field("validators", s.validators),
-                Cell::number(
-                    emission_share(s.emission, total),
-                    s.emission.map_or(-1, i128::from),
-                )
+                match s.emission {
+                    Some(e) => Cell::number(emission_share(Some(e), total), e),
+                    None => Cell::muted(emission_share(None, total)),
+                }
                 .field(
                     "emission",
                     s.emission.map(|e| e.to_string()).unwrap_or_default(),
