@@ -43,7 +43,13 @@ self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const checked = await Promise.all(BUILD.files.map(async (file) => [file, await fetchChecked(file)]));
     const cache = await caches.open(CACHE);
-    await Promise.all(checked.map(([file, response]) => cache.put(file, response)));
+    try {
+      await Promise.all(checked.map(([file, response]) => cache.put(file, response)));
+    } catch (error) {
+      // Storage refused part of it (quota): no half build is left behind.
+      await caches.delete(CACHE);
+      throw error;
+    }
   })());
 });
 
@@ -67,7 +73,9 @@ self.addEventListener('fetch', (event) => {
   const route = request.mode === 'navigate' && !url.pathname.split('/').pop().includes('.');
   const file = route ? '/index.html' : url.pathname;
   if (!BUILD.files.includes(file)) return;
+  // A file missing from the cache (storage cleared under us) is fetched and checked like at
+  // install, never taken unchecked (it could be a later build's).
   event.respondWith(caches.open(CACHE)
     .then((cache) => cache.match(file))
-    .then((kept) => kept ?? fetch(route ? file : request)));
+    .then((kept) => kept ?? fetchChecked(file)));
 });

@@ -12,6 +12,13 @@ use taoscope_consensus::{EpochOutput, VectorFile, compare_outputs, run_epoch};
 /// requests until it sees this.
 pub const WORKER_READY: &str = "ready";
 
+/// The worker's first message: ready, and the build it is of. A page started before another tab
+/// took a new build may be handed the new build's worker (the service worker serves one build);
+/// the page compares this with its own and refuses a worker of another build.
+pub fn ready_message() -> String {
+    format!("{WORKER_READY} {} {}", crate::VERSION, crate::COMMIT)
+}
+
 /// Which engine computes the epoch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Backend {

@@ -126,7 +126,10 @@ impl Install {
                         .installing()
                         .or_else(|| r.waiting())
                         .or_else(|| r.active());
-                    newest.is_some_and(|w| w.script_url().ends_with(SERVICE_WORKER))
+                    let ours = web_sys::window()
+                        .and_then(|w| w.location().origin().ok())
+                        .map(|origin| format!("{origin}{SERVICE_WORKER}"));
+                    newest.is_some_and(|w| Some(w.script_url()) == ours)
                 });
             let registration = match existing {
                 Some(registration) => registration,
@@ -157,14 +160,18 @@ impl Install {
             }
             let seen = worker.clone();
             let state = Closure::<dyn Fn()>::new(move || {
-                if seen.state() == ServiceWorkerState::Installed {
+                // A tab already of a previous build (updated elsewhere) has said so.
+                if seen.state() == ServiceWorkerState::Installed
+                    && !self.updated_elsewhere.get_untracked()
+                {
                     self.update_ready.set(true);
                 }
             });
             worker.set_onstatechange(Some(state.as_ref().unchecked_ref()));
             state.forget();
         };
-        if controlled && registration.waiting().is_some() {
+        if controlled && registration.waiting().is_some() && !self.updated_elsewhere.get_untracked()
+        {
             self.update_ready.set(true);
         }
         if let Some(installing) = registration.installing() {

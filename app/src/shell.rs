@@ -57,16 +57,20 @@ fn Header() -> impl IntoView {
     let status = chain.status;
     let number = |block: Option<&BlockRef>| block.map(|b| b.number.to_string());
     let menu_open = RwSignal::new(false);
+    let menu_button = NodeRef::<leptos::html::Button>::new();
     view! {
-        // Escape closes the phone menu.
+        // Escape closes the phone menu, and the focus goes back to its button.
         <header class="app-header" on:keydown=move |ev| {
             if ev.key() == "Escape" && menu_open.get_untracked() {
                 menu_open.set(false);
+                if let Some(button) = menu_button.get_untracked() {
+                    let _ = button.focus();
+                }
             }
         }>
             <a class="brand" href="/" title=move || i18n.t("nav.home")>"τ taoscope"</a>
             // On a phone the pages and the preferences fold behind one button.
-            <button type="button" class="menu-toggle" data-testid="menu-toggle" aria-controls="site-menu"
+            <button type="button" class="menu-toggle" data-testid="menu-toggle" aria-controls="site-menu" node_ref=menu_button
                 aria-expanded=move || menu_open.get().to_string() on:click=move |_| menu_open.update(|o| *o = !*o)>
                 "☰ " {move || i18n.t("nav.menu")}
             </button>

@@ -2,7 +2,7 @@
 //! hand its answers to the page that owns it. Each page starts its own worker and stops it when
 //! the page goes away, so a long benchmark never outlives the page that asked for it.
 
-use crate::epoch_protocol::{WORKER_READY, WorkerRequest, WorkerResponse};
+use crate::epoch_protocol::{WORKER_READY, WorkerRequest, WorkerResponse, ready_message};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -25,6 +25,7 @@ pub type WorkerHandle = StoredValue<Option<EpochWorker>, LocalStorage>;
 /// What a page hears back that is not an answer: the worker could not read an answer, or died.
 pub const UNREADABLE: &str =
     "The epoch worker answered something unreadable; nothing is shown rather than a guess.";
+pub const OTHER_BUILD: &str = "taoscope was updated in another tab, and this page is of the previous version: reload it to run epochs.";
 pub const STOPPED: &str =
     "The epoch worker stopped with an error. Reload the page to start a new one.";
 
@@ -43,12 +44,16 @@ pub fn spawn(
     let failure = on_failure.clone();
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
         let text = event.data().as_string();
-        if text.as_deref() == Some(WORKER_READY) {
-            handle.try_update_value(|w| {
-                if let Some(w) = w.as_mut() {
-                    w.on_ready();
-                }
-            });
+        if let Some(ready) = text.as_deref().filter(|t| t.starts_with(WORKER_READY)) {
+            if ready == ready_message() {
+                handle.try_update_value(|w| {
+                    if let Some(w) = w.as_mut() {
+                        w.on_ready();
+                    }
+                });
+            } else {
+                failure(OTHER_BUILD.into());
+            }
             return;
         }
         match text.and_then(|t| serde_json::from_str::<WorkerResponse>(&t).ok()) {

@@ -6,8 +6,8 @@ use std::cell::RefCell;
 use taoscope_app::epoch_protocol::{
     AuditBatchRequest, AuditBatchResponse, AuditBatchRun, Backend, BatchVerdict, BenchCase,
     BenchReport, BenchRequest, BenchResponse, EpochRequest, EpochResponse, EpochRun, GpuRun,
-    MAX_BATCH, MAX_ITERS, Progress, ProvenEpoch, WORKER_READY, WorkerRequest, WorkerResponse,
-    batch_verdict, finish, median_ms, parse_request, run_on_cpu,
+    MAX_BATCH, MAX_ITERS, Progress, ProvenEpoch, WorkerRequest, WorkerResponse, batch_verdict,
+    finish, median_ms, parse_request, ready_message, run_on_cpu,
 };
 use taoscope_app::webgpu::{self, GpuStatus};
 use taoscope_consensus::gpu::{GpuContext, GpuEngine};
@@ -70,7 +70,7 @@ fn main() {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget(); // lives as long as the worker
-    let _ = scope.post_message(&JsValue::from_str(WORKER_READY));
+    let _ = scope.post_message(&JsValue::from_str(&ready_message()));
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, response: &WorkerResponse) {
