@@ -5,13 +5,14 @@
 //! proven reads as the page it links to.
 
 use crate::chain::Chain;
-use crate::chain_protocol::{Phase, SubnetVerdict, VerdictState, Verified};
+use crate::chain_protocol::{Phase, SubnetVerdict, VerdictState};
 use crate::i18n::{I18n, use_i18n};
 use crate::pages::account::{chosen_account, portfolio_of, staked_tao};
-use crate::pages::subnets::{emission_share, emission_total, refresh_on_finality, short, waiting};
+use crate::pages::subnets::{
+    emission_share, emission_total, refresh_on_finality, short, subnets_list, waiting,
+};
 use crate::table::{Cell, Column, DataTable, Empty, Failed, Key, ListState, Row};
 use leptos::prelude::*;
-use taoscope_light_client::metagraph::SubnetSummary;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -118,20 +119,8 @@ fn SubnetsGlance() -> impl IntoView {
                 .cloned()
         })
     };
-    let state = Memo::new(move |_| {
-        chain.subnets.with(|a| {
-            ListState::of(a.as_ref(), |v: &Verified<Vec<SubnetSummary>>| {
-                v.value.is_empty()
-            })
-        })
-    });
-    let at = Memo::new(move |_| {
-        chain.subnets.with(|a| {
-            a.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .map(|v| v.at.number)
-        })
-    });
+    let (state, at) = subnets_list(chain);
+    let at = Memo::new(move |_| at.get().map(|b| b.number));
     let columns = Signal::derive(move || {
         vec![
             Column::number(i18n.t("home.col-subnet")),

@@ -64,20 +64,7 @@ pub(crate) fn waiting(chain: Chain) -> impl IntoView {
 pub fn SubnetsPage() -> impl IntoView {
     let chain = expect_context::<Chain>();
     refresh_on_finality(chain, move || chain.request_subnets());
-    let state = Memo::new(move |_| {
-        chain.subnets.with(|a| {
-            ListState::of(a.as_ref(), |v: &Verified<Vec<SubnetSummary>>| {
-                v.value.is_empty()
-            })
-        })
-    });
-    let at = Memo::new(move |_| {
-        chain.subnets.with(|a| {
-            a.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .map(|v| v.at.clone())
-        })
-    });
+    let (state, at) = subnets_list(chain);
     let rows = Signal::derive(move || {
         chain.subnets.with(|a| {
             a.as_ref()
@@ -104,6 +91,26 @@ pub fn SubnetsPage() -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// Where the subnets list is, and the block it was proven at: for the pages that show it
+/// (Subnets, Home), so a new answer of the same kind updates rows, not the page.
+pub(crate) fn subnets_list(chain: Chain) -> (Memo<ListState>, Memo<Option<BlockRef>>) {
+    let state = Memo::new(move |_| {
+        chain.subnets.with(|a| {
+            ListState::of(a.as_ref(), |v: &Verified<Vec<SubnetSummary>>| {
+                v.value.is_empty()
+            })
+        })
+    });
+    let at = Memo::new(move |_| {
+        chain.subnets.with(|a| {
+            a.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|v| v.at.clone())
+        })
+    });
+    (state, at)
 }
 
 /// The sum of every subnet's emission per block (rao), for their shares.
