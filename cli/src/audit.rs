@@ -41,20 +41,20 @@ use taoscope_light_client::verified::checkpoint::{
 /// The largest report file `audit verify` reads.
 const MAX_REPORT_BYTES: u64 = 64 << 20;
 
-struct Options {
-    network: String,
-    rpc: Vec<String>,
-    checkpoint: Option<String>,
-    netuid: u16,
-    epochs: usize,
-    json: bool,
-    what_if: Vec<WhatIf>,
-    accept_old: bool,
-    timeout: Duration,
+pub(crate) struct Options {
+    pub(crate) network: String,
+    pub(crate) rpc: Vec<String>,
+    pub(crate) checkpoint: Option<String>,
+    pub(crate) netuid: u16,
+    pub(crate) epochs: usize,
+    pub(crate) json: bool,
+    pub(crate) what_if: Vec<WhatIf>,
+    pub(crate) accept_old: bool,
+    pub(crate) timeout: Duration,
 }
 
 /// Parses the options; `netuid` says whether `--netuid` is required (an audit) or not (verify).
-fn options(args: &[String], netuid_required: bool) -> Result<Options, String> {
+pub(crate) fn options(args: &[String], netuid_required: bool) -> Result<Options, String> {
     let mut options = Options {
         network: "localnet".into(),
         rpc: Vec::new(),
@@ -101,7 +101,7 @@ fn options(args: &[String], netuid_required: bool) -> Result<Options, String> {
             }
             "--json" => options.json = true,
             "--accept-old-checkpoint" => options.accept_old = true,
-            other => return Err(format!("audit: unknown argument {other}")),
+            other => return Err(format!("unknown argument {other}")),
         }
     }
     options.netuid = match netuid {
@@ -245,13 +245,13 @@ async fn follow(
 
 /// A client following the network of `options` from its trusted checkpoint, proven up to what
 /// the endpoints claim; with the words for what was trusted and the chain's genesis.
-struct Connected {
-    client: BittensorClient<VerifiedTransport>,
-    trusted: String,
-    genesis_hash: String,
+pub(crate) struct Connected {
+    pub(crate) client: BittensorClient<VerifiedTransport>,
+    pub(crate) trusted: String,
+    pub(crate) genesis_hash: String,
 }
 
-async fn connect(options: &Options) -> Result<Connected, String> {
+pub(crate) async fn connect(options: &Options) -> Result<Connected, String> {
     let (checkpoint, genesis_hash, urls) = trust_anchor(options)?;
     let shipped_genesis = options.network == "localnet" && options.checkpoint.is_none();
     checkpoint

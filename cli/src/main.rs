@@ -12,6 +12,8 @@
 //! taoscope checkpoint --rpc URL --out FILE [--block N]         a verified-RPC trust anchor
 //! taoscope audit --netuid N [--network …] [--checkpoint FILE] [--epochs K] [--json]
 //!                                                  a subnet's epochs recomputed from proofs
+//! taoscope yields --netuid N [--network …] [--checkpoint FILE] [--epochs K] [--json]
+//!                                                  what its validators paid per unit of stake
 //! ```
 //! `audit` is documented in `audit.rs`; it exits 0 when every value matches, 1 on a mismatch.
 //! `checkpoint` asks the node at URL (`ws://`) for a finalized block (its head, or block N),
@@ -27,6 +29,7 @@
 //! Output is the hex alone; any error is one line on stderr and exit status 2.
 
 mod audit;
+mod yields;
 
 use serde_json::{Value, json};
 use std::process::ExitCode;
@@ -34,7 +37,7 @@ use taoscope_light_client::hex::{from_hex, to_hex};
 use taoscope_light_client::metadata::Metadata;
 use taoscope_light_client::{extrinsic, storage, wallet};
 
-const USAGE: &str = "usage: taoscope metadata FILE\n       taoscope storage --metadata FILE PALLET\n       taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]\n       taoscope call --metadata FILE PALLET CALL ARGS_JSON\n       taoscope signer-payload --metadata FILE --from ADDRESS --tx TX_JSON PALLET CALL ARGS_JSON\n       taoscope signed --metadata FILE --from ADDRESS --tx TX_JSON --signature HEX [--returned HEX] PALLET CALL ARGS_JSON\n       taoscope checkpoint --rpc URL --out FILE [--block N]\n       taoscope audit --netuid N [--network localnet|finney|URL] [--rpc URL ...] [--checkpoint FILE]\n                      [--epochs K] [--json] [--what-if NAME=VALUE ...] [--accept-old-checkpoint] [--timeout S]";
+const USAGE: &str = "usage: taoscope metadata FILE\n       taoscope storage --metadata FILE PALLET\n       taoscope storage-key --metadata FILE PALLET ENTRY [KEY_JSON ...]\n       taoscope call --metadata FILE PALLET CALL ARGS_JSON\n       taoscope signer-payload --metadata FILE --from ADDRESS --tx TX_JSON PALLET CALL ARGS_JSON\n       taoscope signed --metadata FILE --from ADDRESS --tx TX_JSON --signature HEX [--returned HEX] PALLET CALL ARGS_JSON\n       taoscope checkpoint --rpc URL --out FILE [--block N]\n       taoscope audit --netuid N [--network localnet|finney|URL] [--rpc URL ...] [--checkpoint FILE]\n                      [--epochs K] [--json] [--what-if NAME=VALUE ...] [--accept-old-checkpoint] [--timeout S]\n       taoscope yields --netuid N [--network localnet|finney|URL] [--rpc URL ...] [--checkpoint FILE] [--epochs K] [--json]";
 const HINT: &str = "(see `taoscope --help`)";
 
 fn main() -> ExitCode {
@@ -45,6 +48,9 @@ fn main() -> ExitCode {
     }
     if let Some(("audit", rest)) = args.split_first().map(|(c, r)| (c.as_str(), r)) {
         return audit::main(rest);
+    }
+    if let Some(("yields", rest)) = args.split_first().map(|(c, r)| (c.as_str(), r)) {
+        return yields::main(rest);
     }
     match run(&args) {
         Ok(text) => {

@@ -72,3 +72,4 @@ pub mod units;
 pub mod value;
 pub mod verified;
 pub mod wallet;
+pub mod yields;

@@ -393,13 +393,99 @@ impl DemoSubnet {
         if let Some(last) = batches.last_mut() {
             last.extend(fees);
         }
-        // Every batch is Alice's: each one's nonces follow the one before.
-        let all: Vec<Vec<u8>> = batches.iter().flatten().cloned().collect();
-        let mut signed = self.sign_all(state, &self.sudo, &all)?.into_iter();
-        Ok(batches
+        // Delegates with different takes, so that yields differ by more than weights: spec 103's
+        // `become_delegate` takes the default take of the moment, so sudo sets it before each
+        // one (and back to the runtime's after), a block apart so that the order is the chain's.
+        let delegates = self.delegates();
+        let mut takes: Vec<Vec<Vec<u8>>> = vec![vec![self.sudo_call(
+            "sudo_set_tx_rate_limit",
+            json!({"tx_rate_limit": 0}),
+        )?]];
+        for (take, _) in &delegates {
+            takes.push(vec![self.sudo_call(
+                "sudo_set_default_take",
+                json!({"default_take": take}),
+            )?]);
+        }
+        let default_take: u16 = self
+            .read(state, "SubtensorModule", "DefaultTake", &[])
+            .unwrap_or(11_796);
+        let restore = self.sudo_call(
+            "sudo_set_default_take",
+            json!({"default_take": default_take}),
+        )?;
+        // Alice's batches all sign in one run: each one's nonces follow the one before.
+        let alice: Vec<Vec<u8>> = batches
             .iter()
+            .chain(&takes)
+            .flatten()
+            .chain(std::iter::once(&restore))
+            .cloned()
+            .collect();
+        let mut signed = self.sign_all(state, &self.sudo, &alice)?.into_iter();
+        let mut out: Vec<Vec<Vec<u8>>> = batches
+            .iter()
+            .chain(&takes[..1])
             .map(|batch| signed.by_ref().take(batch.len()).collect())
-            .collect())
+            .collect();
+        for (_, (owner, hotkey)) in &delegates {
+            let mut block: Vec<Vec<u8>> = signed.by_ref().take(1).collect();
+            let call = self.call(
+                "SubtensorModule",
+                "become_delegate",
+                json!({"hotkey": to_hex(&hotkey.account())}),
+            )?;
+            out.push(block.drain(..).collect());
+            out.push(self.sign_all(state, owner, &[call])?);
+        }
+        let mut nominations: Vec<Vec<u8>> = signed.collect();
+        for (coldkey, hotkey, tao) in self.nominators() {
+            let call = self.call(
+                "SubtensorModule",
+                "add_stake",
+                json!({"hotkey": to_hex(&hotkey.account()), "amount_staked": tao * TAO}),
+            )?;
+            nominations.extend(self.sign_all(state, coldkey, &[call])?);
+        }
+        out.push(nominations);
+        Ok(out)
+    }
+
+    /// The validators that become delegates, each with its take (65535 = 100%) and its owner:
+    /// subnet 1's validator 0 at 10% and validator 1 at 30%, the next subnet's validator 0 at
+    /// 18%. The others stay owners' own (no take, no nominators).
+    fn delegates(&self) -> Vec<(u16, (&Sr25519Signer, &Sr25519Signer))> {
+        let mut out = Vec::new();
+        for (subnet, takes) in self.subnets.iter().zip([&[6_553u16, 19_660][..], &[11_796]]) {
+            for (v, take) in takes.iter().enumerate() {
+                if v < usize::from(subnet.plan.validators) {
+                    out.push((*take, (&subnet.coldkeys[v], &subnet.hotkeys[v])));
+                }
+            }
+        }
+        out
+    }
+
+    /// Nominations at setup: the coldkeys of each subnet's last miners stake on its delegates
+    /// (coldkey, hotkey, TAO), from the 100 TAO each registration gave them.
+    fn nominators(&self) -> Vec<(&Sr25519Signer, &Sr25519Signer, u64)> {
+        let delegates: Vec<&Sr25519Signer> =
+            self.delegates().into_iter().map(|(_, (_, h))| h).collect();
+        let mut out = Vec::new();
+        for subnet in &self.subnets {
+            let ours: Vec<&Sr25519Signer> = subnet
+                .hotkeys
+                .iter()
+                .filter(|h| delegates.iter().any(|d| d.account() == h.account()))
+                .collect();
+            let miners = &subnet.coldkeys[usize::from(subnet.plan.validators)..];
+            for (i, (coldkey, tao)) in miners.iter().rev().zip([40, 25, 10]).enumerate() {
+                if let Some(hotkey) = ours.get(i % ours.len().max(1)) {
+                    out.push((coldkey, *hotkey, tao));
+                }
+            }
+        }
+        out
     }
 
     /// The subnets' activity for block `next` on top of `state`: once a subnet's first epoch has

@@ -13,6 +13,7 @@
 mod epoch;
 mod input;
 mod output;
+pub mod payout;
 
 pub use epoch::{epoch_with, run_epoch};
 pub use input::{EpochInputV103, HotkeyId, InputErrorV103, Rows};

@@ -1434,6 +1434,38 @@ impl<T: Transport> BittensorClient<T> {
         .map_err(ClientError::Audit)
     }
 
+    /// What each validator of `audit`'s epoch was paid (see [`crate::yields`]): take, owner,
+    /// stakers and stake proven at the epoch block, beside the audited emission.
+    pub async fn epoch_payouts(
+        &mut self,
+        audit: &crate::audit::EpochAudit,
+    ) -> Result<crate::yields::EpochPayouts, ClientError> {
+        let at = audit.block.hash.clone();
+        self.holding(&[at.as_str()], async |client| {
+            client.still_pinned(&at)?;
+            let metadata = client.metadata_at(&at).await?;
+            let validators: Vec<String> = crate::yields::validators(audit)
+                .into_iter()
+                .map(|(_, hotkey)| hotkey)
+                .collect();
+            let reads = crate::yields::payout_reads(&metadata, audit.netuid, &validators)?;
+            let state = client.storage(&at, &reads).await?;
+            Ok(crate::yields::epoch_payouts(&metadata, &state, audit)?)
+        })
+        .await
+    }
+
+    /// The block time of the runtime in force at the finalized block (see
+    /// [`crate::yields::block_time_ms`]).
+    pub async fn block_time_ms(&mut self) -> Result<u64, ClientError> {
+        let at = self.read_block()?;
+        let metadata = self.metadata_at(&at.hash).await?;
+        crate::yields::block_time_ms(&metadata).ok_or_else(|| ClientError::Malformed {
+            method: "metadata".into(),
+            why: "the runtime has no Timestamp.MinimumPeriod: its block time is unknown".into(),
+        })
+    }
+
     /// One storage value, `pallet.entry` at `keys`, at the pinned block `at`, through a proof,
     /// decoded with `metadata` (the default where the state has none).
     async fn read_value(
