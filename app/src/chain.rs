@@ -17,7 +17,7 @@
 
 use crate::chain_protocol::{
     AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Phase, Portfolio, PreparedTx, Sent,
-    SubnetVerdict, TransportChoice, TxIntent, Verified, WORKER_READY,
+    SubnetVerdict, TransportChoice, TxIntent, Verified, WORKER_READY, YieldsAnswer,
 };
 use crate::rpc::RpcClient;
 use leptos::prelude::*;
@@ -272,6 +272,8 @@ pub struct Chain {
     /// The proven inputs of audited epochs last asked for (to recompute them as one batch):
     /// [`crate::epoch_protocol::ProvenEpoch`]s, passed on to the epoch worker unread.
     pub audit_inputs: RwSignal<Option<Result<String, String>>>,
+    /// Every subnet's yields (Where to stake).
+    pub yields: RwSignal<Option<Result<YieldsAnswer, String>>>,
     /// The portfolio last asked for, with its address.
     pub portfolio: RwSignal<PortfolioAnswer>,
     /// The staking moves of the runtime in force (asked once per runtime the page sees).
@@ -308,6 +310,8 @@ pub struct Chain {
     audit_busy: StoredValue<Option<u16>>,
     audit_all_id: StoredValue<u32>,
     audit_all_busy: StoredValue<bool>,
+    yields_id: StoredValue<u32>,
+    yields_busy: StoredValue<bool>,
     audit_inputs_id: StoredValue<u32>,
     portfolio_id: StoredValue<u32>,
     portfolio_busy: StoredValue<Option<String>>,
@@ -490,6 +494,9 @@ impl Chain {
             audit_all: RwSignal::new(None),
             audit_all_id: StoredValue::new(0),
             audit_all_busy: StoredValue::new(false),
+            yields: RwSignal::new(None),
+            yields_id: StoredValue::new(0),
+            yields_busy: StoredValue::new(false),
             audit_inputs: RwSignal::new(None),
             audit_inputs_id: StoredValue::new(0),
             portfolio: RwSignal::new(None),
@@ -683,6 +690,13 @@ impl Chain {
                     self.audit_inputs.set(Some(result));
                 }
             }
+            ChainResponse::Yields { id, result } => {
+                if id == self.yields_id.get_value() {
+                    self.yields_busy.set_value(false);
+                    let shown = self.yields.with_untracked(|y| matches!(y, Some(Ok(_))));
+                    self.settle(shown, result, |result| self.yields.set(Some(result)));
+                }
+            }
             ChainResponse::Metadata(metadata) => {
                 if let Ok(text) = serde_json::to_string(&metadata) {
                     save(&keys::metadata(self.network.get_untracked().id()), &text);
@@ -758,6 +772,9 @@ impl Chain {
         self.audit_mark.set(None);
         self.audit_all.set(None);
         self.audit_all_busy.set_value(false);
+        self.yields.set(None);
+        self.yields_busy.set_value(false);
+        self.yields_id.update_value(|id| *id += 1);
         self.audit_inputs.set(None);
         self.portfolio.set(None);
         self.moves.set(None);
@@ -1142,6 +1159,18 @@ impl Chain {
         self.audit_inputs_id.set_value(id);
         self.audit_inputs.set(None);
         self.send(&ChainRequest::AuditInputs { id, epochs });
+    }
+
+    /// Asks for every subnet's yields over its last `epochs` audited epochs (a new epoch per
+    /// subnet per ask; ask again at each finalized block).
+    pub fn request_yields(self, epochs: u16) {
+        if self.yields_busy.get_value() {
+            return;
+        }
+        self.yields_busy.set_value(true);
+        let id = self.yields_id.get_value() + 1;
+        self.yields_id.set_value(id);
+        self.send(&ChainRequest::Yields { id, epochs });
     }
 
     /// Asks for subnet `netuid`'s last `epochs` audited epochs (new ones are audited a few per

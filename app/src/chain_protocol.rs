@@ -12,6 +12,7 @@ use taoscope_light_client::client::{Account, BlockRef, ExtrinsicEvent, RuntimeSp
 use taoscope_light_client::metagraph::{Metagraph, StakePosition, SubnetSummary};
 use taoscope_light_client::runtime_api::SwapQuote;
 use taoscope_light_client::staking::Move;
+use taoscope_light_client::yields::SubnetYields;
 
 /// What the worker posts once its message handler is installed (earlier messages would be
 /// lost while its wasm instantiates).
@@ -53,6 +54,9 @@ pub enum ChainRequest {
     /// The proven inputs and stored results of epochs audited already, `(netuid, block)`, for
     /// the page to recompute them again as one batch.
     AuditInputs { id: u32, epochs: Vec<(u16, u64)> },
+    /// Every subnet's validators with what they paid their stakers over the last `epochs`
+    /// audited epochs (each subnet's next epoch is audited per ask, as for [`Self::Audit`]).
+    Yields { id: u32, epochs: u16 },
     /// An account's balances and stake at the newest finalized block (`address`: SS58).
     Portfolio { id: u32, address: String },
     /// Builds the intended call for a wallet to sign, with the metadata of the runtime in force,
@@ -140,6 +144,10 @@ pub enum ChainResponse {
     AuditInputs {
         id: u32,
         result: Result<String, String>,
+    },
+    Yields {
+        id: u32,
+        result: Result<YieldsAnswer, String>,
     },
     Portfolio {
         id: u32,
@@ -274,6 +282,20 @@ pub struct AuditAnswer {
     /// an exported report.
     pub genesis_hash: String,
     pub trusted: String,
+}
+
+/// Every subnet's yields at the finalized block `at`, from the epochs audited in this session
+/// (see `taoscope_light_client::yields`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct YieldsAnswer {
+    pub at: BlockRef,
+    pub subnets: Vec<SubnetYields>,
+    /// Epochs found and still to audit (up to; audited at the next asks).
+    pub pending: usize,
+    /// Subnets without yields, with why (no epoch yet, an upgrade, an unsupported runtime).
+    pub notes: Vec<(u16, String)>,
+    /// The transport that proved them, in words.
+    pub transport: String,
 }
 
 /// A runtime's metadata (hex SCALE, as `Metadata_metadata` returns it) and which runtime: the

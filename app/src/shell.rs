@@ -10,6 +10,7 @@ use crate::pages::audit::{AuditAllPage, AuditPage};
 use crate::pages::home::{HomePage, LabPage};
 use crate::pages::network::NetworkPage;
 use crate::pages::subnets::{SubnetPage, SubnetsPage};
+use crate::pages::yields::YieldsPage;
 use crate::pages::{bench::BenchPage, epoch_lab::EpochLab, system::SystemPage};
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
@@ -39,6 +40,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/subnets/:netuid/audit") view=AuditPage/>
                     <Route path=path!("/audit") view=AuditAllPage/>
                     <Route path=path!("/account") view=AccountPage/>
+                    <Route path=path!("/stake") view=YieldsPage/>
                 </Routes>
             </main>
         </Router>
@@ -88,6 +90,7 @@ fn Header() -> impl IntoView {
                 <nav aria-label=move || i18n.t("nav.pages")>
                     <A href="/" exact=true>{move || i18n.t("nav.home")}</A>
                     <A href="/account">{move || i18n.t("nav.account")}</A>
+                    <A href="/stake">{move || i18n.t("nav.stake")}</A>
                     <A href="/subnets">{move || i18n.t("nav.subnets")}</A>
                     <A href="/audit">{move || i18n.t("nav.audit")}</A>
                     <A href="/network">{move || i18n.t("nav.network")}</A>

@@ -24,6 +24,9 @@ use taoscope_light_client::yields::{
 
 fn yields(args: &[String]) -> Result<(bool, YieldsReport), String> {
     let mut options = options(args, true)?;
+    if !options.what_if.is_empty() {
+        return Err("yields: --what-if changes an epoch's input, and what the chain paid does not change with it".into());
+    }
     if !args.iter().any(|a| a == "--epochs") {
         options.epochs = DEFAULT_EPOCHS;
     }
@@ -121,7 +124,11 @@ fn summary(subnet: &SubnetYields) -> String {
             l.nominators,
             percent(v.mean_epoch_yield),
             percent(v.annual_yield),
-            if v.all_exact { "" } else { "  (an epoch did not match)" }
+            if v.all_exact {
+                ""
+            } else {
+                "  (an epoch did not match)"
+            }
         ));
     }
     lines.push(

@@ -83,6 +83,12 @@ pub struct ValidatorPayout {
 }
 
 impl ValidatorPayout {
+    /// Whether a coldkey other than its owner may stake on it: spec 103's `add_stake` takes
+    /// stake only on a delegate or on the caller's own hotkey.
+    pub fn open_to_nominators(&self) -> bool {
+        self.delegate_take.is_some()
+    }
+
     /// What one unit of stake earned this epoch (0 without stake).
     pub fn epoch_yield(&self) -> f64 {
         if self.stake == 0 {
@@ -93,22 +99,28 @@ impl ValidatorPayout {
     }
 }
 
-/// What [`epoch_payouts`] reads at the epoch block for `validators` (their SS58 hotkeys): the
-/// subnet's tempo and emission, every hotkey's total stake (one prefix, as the audit reads it),
-/// and each validator's take, owner and stakers.
-pub fn payout_reads(
-    metadata: &Metadata,
-    netuid: u16,
-    validators: &[String],
-) -> Result<Reads, StorageError> {
-    let n = [json!(netuid)];
+/// What [`epoch_payouts`] reads at `audit`'s epoch block: the subnet's tempo and emission, the
+/// total stake of each of its hotkeys (by key: at most a subnet's uids), and each validator's
+/// take, owner and stakers (the stakers' prefix only counts nominators).
+pub fn payout_reads(metadata: &Metadata, audit: &EpochAudit) -> Result<Reads, StorageError> {
+    let n = [json!(audit.netuid)];
     let mut keys = vec![
         storage::key(metadata, PALLET, "Tempo", &n)?,
         storage::key(metadata, PALLET, "EmissionValues", &n)?,
         storage::key(metadata, PALLET, "BlockEmission", &[])?,
     ];
-    let mut prefixes = vec![storage::key(metadata, PALLET, "TotalHotkeyStake", &[])?];
-    for hotkey in validators {
+    for hotkey in audit.input.hotkeys.iter().flatten() {
+        if let HotkeyId::Account(hotkey) = hotkey {
+            keys.push(storage::key(
+                metadata,
+                PALLET,
+                "TotalHotkeyStake",
+                &[json!(hotkey)],
+            )?);
+        }
+    }
+    let mut prefixes = Vec::new();
+    for (_, hotkey) in validators(audit) {
         let h = [json!(hotkey)];
         keys.push(storage::key(metadata, PALLET, "Delegates", &h)?);
         keys.push(storage::key(metadata, PALLET, "Owner", &h)?);
@@ -142,9 +154,19 @@ pub fn epoch_payouts(
     state: &Fetched,
     audit: &EpochAudit,
 ) -> Result<EpochPayouts, StorageError> {
+    if !audit.what_if.is_empty() {
+        return Err(StorageError::Value {
+            entry: "yields".into(),
+            error: crate::value::ValueError::Invalid {
+                ty: "EpochAudit".into(),
+                why: "an audit with inputs changed (what if) is not what the chain paid".into(),
+            },
+        });
+    }
     let netuid = audit.netuid;
     let n = [json!(netuid)];
-    let stake_of = |hotkey: &str| read::<u64>(metadata, state, "TotalHotkeyStake", &[json!(hotkey)]);
+    let stake_of =
+        |hotkey: &str| read::<u64>(metadata, state, "TotalHotkeyStake", &[json!(hotkey)]);
     let mut total_stake = 0u64;
     for hotkey in audit.input.hotkeys.iter().flatten() {
         if let HotkeyId::Account(hotkey) = hotkey {
@@ -160,6 +182,17 @@ pub fn epoch_payouts(
             Some(_) => Some(read::<u16>(metadata, state, "Delegates", &h)?),
             None => None,
         };
+        // A registered hotkey has an owner; an absent one must not read as the zero account.
+        let owner_key = storage::key(metadata, PALLET, "Owner", &h)?;
+        if state.get(&owner_key).is_none() {
+            return Err(StorageError::Value {
+                entry: format!("{PALLET}.Owner"),
+                error: crate::value::ValueError::Invalid {
+                    ty: "AccountId".into(),
+                    why: format!("validator {hotkey} has no owner in the proven state"),
+                },
+            });
+        }
         let owner = read::<Account>(metadata, state, "Owner", &h)?.0;
         let emission = audit
             .stored
@@ -289,7 +322,7 @@ pub struct EpochYield {
 /// Puts a subnet's epochs together (`epochs` in any order; one subnet). `None` without an epoch.
 pub fn subnet_yields(epochs: &[EpochPayouts], block_time_ms: u64) -> Option<SubnetYields> {
     let mut sorted: Vec<&EpochPayouts> = epochs.iter().collect();
-    sorted.sort_by(|a, b| b.block.cmp(&a.block));
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.block));
     sorted.dedup_by_key(|e| e.block);
     let newest = *sorted.first()?;
     let epoch_blocks = block_time_ms.saturating_mul(u64::from(newest.tempo) + 1);
@@ -305,7 +338,10 @@ pub fn subnet_yields(epochs: &[EpochPayouts], block_time_ms: u64) -> Option<Subn
             let paid: Vec<EpochYield> = sorted
                 .iter()
                 .filter_map(|epoch| {
-                    let v = epoch.validators.iter().find(|v| v.hotkey == latest.hotkey)?;
+                    let v = epoch
+                        .validators
+                        .iter()
+                        .find(|v| v.hotkey == latest.hotkey)?;
                     Some(EpochYield {
                         block: epoch.block,
                         exact: epoch.exact,
@@ -344,6 +380,24 @@ pub fn subnet_yields(epochs: &[EpochPayouts], block_time_ms: u64) -> Option<Subn
     })
 }
 
+/// Each hotkey's yearly yield over every subnet it validates on, where that is more than one:
+/// its stakers are paid from each subnet's emission, all over the one `TotalHotkeyStake`, so the
+/// subnets' yields add up (`hotkey → (sum, subnets)`).
+pub fn across_subnets(
+    subnets: &[SubnetYields],
+) -> std::collections::BTreeMap<String, (f64, usize)> {
+    let mut all = std::collections::BTreeMap::<String, (f64, usize)>::new();
+    for subnet in subnets {
+        for v in &subnet.validators {
+            let entry = all.entry(v.latest.hotkey.clone()).or_default();
+            entry.0 += v.annual_yield;
+            entry.1 += 1;
+        }
+    }
+    all.retain(|_, (_, count)| *count > 1);
+    all
+}
+
 /// What a staker of `amount` rao on `validator` would get, if the hotkey's emission stayed at
 /// its mean over these epochs: its share of the stake after staking and the stakers' part.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -360,7 +414,11 @@ pub struct Expected {
 /// not modelled (the page says so).
 pub fn expected(validator: &ValidatorYield, epochs_per_year: f64, amount: u64) -> Expected {
     let after = validator.latest.stake as f64 + amount as f64;
-    let share = if after > 0.0 { amount as f64 / after } else { 0.0 };
+    let share = if after > 0.0 {
+        amount as f64 / after
+    } else {
+        0.0
+    };
     let mean_to_stakers = validator
         .epochs
         .iter()
@@ -427,7 +485,11 @@ mod tests {
     #[test]
     fn yields_follow_the_newest_epochs_validators() {
         let epochs = [
-            epoch(10, true, vec![validator("a", 1000, 10), validator("b", 0, 5)]),
+            epoch(
+                10,
+                true,
+                vec![validator("a", 1000, 10), validator("b", 0, 5)],
+            ),
             epoch(20, false, vec![validator("a", 2000, 10)]),
         ];
         let subnet = subnet_yields(&epochs, 12_000).unwrap();
@@ -446,5 +508,15 @@ mod tests {
         assert!(subnet_yields(&[], 12_000).is_none());
         // No stake is no yield, not a division by zero.
         assert_eq!(validator("b", 0, 5).epoch_yield(), 0.0);
+        // A hotkey on two subnets: its stakers are paid from both.
+        let mut other = epoch(30, true, vec![validator("a", 2000, 20)]);
+        other.netuid = 2;
+        let both = [subnet.clone(), subnet_yields(&[other], 12_000).unwrap()];
+        let across = across_subnets(&both);
+        assert_eq!(across.len(), 1);
+        assert_eq!(
+            across["a"],
+            (a.annual_yield + 0.01 * subnet.epochs_per_year, 2)
+        );
     }
 }

@@ -397,10 +397,11 @@ impl DemoSubnet {
         // `become_delegate` takes the default take of the moment, so sudo sets it before each
         // one (and back to the runtime's after), a block apart so that the order is the chain's.
         let delegates = self.delegates();
-        let mut takes: Vec<Vec<Vec<u8>>> = vec![vec![self.sudo_call(
-            "sudo_set_tx_rate_limit",
-            json!({"tx_rate_limit": 0}),
-        )?]];
+        let mut takes: Vec<Vec<Vec<u8>>> =
+            vec![vec![self.sudo_call(
+                "sudo_set_tx_rate_limit",
+                json!({"tx_rate_limit": 0}),
+            )?]];
         for (take, _) in &delegates {
             takes.push(vec![self.sudo_call(
                 "sudo_set_default_take",
@@ -456,7 +457,11 @@ impl DemoSubnet {
     /// 18%. The others stay owners' own (no take, no nominators).
     fn delegates(&self) -> Vec<(u16, (&Sr25519Signer, &Sr25519Signer))> {
         let mut out = Vec::new();
-        for (subnet, takes) in self.subnets.iter().zip([&[6_553u16, 19_660][..], &[11_796]]) {
+        for (subnet, takes) in self
+            .subnets
+            .iter()
+            .zip([&[6_553u16, 19_660][..], &[11_796]])
+        {
             for (v, take) in takes.iter().enumerate() {
                 if v < usize::from(subnet.plan.validators) {
                     out.push((*take, (&subnet.coldkeys[v], &subnet.hotkeys[v])));

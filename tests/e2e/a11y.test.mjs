@@ -14,6 +14,7 @@ const AXE = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
 const ROUTES = [
   ['/', '[data-testid="home-subnet"]'],
   ['/account', '[data-testid="watch-address"]'],
+  ['/stake', '[data-testid="yields-row"]'],
   ['/subnets', '[data-testid="subnet-row"]'],
   ['/subnets/1', '[data-testid="metagraph-row"]'],
   ['/subnets/1/audit', 'main h1'],
@@ -101,7 +102,7 @@ test('at 390 × 844 every route loads on reload and no page scrolls sideways', a
     assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
     await toggle.click();
     assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
-    for (const href of ['/', '/account', '/subnets', '/audit', '/network', '/lab']) {
+    for (const href of ['/', '/account', '/stake', '/subnets', '/audit', '/network', '/lab']) {
       assert.ok(await page.locator(`nav a[href="${href}"]`).isVisible(), `${href} in the open menu`);
     }
     await screenshot(page, 'mobile-menu');

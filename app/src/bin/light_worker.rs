@@ -15,10 +15,10 @@ use std::time::Duration;
 use taoscope_app::chain_protocol::{
     AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Included, Phase, Portfolio, PreparedTx,
     RuntimeMetadata, Sent, SubnetVerdict, TransportChoice, TxIntent, VerdictState, Verified,
-    WORKER_READY,
+    WORKER_READY, YieldsAnswer,
 };
 use taoscope_app::epoch_protocol::ProvenEpoch;
-use taoscope_light_client::audit::NotAudited;
+use taoscope_light_client::audit::{EpochAudit, NotAudited};
 use taoscope_light_client::client::light::LightTransport;
 use taoscope_light_client::client::verified_rpc;
 use taoscope_light_client::client::{
@@ -30,6 +30,7 @@ use taoscope_light_client::platform::browser::{BrowserPlatform, now_ms, sleep};
 use taoscope_light_client::verified::checkpoint::{
     Acceptance, AgePolicy, BITTENSOR_SLOT_MS, Checkpoint,
 };
+use taoscope_light_client::yields::{EpochPayouts, subnet_yields};
 use taoscope_light_client::{extrinsic, runtime_api, ss58, staking, wallet};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -111,6 +112,8 @@ struct Audits {
     /// The epoch block before each epoch block walked past (0: none), proven once: finalized
     /// blocks do not change, so a walk through audited epochs reads nothing again.
     previous: BTreeMap<(u16, u64), u64>,
+    /// What each audited epoch's validators were paid, read once (for yields).
+    payouts: BTreeMap<(u16, u64), EpochPayouts>,
     genesis_hash: String,
     trusted: String,
 }
@@ -151,6 +154,7 @@ impl Audits {
         keep_newest(&mut self.epochs, netuid);
         keep_newest(&mut self.refused, netuid);
         keep_newest(&mut self.previous, netuid);
+        keep_newest(&mut self.payouts, netuid);
     }
 
     /// Audits one epoch into the book: its audit, or why it cannot be audited (an upgrade next
@@ -284,6 +288,10 @@ fn failure(request: &ChainRequest, why: String) -> Option<ChainResponse> {
             result: Err(why),
         }),
         ChainRequest::AuditInputs { id, .. } => Some(ChainResponse::AuditInputs {
+            id: *id,
+            result: Err(why),
+        }),
+        ChainRequest::Yields { id, .. } => Some(ChainResponse::Yields {
             id: *id,
             result: Err(why),
         }),
@@ -443,6 +451,7 @@ async fn follow(
         refused: Default::default(),
         previous: Default::default(),
         unprovable: Default::default(),
+        payouts: Default::default(),
         genesis_hash: genesis_hash.clone(),
         trusted,
     };
@@ -513,7 +522,9 @@ async fn follow(
         // One read per turn, so that the status (peers, blocks) keeps moving between reads.
         if let Some(request) = queue.pop_front() {
             let timeout = match request {
-                ChainRequest::Audit { .. } | ChainRequest::AuditAll { .. } => AUDIT_TIMEOUT,
+                ChainRequest::Audit { .. }
+                | ChainRequest::AuditAll { .. }
+                | ChainRequest::Yields { .. } => AUDIT_TIMEOUT,
                 _ => READ_TIMEOUT,
             };
             let why = format!(
@@ -770,6 +781,100 @@ async fn audit(
         transport: client.transport().name().to_string(),
         genesis_hash: audits.genesis_hash.clone(),
         trusted: audits.trusted.clone(),
+    })
+}
+
+/// How long one `Yields` ask may audit and read proofs before it answers with what it has (the
+/// rest at the next ask): requests behind it (a transaction to prepare) wait no longer.
+const YIELDS_BUDGET_MS: f64 = 5_000.0;
+
+/// Every subnet's yields: each subnet's walk of [`audit`] (one new epoch per ask), then the
+/// payouts of its newest `epochs` audited epochs (read once each, kept beside the audits).
+/// Subnets with the fewest payouts kept go first; past [`YIELDS_BUDGET_MS`] the others answer
+/// from what is kept and their new epochs wait for the next ask.
+async fn yields(
+    client: &mut Client,
+    audits: &mut Audits,
+    epochs: u16,
+) -> Result<YieldsAnswer, String> {
+    let started = now_ms();
+    let in_budget = || now_ms() - started < YIELDS_BUDGET_MS;
+    let at = client.read_block().map_err(|e| e.to_string())?;
+    let subnets = client.subnets(&at.hash).await.map_err(|e| e.to_string())?;
+    let block_time_ms = client.block_time_ms().await.map_err(|e| e.to_string())?;
+    let mut order: Vec<u16> = subnets.iter().map(|s| s.netuid).collect();
+    order.sort_by_key(|&n| audits.payouts.range((n, 0)..=(n, u64::MAX)).count());
+    let (mut out, mut notes, mut pending) = (Vec::new(), Vec::new(), 0);
+    for netuid in order {
+        let audited: Vec<EpochAudit> = if in_budget() {
+            match audit(client, audits, netuid, epochs).await {
+                Ok(answer) => {
+                    pending += answer.pending;
+                    if let Some(why) = answer
+                        .not_audited
+                        .first()
+                        .filter(|_| answer.epochs.is_empty())
+                    {
+                        notes.push((netuid, why.why.clone()));
+                    }
+                    answer.epochs
+                }
+                Err(why) => {
+                    notes.push((netuid, why));
+                    continue;
+                }
+            }
+        } else {
+            pending += 1;
+            audits
+                .epochs
+                .range((netuid, 0)..=(netuid, u64::MAX))
+                .rev()
+                .map(|(_, epoch)| epoch.clone())
+                .collect()
+        };
+        let mut paid = Vec::new();
+        for epoch in audited.iter().take(usize::from(epochs)) {
+            let key = (netuid, epoch.block.number);
+            if let Some(payouts) = audits.payouts.get(&key) {
+                paid.push(payouts.clone());
+                continue;
+            }
+            if !in_budget() {
+                pending += 1;
+                continue;
+            }
+            match client.epoch_payouts(epoch).await {
+                Ok(payouts) => {
+                    paid.push(payouts.clone());
+                    audits.payouts.insert(key, payouts);
+                }
+                Err(ClientError::NotHeld(_)) => notes.push((
+                    netuid,
+                    format!(
+                        "epoch #{}: no longer held by the transport, left out",
+                        key.1
+                    ),
+                )),
+                Err(e) => notes.push((netuid, format!("the payouts of #{}: {e}", key.1))),
+            }
+        }
+        match subnet_yields(&paid, block_time_ms) {
+            Some(subnet) => out.push(subnet),
+            None if !notes.iter().any(|(n, _)| *n == netuid) => {
+                notes.push((netuid, "no epoch audited yet".into()));
+            }
+            None => {}
+        }
+    }
+    out.sort_by_key(|s| s.netuid);
+    notes.sort_by_key(|(n, _)| *n);
+    Ok(YieldsAnswer {
+        at,
+        subnets: out,
+        pending,
+        notes,
+        transport: client.transport().name().to_string(),
     })
 }
 
@@ -1339,6 +1444,10 @@ async fn answer(
             id,
             netuid,
             result: audit(client, audits, netuid, epochs).await,
+        },
+        ChainRequest::Yields { id, epochs } => ChainResponse::Yields {
+            id,
+            result: yields(client, audits, epochs).await,
         },
         ChainRequest::Subnets { id } => ChainResponse::Subnets {
             id,

@@ -436,6 +436,48 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
             .and_then(|m| m.ok())
             .and_then(|m| m.get(choice.get()).cloned())
     });
+    // Opened from Where to stake (`?hotkey=&netuid=&amount=`): the runtime's first staking move
+    // (its `add_stake` family: a link never fills in an unstake or a transfer) gets those
+    // values in the arguments of their kinds, once, and says they came from a link; nothing
+    // typed is replaced, and the review shows the call as built before anything is signed.
+    let query = leptos_router::hooks::use_query_map();
+    let prefilled = RwSignal::new(false);
+    Effect::new(move |_| {
+        let Some(Ok(moves)) = chain.moves.get() else {
+            return;
+        };
+        if prefilled.get_untracked() {
+            return;
+        }
+        let given = query.with_untracked(|q| [q.get("hotkey"), q.get("netuid"), q.get("amount")]);
+        if given.iter().all(Option::is_none) {
+            return;
+        }
+        let Some((index, chosen)) = moves
+            .iter()
+            .enumerate()
+            .find(|(_, m)| m.call.starts_with("add_stake"))
+        else {
+            return;
+        };
+        choice.set(index);
+        prefilled.set(true);
+        typed.update(|t| {
+            for arg in &chosen.args {
+                let value = match arg.kind {
+                    ArgKind::Account if arg.name.contains("hotkey") => given[0].clone(),
+                    ArgKind::Netuid => given[1].clone(),
+                    ArgKind::Amount => given[2].clone(),
+                    _ => None,
+                };
+                if let Some(value) = value
+                    && !t.contains_key(&arg.name)
+                {
+                    t.insert(arg.name.clone(), value);
+                }
+            }
+        });
+    });
     // A transaction sent whose end is not known yet: no new one until it is (a second would
     // take the next nonce and could stake twice).
     let in_flight = move || match step.get() {
@@ -618,6 +660,9 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
     };
     view! {
         <h2>{move || i18n.t("stake.title")}</h2>
+        {move || prefilled.get().then(|| view! {
+            <p class="notice" role="status" data-testid="stake-prefilled">{i18n.t("stake.prefilled")}</p>
+        })}
         {move || match chain.moves.get() {
             None => view! { <p class="muted" aria-live="polite">{i18n.t("stake.reading-moves")}</p> }.into_any(),
             Some(Err(why)) => view! { <p class="error" role="alert" data-testid="moves-error">{i18n.tf("stake.moves-error", &[("why", &why)])}</p> }.into_any(),

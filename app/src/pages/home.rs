@@ -45,6 +45,7 @@ pub fn HomePage() -> impl IntoView {
             <SubnetsGlance/>
             <h2>{move || i18n.t("home.tools")}</h2>
             <ul class="tools" data-testid="home-tools">
+                <li><a href="/stake">{move || i18n.t("nav.stake")}</a>": "{move || i18n.t("home.tool-stake")}</li>
                 <li><a href="/subnets">{move || i18n.t("nav.subnets")}</a>": "{move || i18n.t("home.tool-subnets")}</li>
                 <li><a href="/audit">{move || i18n.t("nav.audit")}</a>": "{move || i18n.t("home.tool-audit")}</li>
                 <li><a href="/account">{move || i18n.t("nav.account")}</a>": "{move || i18n.t("home.tool-account")}</li>

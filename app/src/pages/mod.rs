@@ -6,3 +6,4 @@ pub mod home;
 pub mod network;
 pub mod subnets;
 pub mod system;
+pub mod yields;

@@ -1444,11 +1444,7 @@ impl<T: Transport> BittensorClient<T> {
         self.holding(&[at.as_str()], async |client| {
             client.still_pinned(&at)?;
             let metadata = client.metadata_at(&at).await?;
-            let validators: Vec<String> = crate::yields::validators(audit)
-                .into_iter()
-                .map(|(_, hotkey)| hotkey)
-                .collect();
-            let reads = crate::yields::payout_reads(&metadata, audit.netuid, &validators)?;
+            let reads = crate::yields::payout_reads(&metadata, audit)?;
             let state = client.storage(&at, &reads).await?;
             Ok(crate::yields::epoch_payouts(&metadata, &state, audit)?)
         })
