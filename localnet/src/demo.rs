@@ -430,13 +430,13 @@ impl DemoSubnet {
             .map(|batch| signed.by_ref().take(batch.len()).collect())
             .collect();
         for (_, (owner, hotkey)) in &delegates {
-            let mut block: Vec<Vec<u8>> = signed.by_ref().take(1).collect();
+            // Sudo's take for this delegate, then its owner's `become_delegate`, a block apart.
+            out.push(signed.by_ref().take(1).collect());
             let call = self.call(
                 "SubtensorModule",
                 "become_delegate",
                 json!({"hotkey": to_hex(&hotkey.account())}),
             )?;
-            out.push(block.drain(..).collect());
             out.push(self.sign_all(state, owner, &[call])?);
         }
         let mut nominations: Vec<Vec<u8>> = signed.collect();
