@@ -160,6 +160,12 @@ test('Where to stake sorts, filters, prices an amount and opens the staking flow
     await page.getByTestId('wallet-account').click();
     await page.locator('header nav').getByRole('link', { name: 'Where to stake', exact: true }).click();
     const rows = await waitForAll(page, 1);
+    // The chosen account's stake on //Hotkey0 (40 τ nominated at setup, and what it earned since),
+    // and its share of the validator's stake.
+    const nominated = page.locator(`[data-testid="yields-row"][data-hotkey="${keyring.addFromUri('//Hotkey0').address}"] [data-field="yours"]`);
+    await nominated.waitFor({ timeout: 60_000 });
+    const yours = BigInt(await nominated.getAttribute('data-raw'));
+    assert.ok(yours >= 40n * 1_000_000_000n && yours < 41n * 1_000_000_000n, `${yours}`);
 
     // Sorting: ranked highest first; the yearly column pressed: the chain's order, then lowest
     // first, then highest first again.

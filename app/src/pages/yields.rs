@@ -9,9 +9,11 @@
 use crate::chain::Chain;
 use crate::chain_protocol::YieldsAnswer;
 use crate::i18n::{I18n, use_i18n};
+use crate::pages::account::chosen_account;
 use crate::pages::subnets::{refresh_on_finality, waiting};
 use crate::table::{Cell, Column, DataTable, Empty, Failed, Key, ListState, Row, SortBy};
 use leptos::prelude::*;
+use std::collections::BTreeMap;
 use taoscope_light_client::units::parse_tao;
 use taoscope_light_client::yields::{
     DEFAULT_EPOCHS, SubnetYields, ValidatorYield, across_subnets, expected,
@@ -101,7 +103,29 @@ impl Filters {
 pub fn YieldsPage() -> impl IntoView {
     let chain = expect_context::<Chain>();
     let i18n = use_i18n();
-    refresh_on_finality(chain, move || chain.request_yields(DEFAULT_EPOCHS as u16));
+    // The chosen account's stake (its portfolio, proven at the finalized block), for its share
+    // of each validator's stake.
+    let account = chosen_account();
+    let asked = account.clone();
+    refresh_on_finality(chain, move || {
+        chain.request_yields(DEFAULT_EPOCHS as u16);
+        if let Some(address) = &asked {
+            chain.request_portfolio(address.clone());
+        }
+    });
+    let yours = Memo::new(move |_| {
+        let mut stakes = BTreeMap::<String, u64>::new();
+        chain.portfolio.with(|p| {
+            if let Some((address, Ok(verified))) = p
+                && Some(address) == account.as_ref()
+            {
+                for position in &verified.value.stakes {
+                    *stakes.entry(position.hotkey.clone()).or_default() += position.stake;
+                }
+            }
+        });
+        stakes
+    });
     let filters = Filters {
         netuid: RwSignal::new(String::new()),
         min_stake: RwSignal::new(String::new()),
@@ -130,7 +154,7 @@ pub fn YieldsPage() -> impl IntoView {
                 ListState::Shown => view! {
                     <Progress answer=Signal::derive(answer)/>
                     <FilterFields filters answer=Signal::derive(answer)/>
-                    <ValidatorsTable filters answer=Signal::derive(answer)/>
+                    <ValidatorsTable filters yours answer=Signal::derive(answer)/>
                     <h2>{move || i18n.t("yields.subnets")}</h2>
                     <SubnetsTable answer=Signal::derive(answer)/>
                     <EmissionChart answer=Signal::derive(answer)/>
@@ -240,7 +264,12 @@ fn sparkline(values: &[f64]) -> AnyView {
 }
 
 #[component]
-fn ValidatorsTable(filters: Filters, answer: Signal<Option<YieldsAnswer>>) -> impl IntoView {
+fn ValidatorsTable(
+    filters: Filters,
+    /// The chosen account's stake by hotkey (rao).
+    yours: Memo<BTreeMap<String, u64>>,
+    answer: Signal<Option<YieldsAnswer>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     // Ranked by yearly yield, highest first, until the user sorts otherwise.
     // What a staker decides on comes first: a phone shows the first columns, the rest scroll.
@@ -257,6 +286,7 @@ fn ValidatorsTable(filters: Filters, answer: Signal<Option<YieldsAnswer>>) -> im
             Column::text(i18n.t("yields.col-epochs")),
             Column::number(i18n.t("yields.col-take")),
             Column::number(i18n.t("yields.col-stake")),
+            Column::number(i18n.t("yields.col-yours")),
             Column::number(i18n.t("yields.col-nominators")),
             Column::number(i18n.t("yields.col-vtrust")),
             Column::number(i18n.t("yields.col-updated")),
@@ -280,6 +310,7 @@ fn ValidatorsTable(filters: Filters, answer: Signal<Option<YieldsAnswer>>) -> im
                 }
                 let elsewhere = across.get(&v.latest.hotkey).copied();
                 let mine = Mine {
+                    staked: yours.with(|y| y.get(&v.latest.hotkey).copied()),
                     amount: amount.clone(),
                     expected: amount.as_ref().map(|(rao, _)| {
                         expected_everywhere(&answer.subnets, &v.latest.hotkey, *rao)
@@ -305,6 +336,8 @@ fn ValidatorsTable(filters: Filters, answer: Signal<Option<YieldsAnswer>>) -> im
 /// What the user typed, in rao and as typed (passed on to the staking flow as written), and
 /// what it would earn a year on the row's hotkey over all its subnets.
 struct Mine {
+    /// The chosen account's stake on the row's hotkey now (rao).
+    staked: Option<u64>,
     amount: Option<(u64, String)>,
     expected: Option<f64>,
 }
@@ -404,6 +437,18 @@ fn validator_row(
             None => Cell::muted(take_words(i18n, None)),
         },
         Cell::number(format!("{} τ", i18n.tao(l.stake)), l.stake).field("stake", l.stake),
+        match mine.staked {
+            Some(rao) if rao > 0 => Cell::number(
+                format!(
+                    "{} τ ({})",
+                    i18n.tao(rao),
+                    percent(rao as f64 / l.stake.max(1) as f64, 2)
+                ),
+                rao,
+            )
+            .field("yours", rao),
+            _ => Cell::muted("—"),
+        },
         Cell::number(i18n.int(l.nominators.into()), l.nominators).field("nominators", l.nominators),
         Cell::number(
             percent(f64::from(l.validator_trust) / 65535.0, 2),
