@@ -4,10 +4,11 @@
 //! Pure, in the two steps of [`crate::metagraph`]: [`payout_reads`] names what to prove at an
 //! epoch block, [`epoch_payouts`] reads it beside the epoch's audit, [`subnet_yields`] puts a
 //! subnet's epochs together. Nothing here is an estimate of the chain's: the emission each
-//! validator got is the audited epoch's `LoadedEmission` tuple (recomputed and matched by the
-//! audit, and what `drain_emission` pays in the next block), its take and stake are proven
-//! state of the epoch block (what the drain reads, before any transaction of the next block),
-//! and the split is the runtime's own rule ([`taoscope_consensus::v103::payout`]). What is
+//! validator got is the audited epoch's `LoadedEmission` tuple (compared by the audit with our
+//! recomputation, whose verdict each epoch carries; what `drain_emission` pays in the next block),
+//! its take and stake are proven state of the epoch block (what the drain reads, before any
+//! transaction of the next block), and the split is the runtime's own rule
+//! ([`taoscope_consensus::v103::payout`]). What is
 //! derived is said: the per-epoch yield is `to_stakers / stake`, its mean over the epochs is
 //! annualized without compounding by the epochs a year holds at the runtime's block time.
 //!
@@ -155,13 +156,7 @@ pub fn epoch_payouts(
     audit: &EpochAudit,
 ) -> Result<EpochPayouts, StorageError> {
     if !audit.what_if.is_empty() {
-        return Err(StorageError::Value {
-            entry: "yields".into(),
-            error: crate::value::ValueError::Invalid {
-                ty: "EpochAudit".into(),
-                why: "an audit with inputs changed (what if) is not what the chain paid".into(),
-            },
-        });
+        return Err(what_if_refused());
     }
     let netuid = audit.netuid;
     let n = [json!(netuid)];
@@ -236,6 +231,21 @@ pub fn epoch_payouts(
         total_stake,
         validators: out,
     })
+}
+
+fn what_if_refused() -> StorageError {
+    StorageError::Value {
+        entry: "yields".into(),
+        error: crate::value::ValueError::Invalid {
+            ty: "EpochAudit".into(),
+            why: "an audit with inputs changed (what if) is not what the chain paid".into(),
+        },
+    }
+}
+
+/// Why payouts are not made of a what-if audit, as the client says it.
+pub fn epoch_payouts_refused() -> crate::client::ClientError {
+    what_if_refused().into()
 }
 
 /// Coldkeys other than `owner` with stake on `hotkey`: the entries under `Stake[hotkey]`, whose
@@ -386,16 +396,21 @@ pub fn subnet_yields(epochs: &[EpochPayouts], block_time_ms: u64) -> Option<Subn
 pub fn across_subnets(
     subnets: &[SubnetYields],
 ) -> std::collections::BTreeMap<String, (f64, usize)> {
-    let mut all = std::collections::BTreeMap::<String, (f64, usize)>::new();
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut all = BTreeMap::<String, (f64, BTreeSet<u16>)>::new();
     for subnet in subnets {
         for v in &subnet.validators {
             let entry = all.entry(v.latest.hotkey.clone()).or_default();
-            entry.0 += v.annual_yield;
-            entry.1 += 1;
+            // One subnet counts once, whatever its list holds.
+            if entry.1.insert(subnet.netuid) {
+                entry.0 += v.annual_yield;
+            }
         }
     }
-    all.retain(|_, (_, count)| *count > 1);
-    all
+    all.into_iter()
+        .filter(|(_, (_, netuids))| netuids.len() > 1)
+        .map(|(hotkey, (sum, netuids))| (hotkey, (sum, netuids.len())))
+        .collect()
 }
 
 /// What a staker of `amount` rao on `validator` would get, if the hotkey's emission stayed at

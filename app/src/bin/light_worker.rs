@@ -114,6 +114,10 @@ struct Audits {
     previous: BTreeMap<(u16, u64), u64>,
     /// What each audited epoch's validators were paid, read once (for yields).
     payouts: BTreeMap<(u16, u64), EpochPayouts>,
+    /// The `Yields` ask that last gave each subnet its turn (round robin: a subnet whose reads
+    /// fail or take the whole budget goes behind the others).
+    yields_turns: BTreeMap<u16, u64>,
+    yields_asks: u64,
     genesis_hash: String,
     trusted: String,
 }
@@ -452,6 +456,8 @@ async fn follow(
         previous: Default::default(),
         unprovable: Default::default(),
         payouts: Default::default(),
+        yields_turns: Default::default(),
+        yields_asks: 0,
         genesis_hash: genesis_hash.clone(),
         trusted,
     };
@@ -790,8 +796,9 @@ const YIELDS_BUDGET_MS: f64 = 5_000.0;
 
 /// Every subnet's yields: each subnet's walk of [`audit`] (one new epoch per ask), then the
 /// payouts of its newest `epochs` audited epochs (read once each, kept beside the audits).
-/// Subnets with the fewest payouts kept go first; past [`YIELDS_BUDGET_MS`] the others answer
-/// from what is kept and their new epochs wait for the next ask.
+/// Subnets take turns (the one served longest ago first); past [`YIELDS_BUDGET_MS`] the others
+/// answer from what is kept and their new epochs wait for the next ask. A subnet whose reads
+/// fail still shows what it has, with why.
 async fn yields(
     client: &mut Client,
     audits: &mut Audits,
@@ -802,11 +809,14 @@ async fn yields(
     let at = client.read_block().map_err(|e| e.to_string())?;
     let subnets = client.subnets(&at.hash).await.map_err(|e| e.to_string())?;
     let block_time_ms = client.block_time_ms().await.map_err(|e| e.to_string())?;
+    audits.yields_asks += 1;
+    let ask = audits.yields_asks;
     let mut order: Vec<u16> = subnets.iter().map(|s| s.netuid).collect();
-    order.sort_by_key(|&n| audits.payouts.range((n, 0)..=(n, u64::MAX)).count());
+    order.sort_by_key(|n| audits.yields_turns.get(n).copied().unwrap_or(0));
     let (mut out, mut notes, mut pending) = (Vec::new(), Vec::new(), 0);
     for netuid in order {
-        let audited: Vec<EpochAudit> = if in_budget() {
+        if in_budget() {
+            audits.yields_turns.insert(netuid, ask);
             match audit(client, audits, netuid, epochs).await {
                 Ok(answer) => {
                     pending += answer.pending;
@@ -817,22 +827,16 @@ async fn yields(
                     {
                         notes.push((netuid, why.why.clone()));
                     }
-                    answer.epochs
                 }
-                Err(why) => {
-                    notes.push((netuid, why));
-                    continue;
-                }
+                Err(why) => notes.push((netuid, why)),
             }
-        } else {
-            pending += 1;
-            audits
-                .epochs
-                .range((netuid, 0)..=(netuid, u64::MAX))
-                .rev()
-                .map(|(_, epoch)| epoch.clone())
-                .collect()
-        };
+        }
+        let audited: Vec<EpochAudit> = audits
+            .epochs
+            .range((netuid, 0)..=(netuid, u64::MAX))
+            .rev()
+            .map(|(_, epoch)| epoch.clone())
+            .collect();
         let mut paid = Vec::new();
         for epoch in audited.iter().take(usize::from(epochs)) {
             let key = (netuid, epoch.block.number);

@@ -442,6 +442,8 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
     // typed is replaced, and the review shows the call as built before anything is signed.
     let query = leptos_router::hooks::use_query_map();
     let prefilled = RwSignal::new(false);
+    // Said until the user changes the move or a field.
+    let link_notice = RwSignal::new(false);
     Effect::new(move |_| {
         let Some(Ok(moves)) = chain.moves.get() else {
             return;
@@ -462,6 +464,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
         };
         choice.set(index);
         prefilled.set(true);
+        link_notice.set(true);
         typed.update(|t| {
             for arg in &chosen.args {
                 let value = match arg.kind {
@@ -627,6 +630,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
             typed.update(|t| {
                 t.insert(name.clone(), text);
             });
+            link_notice.set(false);
             back_to_editing();
         };
         match arg.kind {
@@ -660,7 +664,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
     };
     view! {
         <h2>{move || i18n.t("stake.title")}</h2>
-        {move || prefilled.get().then(|| view! {
+        {move || link_notice.get().then(|| view! {
             <p class="notice" role="status" data-testid="stake-prefilled">{i18n.t("stake.prefilled")}</p>
         })}
         {move || match chain.moves.get() {
@@ -677,6 +681,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                         <select id="move-select" data-testid="move-select"
                             on:change=move |ev| {
                                 choice.set(event_target_value(&ev).parse().unwrap_or(0));
+                                link_notice.set(false);
                                 error.set(None);
                                 back_to_editing();
                             }>

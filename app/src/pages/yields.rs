@@ -119,7 +119,8 @@ pub fn YieldsPage() -> impl IntoView {
             if let Some((address, Ok(verified))) = p
                 && Some(address) == account.as_ref()
             {
-                for position in &verified.value.stakes {
+                // TAO on a hotkey (spec 103's stake); alpha of subnets is another unit.
+                for position in verified.value.stakes.iter().filter(|p| p.netuid.is_none()) {
                     *stakes.entry(position.hotkey.clone()).or_default() += position.stake;
                 }
             }
@@ -292,45 +293,67 @@ fn ValidatorsTable(
             Column::number(i18n.t("yields.col-updated")),
         ]
     });
-    let rows = Signal::derive(move || {
-        let Some(answer) = answer.get() else {
-            return Vec::new();
-        };
-        let amount = filters
-            .amount()
-            .ok()
-            .flatten()
-            .map(|rao| (rao, filters.amount.get().trim().to_string()));
-        let mut rows = Vec::new();
-        let across = across_subnets(&answer.subnets);
-        for subnet in &answer.subnets {
-            for v in &subnet.validators {
-                if !filters.keep(subnet, v) {
-                    continue;
-                }
-                let elsewhere = across.get(&v.latest.hotkey).copied();
-                let mine = Mine {
-                    staked: yours.with(|y| y.get(&v.latest.hotkey).copied()),
-                    amount: amount.clone(),
-                    expected: amount.as_ref().map(|(rao, _)| {
-                        expected_everywhere(&answer.subnets, &v.latest.hotkey, *rao)
-                    }),
-                };
-                rows.push(validator_row(i18n, subnet, v, elsewhere, mine));
-            }
-        }
-        rows
-    });
+    // Computed once per change and read twice (empty or not, the table): rows hold views, so
+    // they are not compared, only kept.
+    let rows = Memo::new_with_compare(
+        move |_| validator_rows(i18n, filters, yours, answer),
+        |_, _| true,
+    );
+    let rows = Signal::from(rows);
     move || {
         if rows.with(Vec::is_empty) {
             view! { <Empty testid="yields-none-match" words=i18n.t("yields.none-match")/> }
                 .into_any()
         } else {
-            let rows = rows;
             view! { <DataTable testid="yields-table" row_testid="yields-row" columns rows sort/> }
                 .into_any()
         }
     }
+}
+
+/// The validators' rows as the filters and the amount say.
+fn validator_rows(
+    i18n: I18n,
+    filters: Filters,
+    yours: Memo<BTreeMap<String, u64>>,
+    answer: Signal<Option<YieldsAnswer>>,
+) -> Vec<Row> {
+    let Some(answer) = answer.get() else {
+        return Vec::new();
+    };
+    let amount = filters
+        .amount()
+        .ok()
+        .flatten()
+        .map(|rao| (rao, filters.amount.get().trim().to_string()));
+    let mut rows = Vec::new();
+    let across = across_subnets(&answer.subnets);
+    // What the amount would earn on each hotkey over all its subnets, once per hotkey.
+    let mut expected_by_hotkey = BTreeMap::<String, f64>::new();
+    if let Some((rao, _)) = &amount {
+        for subnet in &answer.subnets {
+            for v in &subnet.validators {
+                *expected_by_hotkey
+                    .entry(v.latest.hotkey.clone())
+                    .or_default() += expected(v, subnet.epochs_per_year, *rao).per_year;
+            }
+        }
+    }
+    for subnet in &answer.subnets {
+        for v in &subnet.validators {
+            if !filters.keep(subnet, v) {
+                continue;
+            }
+            let elsewhere = across.get(&v.latest.hotkey).copied();
+            let mine = Mine {
+                staked: yours.with(|y| y.get(&v.latest.hotkey).copied()),
+                amount: amount.clone(),
+                expected: expected_by_hotkey.get(&v.latest.hotkey).copied(),
+            };
+            rows.push(validator_row(i18n, subnet, v, elsewhere, mine));
+        }
+    }
+    rows
 }
 
 /// What the user typed, in rao and as typed (passed on to the staking flow as written), and
@@ -340,17 +363,6 @@ struct Mine {
     staked: Option<u64>,
     amount: Option<(u64, String)>,
     expected: Option<f64>,
-}
-
-/// Rao a year that `amount` staked on `hotkey` would get from every subnet it validates on
-/// (its stakers are paid from each, over its one total stake).
-fn expected_everywhere(subnets: &[SubnetYields], hotkey: &str, amount: u64) -> f64 {
-    subnets
-        .iter()
-        .flat_map(|s| s.validators.iter().map(move |v| (s, v)))
-        .filter(|(_, v)| v.latest.hotkey == hotkey)
-        .map(|(s, v)| expected(v, s.epochs_per_year, amount).per_year)
-        .sum()
 }
 
 /// One validator's row; `elsewhere`: its yearly yield over all its subnets and how many, where
@@ -422,7 +434,12 @@ fn validator_row(
             Key::Number(netuid.into()),
         ),
         Cell::copy(l.hotkey.clone()),
-        Cell::number(yearly, yield_key(v.annual_yield)).field("yearly", v.annual_yield),
+        // Ranked by what its stakers get: over all its subnets where it has several.
+        Cell::number(
+            yearly,
+            yield_key(elsewhere.map_or(v.annual_yield, |(sum, _)| sum)),
+        )
+        .field("yearly", v.annual_yield),
         expected_cell,
         stake_cell,
         Cell::number(
@@ -442,7 +459,8 @@ fn validator_row(
                 format!(
                     "{} τ ({})",
                     i18n.tao(rao),
-                    percent(rao as f64 / l.stake.max(1) as f64, 2)
+                    // Of the stake at the newest epoch (the account's is newer): at most all.
+                    percent((rao as f64 / l.stake.max(1) as f64).min(1.0), 2)
                 ),
                 rao,
             )

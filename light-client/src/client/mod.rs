@@ -1440,6 +1440,10 @@ impl<T: Transport> BittensorClient<T> {
         &mut self,
         audit: &crate::audit::EpochAudit,
     ) -> Result<crate::yields::EpochPayouts, ClientError> {
+        if !audit.what_if.is_empty() {
+            // Refused before anything is read (the pure reader refuses it too).
+            return Err(crate::yields::epoch_payouts_refused());
+        }
         let at = audit.block.hash.clone();
         self.holding(&[at.as_str()], async |client| {
             client.still_pinned(&at)?;
