@@ -19,6 +19,9 @@ use taoscope_light_client::yields::{
     DEFAULT_EPOCHS, SubnetYields, ValidatorYield, across_subnets, expected,
 };
 
+/// 10⁹: the places [`parse_tao`] reads.
+const NANO: u64 = 1_000_000_000;
+
 /// A yield as a sort key: parts per 10¹² (exact enough to order, an integer to compare).
 fn yield_key(x: f64) -> i128 {
     (x * 1e12).round() as i128
@@ -46,8 +49,10 @@ struct Filters {
 }
 
 impl Filters {
-    /// The minimum stake in rao and the largest take in percent, where typed.
-    fn limits(&self) -> Result<(Option<u64>, Option<f64>), String> {
+    /// The minimum stake in rao and the largest take in billionths of a percent, where typed.
+    /// Percentages are read as exact decimals (TAO's own parser, 9 places), not floats: a
+    /// take of exactly 10% is kept by "10".
+    fn limits(&self) -> Result<(Option<u64>, Option<u64>), String> {
         let min_stake = self.min_stake.get();
         let min_stake = match min_stake.trim() {
             "" => None,
@@ -57,9 +62,9 @@ impl Filters {
         let max_take = match max_take.trim().trim_end_matches('%').trim() {
             "" => None,
             text => Some(
-                text.parse::<f64>()
+                parse_tao(text)
                     .ok()
-                    .filter(|p| (0.0..=100.0).contains(p))
+                    .filter(|p| *p <= 100 * NANO)
                     .ok_or_else(|| format!("{text:?}: a take is a percentage from 0 to 100"))?,
             ),
         };
@@ -74,13 +79,14 @@ impl Filters {
             return false;
         }
         let (min_stake, max_take) = self.limits().unwrap_or((None, None));
-        // A validator that is not a delegate has no take to compare: one cannot stake on it.
-        let take = v
-            .latest
-            .delegate_take
-            .map(|t| f64::from(t) / 65535.0 * 100.0);
         min_stake.is_none_or(|rao| v.latest.stake >= rao)
-            && max_take.is_none_or(|limit| take.is_some_and(|take| take <= limit + 1e-9))
+            // A validator that is not a delegate has no take to compare: one cannot stake on it.
+            && max_take.is_none_or(|limit| {
+                v.latest.delegate_take.is_some_and(|take| {
+                    // take / 65535 ≤ limit / (100 · 10⁹), in integers.
+                    u128::from(take) * 100 * u128::from(NANO) <= u128::from(limit) * 65_535
+                })
+            })
     }
 
     /// The amount typed, in rao (`None`: nothing typed).
