@@ -118,6 +118,22 @@ pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
 pub struct I18n {
     pub language: RwSignal<Language>,
     tables: StoredValue<(Table, Table)>,
+    /// The chosen language's group and decimal separators, asked of `Intl` once per choice (a
+    /// table redraw formats hundreds of numbers).
+    separators: StoredValue<(char, char)>,
+}
+
+/// How `language` groups thousands and points decimals, from the browser's `Intl`.
+fn separators(language: Language) -> (char, char) {
+    let sample = js_sys::Number::from(12_345.5)
+        .to_locale_string(language.tag())
+        .as_string()
+        .unwrap_or_default();
+    let mut chars = sample.chars().filter(|c| !c.is_ascii_digit());
+    match (chars.next(), chars.next()) {
+        (Some(group), Some(point)) => (group, point),
+        _ => (',', '.'),
+    }
 }
 
 impl I18n {
@@ -128,6 +144,7 @@ impl I18n {
         let i18n = I18n {
             language: RwSignal::new(language),
             tables: StoredValue::new((table(Language::English), table(language))),
+            separators: StoredValue::new(separators(language)),
         };
         Effect::new(move |_| {
             let language = i18n.language.get();
@@ -145,6 +162,7 @@ impl I18n {
     pub fn choose(self, language: Language) {
         save(CHOSEN, language.tag());
         self.tables.update_value(|t| t.1 = table(language));
+        self.separators.set_value(separators(language));
         self.language.set(language);
     }
 
@@ -166,28 +184,18 @@ impl I18n {
         fill(&self.t(key), values)
     }
 
-    /// An integer with the language's grouping.
+    /// An integer with the language's grouping (both languages group by thousands).
     pub fn int(self, n: u64) -> String {
-        let tag = self.language.get().tag();
-        js_sys::Number::from(n as f64)
-            .to_locale_string(tag)
-            .as_string()
-            .unwrap_or_else(|| n.to_string())
+        self.language.track();
+        let (group, _) = self.separators.get_value();
+        grouped(&n.to_string(), group)
     }
 
     /// An amount of rao as TAO with all 9 decimals, grouped and pointed as the language
     /// writes numbers (exact: the digits are ours, only the separators are the browser's).
     pub fn tao(self, rao: u64) -> String {
-        let tag = self.language.get().tag();
-        let sample = js_sys::Number::from(12_345.5)
-            .to_locale_string(tag)
-            .as_string()
-            .unwrap_or_default();
-        let mut chars = sample.chars().filter(|c| !c.is_ascii_digit());
-        let (group, point) = match (chars.next(), chars.next()) {
-            (Some(group), Some(point)) => (group, point),
-            _ => (',', '.'),
-        };
+        self.language.track();
+        let (group, point) = self.separators.get_value();
         // format_tao_grouped groups with thin spaces and points with '.'.
         format_tao_grouped(rao)
             .chars()
@@ -210,6 +218,18 @@ impl I18n {
             .as_string()
             .unwrap_or_default()
     }
+}
+
+/// `digits` grouped by thousands with `group`.
+fn grouped(digits: &str, group: char) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(group);
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub fn use_i18n() -> I18n {
