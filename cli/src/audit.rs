@@ -297,6 +297,53 @@ pub(crate) async fn connect(options: &Options) -> Result<Connected, String> {
     })
 }
 
+/// Audits subnet `netuid`'s epochs at `blocks` (newest first): the audited ones, and those
+/// that cannot be audited with why. An epoch too old for the transport ends the list.
+pub(crate) async fn audit_epochs(
+    client: &mut BittensorClient<VerifiedTransport>,
+    netuid: u16,
+    blocks: &[u64],
+    what_if: &[WhatIf],
+) -> Result<(Vec<EpochAudit>, Vec<NotAudited>), String> {
+    let (mut epochs, mut not_audited) = (Vec::new(), Vec::new());
+    for &block in blocks {
+        match client.audit_epoch(netuid, block, what_if).await {
+            Ok(epoch) => epochs.push(epoch),
+            Err(ClientError::NotHeld(_)) => break,
+            // One that cannot be audited (an upgrade next to it) is said, and the rest go on.
+            Err(ClientError::Audit(
+                why @ (AuditError::Upgrade(_) | AuditError::NotAnEpoch { .. }),
+            )) => not_audited.push(NotAudited {
+                block,
+                why: why.to_string(),
+            }),
+            Err(e) => return Err(format!("epoch at block #{block}: {e}")),
+        }
+    }
+    Ok((epochs, not_audited))
+}
+
+/// Prints a report as JSON (`--json`) or in words. `Err`: the exit status of a report that
+/// could not be written.
+pub(crate) fn print_report(
+    json: bool,
+    as_json: impl FnOnce() -> serde_json::Result<String>,
+    words: impl FnOnce() -> String,
+) -> Result<(), ExitCode> {
+    // A closed pipe (`| head`) ends the output, not the process with a panic.
+    let mut out = std::io::stdout().lock();
+    let text = if json {
+        as_json().map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        })?
+    } else {
+        words()
+    };
+    let _ = writeln!(out, "{text}");
+    Ok(())
+}
+
 fn audit(options: &Options) -> Result<AuditReport, String> {
     smol::block_on(async {
         let Connected {
@@ -322,25 +369,8 @@ fn audit(options: &Options) -> Result<AuditReport, String> {
                 stopped.map(|why| format!("; {why}")).unwrap_or_default()
             ));
         }
-        let (mut epochs, mut not_audited) = (Vec::new(), Vec::new());
-        for block in blocks {
-            match client
-                .audit_epoch(options.netuid, block, &options.what_if)
-                .await
-            {
-                Ok(epoch) => epochs.push(epoch),
-                // An epoch too old for the transport ends the list.
-                Err(ClientError::NotHeld(_)) => break,
-                // One that cannot be audited (an upgrade next to it) is said, and the rest go on.
-                Err(ClientError::Audit(
-                    why @ (AuditError::Upgrade(_) | AuditError::NotAnEpoch { .. }),
-                )) => not_audited.push(NotAudited {
-                    block,
-                    why: why.to_string(),
-                }),
-                Err(e) => return Err(format!("epoch at block #{block}: {e}")),
-            }
-        }
+        let (epochs, not_audited) =
+            audit_epochs(&mut client, options.netuid, &blocks, &options.what_if).await?;
         // What an audit costs, for the README's measurements (stderr: stdout stays the report).
         let (proofs_now, bytes_now) = counted(&client);
         eprintln!(
@@ -530,20 +560,12 @@ pub fn main(args: &[String]) -> ExitCode {
         }
     };
     let (json, report) = report;
-    // A closed pipe (`| head`) ends the output, not the process with a panic.
-    let mut out = std::io::stdout().lock();
-    if json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(text) => {
-                let _ = writeln!(out, "{text}");
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    } else {
-        let _ = writeln!(out, "{}", summary(&report));
+    if let Err(status) = print_report(
+        json,
+        || serde_json::to_string_pretty(&report),
+        || summary(&report),
+    ) {
+        return status;
     }
     // Every value of every audited epoch matched (with a what-if: nothing it changed moved).
     if report.epochs.iter().all(EpochAudit::is_exact) {

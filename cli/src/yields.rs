@@ -12,14 +12,11 @@
 //! not (its yields are still printed, marked), 2 on an error. `--json` prints a `YieldsReport`
 //! (`taoscope-yields/v1`).
 
-use crate::audit::{Connected, connect, options};
-use std::io::Write;
+use crate::audit::{Connected, audit_epochs, connect, options, print_report};
 use std::process::ExitCode;
-use taoscope_light_client::audit::{AuditError, NotAudited};
-use taoscope_light_client::client::ClientError;
 use taoscope_light_client::units::format_tao;
 use taoscope_light_client::yields::{
-    DEFAULT_EPOCHS, EpochPayouts, SubnetYields, YIELDS_SCHEMA, YieldsReport, subnet_yields,
+    DEFAULT_EPOCHS, SubnetYields, YIELDS_SCHEMA, YieldsReport, subnet_yields,
 };
 
 fn yields(args: &[String]) -> Result<(bool, YieldsReport), String> {
@@ -43,27 +40,14 @@ fn yields(args: &[String]) -> Result<(bool, YieldsReport), String> {
             .epoch_blocks(netuid, options.epochs)
             .await
             .map_err(|e| e.to_string())?;
-        let (mut epochs, mut not_used): (Vec<EpochPayouts>, Vec<NotAudited>) = (vec![], vec![]);
-        for block in blocks {
-            let audit = match client.audit_epoch(netuid, block, &[]).await {
-                Ok(audit) => audit,
-                Err(ClientError::NotHeld(_)) => break,
-                Err(ClientError::Audit(
-                    why @ (AuditError::Upgrade(_) | AuditError::NotAnEpoch { .. }),
-                )) => {
-                    not_used.push(NotAudited {
-                        block,
-                        why: why.to_string(),
-                    });
-                    continue;
-                }
-                Err(e) => return Err(format!("epoch at block #{block}: {e}")),
-            };
+        let (audited, not_used) = audit_epochs(&mut client, netuid, &blocks, &[]).await?;
+        let mut epochs = Vec::new();
+        for audit in &audited {
             epochs.push(
                 client
-                    .epoch_payouts(&audit)
+                    .epoch_payouts(audit)
                     .await
-                    .map_err(|e| format!("payouts at block #{block}: {e}"))?,
+                    .map_err(|e| format!("payouts at block #{}: {e}", audit.block.number))?,
             );
         }
         let subnet = subnet_yields(&epochs, block_time_ms).ok_or_else(|| {
@@ -148,24 +132,18 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut out = std::io::stdout().lock();
-    if json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(text) => {
-                let _ = writeln!(out, "{text}");
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    } else {
-        for subnet in &report.subnets {
-            let _ = writeln!(out, "{}", summary(subnet));
-        }
-        for n in &report.not_used {
-            let _ = writeln!(out, "epoch at block #{}: not used: {}", n.block, n.why);
-        }
+    let words = || {
+        let mut lines: Vec<String> = report.subnets.iter().map(summary).collect();
+        lines.extend(
+            report
+                .not_used
+                .iter()
+                .map(|n| format!("epoch at block #{}: not used: {}", n.block, n.why)),
+        );
+        lines.join("\n")
+    };
+    if let Err(status) = print_report(json, || serde_json::to_string_pretty(&report), words) {
+        return status;
     }
     if report.subnets.iter().all(|s| s.all_exact) {
         ExitCode::SUCCESS

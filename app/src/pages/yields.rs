@@ -216,26 +216,40 @@ fn FilterFields(filters: Filters, answer: Signal<Option<YieldsAnswer>>) -> impl 
                     {move || netuids().into_iter().map(|n| view! { <option value=n.to_string()>{n}</option> }).collect_view()}
                 </select>
             </label>
-            <label>
-                {move || i18n.t("yields.filter-min-stake")}
-                <input data-testid="yields-min-stake" inputmode="decimal" placeholder="0"
-                    prop:value=move || filters.min_stake.get()
-                    on:input=move |e| filters.min_stake.set(event_target_value(&e))/>
-            </label>
-            <label>
-                {move || i18n.t("yields.filter-max-take")}
-                <input data-testid="yields-max-take" inputmode="decimal" placeholder="100"
-                    prop:value=move || filters.max_take.get()
-                    on:input=move |e| filters.max_take.set(event_target_value(&e))/>
-            </label>
-            <label>
-                {move || i18n.t("yields.amount")}
-                <input data-testid="yields-amount" inputmode="decimal" placeholder="100"
-                    prop:value=move || filters.amount.get()
-                    on:input=move |e| filters.amount.set(event_target_value(&e))/>
-            </label>
+            <DecimalField label="yields.filter-min-stake" testid="yields-min-stake" placeholder="0" text=filters.min_stake/>
+            <DecimalField label="yields.filter-max-take" testid="yields-max-take" placeholder="100" text=filters.max_take/>
+            <DecimalField label="yields.amount" testid="yields-amount" placeholder="100" text=filters.amount/>
         </form>
         {move || field_error().map(|why| view! { <p class="error" role="alert" data-testid="yields-filter-error">{why}</p> })}
+    }
+}
+
+/// A labelled field for a decimal number, kept as typed in `text`.
+#[component]
+fn DecimalField(
+    /// The label's text key.
+    label: &'static str,
+    testid: &'static str,
+    placeholder: &'static str,
+    text: RwSignal<String>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <label>
+            {move || i18n.t(label)}
+            <input data-testid=testid inputmode="decimal" placeholder=placeholder
+                prop:value=move || text.get()
+                on:input=move |e| text.set(event_target_value(&e))/>
+        </label>
+    }
+}
+
+/// A subnet's share of the block emission (0 where the block emits nothing).
+fn emission_fraction(subnet: &SubnetYields) -> f64 {
+    if subnet.block_emission > 0 {
+        subnet.emission_value as f64 / subnet.block_emission as f64
+    } else {
+        0.0
     }
 }
 
@@ -510,11 +524,7 @@ fn SubnetsTable(answer: Signal<Option<YieldsAnswer>>) -> impl IntoView {
             .subnets
             .iter()
             .map(|s| {
-                let share = if s.block_emission > 0 {
-                    s.emission_value as f64 / s.block_emission as f64
-                } else {
-                    0.0
-                };
+                let share = emission_fraction(s);
                 let (lo, hi) = s
                     .validators
                     .iter()
@@ -567,14 +577,7 @@ fn EmissionChart(answer: Signal<Option<YieldsAnswer>>) -> impl IntoView {
         let bars: Vec<(u16, f64)> = a
             .subnets
             .iter()
-            .map(|s| {
-                let share = if s.block_emission > 0 {
-                    s.emission_value as f64 / s.block_emission as f64
-                } else {
-                    0.0
-                };
-                (s.netuid, share)
-            })
+            .map(|s| (s.netuid, emission_fraction(s)))
             .collect();
         let height = 22 * bars.len() + 4;
         Some(view! {
