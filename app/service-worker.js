@@ -71,6 +71,9 @@ self.addEventListener('fetch', (event) => {
   if (url.origin !== self.location.origin) return;
   // Every route of the app is index.html; a navigation to a file (a name with a dot) is not.
   const route = request.mode === 'navigate' && !url.pathname.split('/').pop().includes('.');
+  // A widget's frame comes from the server, whose header lets other sites frame it (the cached
+  // index.html carries the app's own header, which forbids framing).
+  if (route && url.pathname.startsWith('/embed/')) return;
   const file = route ? '/index.html' : url.pathname;
   if (!BUILD.files.includes(file)) return;
   // A file missing from the cache (storage cleared under us) is fetched and checked like at

@@ -5,7 +5,9 @@
 // secure WebSockets anywhere (the JSON-RPC endpoints and bootnodes the user configures: which ones
 // is the user's to choose, so the policy cannot name them); https (and this machine's http) for a
 // chain spec imported from a URL. No inline script, no eval, no plugins, no base or form targets,
-// and no framing by other sites (the header only: a <meta> policy cannot say it).
+// and no framing by other sites (the header only: a <meta> policy cannot say it), except the
+// widget frames (/embed/…), which any site may frame: that is what they are for, and the host
+// page can neither read nor change them (app/src/embed/).
 //
 // Used three ways: in Trunk's post-build hook (scripts/post-build.mjs, see Trunk.toml) it moves
 // Trunk's inline start-up script into a file and puts the policy in index.html as a <meta>; the
@@ -22,6 +24,8 @@ const DIRECTIVES = [
   ["default-src", "'none'"],
   ["script-src", "'self' 'wasm-unsafe-eval'"],
   ["worker-src", "'self'"],
+  // The Widgets page previews the widgets in their own frames (/embed/…).
+  ["frame-src", "'self'"],
   ["connect-src", ["'self'", 'wss:', 'https:', ...THIS_MACHINE.flatMap((h) => [`ws://${h}`, `http://${h}`])].join(' ')],
   ["style-src", "'self'"],
   ["img-src", "'self' data:"],
@@ -37,7 +41,9 @@ const join_ = (directives) => directives.map(([name, value]) => `${name} ${value
 /** The policy as a <meta> can carry it. */
 export const CSP_META = join_(DIRECTIVES);
 /** The policy as a response header: the same, and no framing by other sites. */
-export const CSP = join_([...DIRECTIVES, ["frame-ancestors", "'none'"]]);
+export const CSP = join_([...DIRECTIVES, ["frame-ancestors", "'self'"]]);
+/** The header for the widget frames (/embed/…): any site may frame them. */
+export const CSP_EMBED = join_([...DIRECTIVES, ["frame-ancestors", "*"]]);
 
 /**
  * index.html with each inline module script moved into its own file (written under `dir`) and

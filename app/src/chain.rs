@@ -31,7 +31,7 @@ use taoscope_light_client::verified::checkpoint::{
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+use web_sys::{MessageEvent, MessagePort, Worker, WorkerOptions, WorkerType};
 
 /// Where Trunk puts the worker's loader (see `app/index.html`).
 // Absolute: the app answers deep links (`/subnets/1/audit`), where a relative URL would miss.
@@ -323,18 +323,36 @@ pub struct Chain {
     /// The intent of the quote in flight.
     quote_asked: StoredValue<Option<TxIntent>>,
     worker: StoredValue<Option<LightWorker>, LocalStorage>,
+    /// A widget's endpoints (its `rpc` attribute), in place of those kept in this browser.
+    endpoints: StoredValue<Option<Vec<String>>>,
 }
 
 struct LightWorker {
-    worker: Worker,
+    worker: WorkerPort,
     ready: bool,
     waiting: Vec<String>,
+}
+
+/// The app's own worker, or a widget frame's port to the worker its page's frames share.
+enum WorkerPort {
+    Dedicated(Worker),
+    Shared(MessagePort),
+}
+
+impl WorkerPort {
+    fn post(&self, message: &str) {
+        let message = JsValue::from_str(message);
+        let _ = match self {
+            Self::Dedicated(worker) => worker.post_message(&message),
+            Self::Shared(port) => port.post_message(&message),
+        };
+    }
 }
 
 impl LightWorker {
     fn send(&mut self, message: String) {
         if self.ready {
-            let _ = self.worker.post_message(&JsValue::from_str(&message));
+            self.worker.post(&message);
         } else {
             self.waiting.push(message);
         }
@@ -343,10 +361,13 @@ impl LightWorker {
     fn on_ready(&mut self) {
         self.ready = true;
         for message in std::mem::take(&mut self.waiting) {
-            let _ = self.worker.post_message(&JsValue::from_str(&message));
+            self.worker.post(&message);
         }
     }
 }
+
+/// Where the widget frames' shared worker starts (see `public/light-shared-worker.js`).
+const SHARED_WORKER_URL: &str = "/light-shared-worker.js";
 
 pub fn stored_network() -> Network {
     load(keys::NETWORK)
@@ -472,8 +493,73 @@ pub fn endpoints_for(network: Network) -> Vec<String> {
 impl Chain {
     /// Starts the worker and follows the stored network. Call once, in the app's root.
     pub fn provide() -> Chain {
-        let chain = Chain {
-            network: RwSignal::new(stored_network()),
+        let chain = Chain::new(stored_network(), None);
+        chain.spawn();
+        provide_context(chain);
+        chain.connect();
+        chain
+    }
+
+    /// A widget frame's chain: `network` through `endpoints` (or those kept in this browser),
+    /// on the worker shared by every frame of this browser that follows the same (see
+    /// [`crate::hub`]). Call once, in the frame's root.
+    pub fn provide_shared(network: Network, endpoints: Option<Vec<String>>) -> Chain {
+        let chain = Chain::new(network, endpoints);
+        let name = format!(
+            "taoscope {} {}",
+            network.id(),
+            chain.endpoints_now().join(" ")
+        );
+        // Where the browser has no shared workers, the frame gets a worker of its own.
+        let shared = js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("SharedWorker"))
+            .unwrap_or(false)
+            .then(|| web_sys::SharedWorker::new_with_str(SHARED_WORKER_URL, &name).ok())
+            .flatten();
+        match shared {
+            Some(shared) => {
+                let port = shared.port();
+                chain.listen(&port);
+                // A port listened to with `addEventListener` delivers nothing until started.
+                port.start();
+                let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| chain.stopped());
+                shared.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+                on_error.forget();
+                // The worker stops serving this frame when it goes (its count of pages); a frame
+                // the browser brings back from its back/forward cache starts again.
+                let bye = port.clone();
+                let on_hide = Closure::<dyn Fn()>::new(move || {
+                    let _ = bye.post_message(&JsValue::from_str(crate::hub::BYE));
+                });
+                let on_show = Closure::<dyn Fn(web_sys::PageTransitionEvent)>::new(
+                    |event: web_sys::PageTransitionEvent| {
+                        if event.persisted() {
+                            let _ = web_sys::window().map(|w| w.location().reload());
+                        }
+                    },
+                );
+                if let Some(window) = web_sys::window() {
+                    window.set_onpagehide(Some(on_hide.as_ref().unchecked_ref()));
+                    window.set_onpageshow(Some(on_show.as_ref().unchecked_ref()));
+                }
+                on_hide.forget();
+                on_show.forget();
+                chain.worker.set_value(Some(LightWorker {
+                    worker: WorkerPort::Shared(port),
+                    ready: false,
+                    waiting: Vec::new(),
+                }));
+            }
+            None => chain.spawn(),
+        }
+        provide_context(chain);
+        chain.connect();
+        chain
+    }
+
+    fn new(network: Network, endpoints: Option<Vec<String>>) -> Chain {
+        Chain {
+            endpoints: StoredValue::new(endpoints),
+            network: RwSignal::new(network),
             status: RwSignal::new(ChainStatus::default()),
             spec: RwSignal::new(SpecState::None),
             saved: RwSignal::new(None),
@@ -514,24 +600,27 @@ impl Chain {
             submitted: RwSignal::new(Vec::new()),
             transaction_id: StoredValue::new(0),
             worker: StoredValue::new_local(None),
-        };
-        chain.spawn();
-        provide_context(chain);
-        chain.connect();
-        chain
+        }
     }
 
-    fn spawn(self) {
-        let options = WorkerOptions::new();
-        options.set_type(WorkerType::Classic);
-        let Ok(worker) = Worker::new_with_options(WORKER_URL, &options) else {
-            self.status.update(|s| {
-                s.phase = Phase::Failed;
-                s.error =
-                    Some("this browser refused to start a Web Worker for the light client".into());
-            });
-            return;
-        };
+    /// The endpoints the chosen network asks.
+    pub fn endpoints_now(self) -> Vec<String> {
+        self.endpoints
+            .get_value()
+            .unwrap_or_else(|| endpoints_for(self.network.get_untracked()))
+    }
+
+    fn stopped(self) {
+        self.status.update(|s| {
+            s.phase = Phase::Failed;
+            s.error = Some(
+                "the light client stopped with an error; reload the page to start it again".into(),
+            );
+        });
+    }
+
+    /// Takes the worker's messages from `port` (a dedicated worker, or a shared one's port).
+    fn listen(self, port: &web_sys::EventTarget) {
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
             let text = event.data().as_string();
             if text.as_deref() == Some(WORKER_READY) {
@@ -546,21 +635,28 @@ impl Chain {
                 self.on_response(response);
             }
         });
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let _ =
+            port.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
         on_message.forget();
-        let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
+    }
+
+    fn spawn(self) {
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Classic);
+        let Ok(worker) = Worker::new_with_options(WORKER_URL, &options) else {
             self.status.update(|s| {
                 s.phase = Phase::Failed;
-                s.error = Some(
-                    "the light client stopped with an error; reload the page to start it again"
-                        .into(),
-                );
+                s.error =
+                    Some("this browser refused to start a Web Worker for the light client".into());
             });
-        });
+            return;
+        };
+        self.listen(&worker);
+        let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| self.stopped());
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
         self.worker.set_value(Some(LightWorker {
-            worker,
+            worker: WorkerPort::Dedicated(worker),
             ready: false,
             waiting: Vec::new(),
         }));
@@ -914,7 +1010,7 @@ impl Chain {
         let chain_spec = json!({ "name": network.label() }).to_string();
         let transport = TransportChoice::VerifiedRpc {
             checkpoint: text,
-            endpoints: endpoints_for(network),
+            endpoints: self.endpoints_now(),
             genesis_hash: known_genesis(network).map_or_else(String::new, |g| to_hex(&g)),
             max_age_ms: match age_policy(network, &start, shipped) {
                 AgePolicy::MaxAge(ms) => Some(ms),

@@ -352,4 +352,49 @@ pub struct ChainStatus {
     /// Over verified RPC: what is trusted and what was checked (the Trust panel).
     #[serde(default)]
     pub trust: Option<Box<TrustReport>>,
+    /// How many pages this client serves: 1 for the app's own worker; for a shared worker
+    /// (widgets), the frames connected to it (see [`crate::hub`]).
+    #[serde(default)]
+    pub pages: u32,
+}
+
+impl ChainRequest {
+    /// The request's id, where it has one (a `Submit`'s is its `Prepare`'s).
+    pub fn id_mut(&mut self) -> Option<&mut u32> {
+        match self {
+            Self::Subnets { id }
+            | Self::Metagraph { id, .. }
+            | Self::Audit { id, .. }
+            | Self::AuditAll { id }
+            | Self::AuditInputs { id, .. }
+            | Self::Yields { id, .. }
+            | Self::Portfolio { id, .. }
+            | Self::Prepare { id, .. }
+            | Self::Quote { id, .. }
+            | Self::Moves { id }
+            | Self::Submit { id, .. } => Some(id),
+            Self::Start { .. } | Self::Database => None,
+        }
+    }
+}
+
+impl ChainResponse {
+    /// The id of the request this answers; `None` for what is said to every page.
+    pub fn id_mut(&mut self) -> Option<&mut u32> {
+        match self {
+            Self::Subnets { id, .. }
+            | Self::Metagraph { id, .. }
+            | Self::Audit { id, .. }
+            | Self::AuditAll { id, .. }
+            | Self::AuditInputs { id, .. }
+            | Self::Yields { id, .. }
+            | Self::Portfolio { id, .. }
+            | Self::Moves { id, .. }
+            | Self::Prepared { id, .. }
+            | Self::Quote { id, .. }
+            | Self::Progress { id, .. }
+            | Self::Submitted { id, .. } => Some(id),
+            Self::Status(_) | Self::Database { .. } | Self::Metadata(_) => None,
+        }
+    }
 }

@@ -3,10 +3,12 @@
 //! - [`shell`]: the router and the header (network choice, connection state).
 //! - [`chain`], [`chain_protocol`]: the light client's worker (smoldot-light, `light-worker`), the
 //!   chosen network's chain spec, smoldot's saved database, and the signals pages read.
+//! - [`embed`]: the widget frames (`/embed/…`) other sites embed through `widgets.js`.
 //! - [`pages`]: one module per page; a page exists when it does something.
 //! - [`i18n`]: the one text and number-formatting layer (English, Simplified Chinese).
 //! - [`install`]: the service worker, the new-version prompt, the offline notice.
 //! - [`table`]: the one table (sorting, numbers, copyable hashes) and the empty and failed states.
+//! - [`hub`]: the shared light worker's switchboard, one client for every widget frame of a page.
 //! - [`history`]: audited epochs kept in IndexedDB across visits (a cache, shown apart).
 //! - [`wallet`]: the browser wallet extensions injected into the page, and their accounts.
 //! - [`webgpu`]: what the browser's WebGPU adapter is, for the System page and (next) the GPU engine.
@@ -17,8 +19,10 @@
 
 pub mod chain;
 pub mod chain_protocol;
+pub mod embed;
 pub mod epoch_protocol;
 pub mod history;
+pub mod hub;
 pub mod i18n;
 pub mod install;
 pub mod pages;

@@ -10,6 +10,7 @@ use crate::pages::audit::{AuditAllPage, AuditPage};
 use crate::pages::home::{HomePage, LabPage};
 use crate::pages::network::NetworkPage;
 use crate::pages::subnets::{SubnetPage, SubnetsPage};
+use crate::pages::widgets::WidgetsPage;
 use crate::pages::yields::YieldsPage;
 use crate::pages::{bench::BenchPage, epoch_lab::EpochLab, system::SystemPage};
 use leptos::prelude::*;
@@ -41,6 +42,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=AuditAllPage/>
                     <Route path=path!("/account") view=AccountPage/>
                     <Route path=path!("/stake") view=YieldsPage/>
+                    <Route path=path!("/widgets") view=WidgetsPage/>
                 </Routes>
             </main>
         </Router>

@@ -8,6 +8,7 @@
 //! re-encoded (prefix 42) from the public key its checksum proves, never as given. ECDSA and
 //! Ethereum accounts are left out: Bittensor accounts sign with sr25519 or ed25519.
 
+use crate::embed::host::Host;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use taoscope_light_client::ss58;
 use wasm_bindgen::{JsCast, JsValue};
@@ -18,6 +19,51 @@ pub const MAX_ACCOUNTS: usize = 256;
 pub const MAX_NAME: usize = 64;
 /// How taoscope names itself to a wallet's `enable`.
 pub const ORIGIN: &str = "taoscope";
+
+/// Where a wallet is: in this page, or (in a widget frame that sees none) in the page that
+/// embeds the widget, whose loader relays its answers (see [`crate::embed::host`]). Relayed
+/// answers get the same checks as any wallet's.
+#[derive(Clone, Copy)]
+pub enum Where {
+    Page,
+    Host(Host),
+}
+
+/// A wallet by name, and where it is.
+#[derive(Clone)]
+pub struct WalletRef {
+    pub name: String,
+    pub place: Where,
+}
+
+impl WalletRef {
+    pub fn local(name: impl Into<String>) -> WalletRef {
+        WalletRef {
+            name: name.into(),
+            place: Where::Page,
+        }
+    }
+}
+
+/// The wallets of the page that embeds this widget frame, as its loader names them.
+pub async fn host_wallets(host: Host) -> Result<Vec<String>, String> {
+    let names = host.ask_wallet("wallets", "", None).await?;
+    Ok(names
+        .as_array()
+        .ok_or("the embedding page's wallets are not a list")?
+        .iter()
+        .filter_map(|n| n.as_str())
+        .filter(|n| n.chars().count() <= MAX_NAME)
+        .take(MAX_WALLETS)
+        .map(str::to_string)
+        .collect())
+}
+
+/// A relayed answer as the JS value a wallet in this page would have given.
+fn relayed(answer: serde_json::Value) -> Result<JsValue, String> {
+    js_sys::JSON::parse(&answer.to_string())
+        .map_err(|_| "the embedding page relayed an unreadable answer".to_string())
+}
 
 /// An account a wallet offers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,11 +131,15 @@ async fn enable(name: &str) -> Result<JsValue, String> {
     call(&wallet, "enable", &[JsValue::from_str(ORIGIN)]).await
 }
 
-/// Asks wallet `name` to let taoscope in, and for its accounts.
-pub async fn connect(name: &str) -> Result<Vec<WalletAccount>, String> {
-    let enabled = enable(name).await?;
-    let accounts = get(&enabled, "accounts").ok_or("the wallet gave no accounts")?;
-    let list = call(&accounts, "get", &[]).await?;
+/// Asks `wallet` to let taoscope in, and for its accounts.
+pub async fn connect(wallet: &WalletRef) -> Result<Vec<WalletAccount>, String> {
+    let list = if let Where::Host(host) = wallet.place {
+        relayed(host.ask_wallet("accounts", &wallet.name, None).await?)?
+    } else {
+        let enabled = enable(&wallet.name).await?;
+        let accounts = get(&enabled, "accounts").ok_or("the wallet gave no accounts")?;
+        call(&accounts, "get", &[]).await?
+    };
     let list: Array = list
         .dyn_into()
         .map_err(|_| "the wallet's accounts are not a list".to_string())?;
@@ -122,15 +172,22 @@ pub struct WalletSignature {
     pub signed_transaction: Option<String>,
 }
 
-/// Asks wallet `name` to sign `payload` (a `SignerPayloadJSON`). Nothing it answers is trusted
+/// Asks `wallet` to sign `payload` (a `SignerPayloadJSON`). Nothing it answers is trusted
 /// here: the light worker checks the signature (and any returned transaction) against what it
 /// prepared before it submits anything.
-pub async fn sign(name: &str, payload: &serde_json::Value) -> Result<WalletSignature, String> {
-    let enabled = enable(name).await?;
-    let signer = get(&enabled, "signer").ok_or("the wallet offers no signer")?;
-    let payload = js_sys::JSON::parse(&payload.to_string())
-        .map_err(|_| "the payload does not convert for the wallet".to_string())?;
-    let answer = call(&signer, "signPayload", &[payload]).await?;
+pub async fn sign(
+    wallet: &WalletRef,
+    payload: &serde_json::Value,
+) -> Result<WalletSignature, String> {
+    let answer = if let Where::Host(host) = wallet.place {
+        relayed(host.ask_wallet("sign", &wallet.name, Some(payload)).await?)?
+    } else {
+        let enabled = enable(&wallet.name).await?;
+        let signer = get(&enabled, "signer").ok_or("the wallet offers no signer")?;
+        let payload = js_sys::JSON::parse(&payload.to_string())
+            .map_err(|_| "the payload does not convert for the wallet".to_string())?;
+        call(&signer, "signPayload", &[payload]).await?
+    };
     let text = |key: &str| get(&answer, key).and_then(|v| v.as_string());
     Ok(WalletSignature {
         signature: text("signature").ok_or("the wallet answered without a signature")?,

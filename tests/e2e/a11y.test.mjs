@@ -24,6 +24,7 @@ const ROUTES = [
   ['/epoch-lab', 'main h1'],
   ['/bench', 'main h1'],
   ['/system', 'main h1'],
+  ['/widgets', '[data-testid="widget-snippet"]'],
 ];
 let localnet, server, browser;
 

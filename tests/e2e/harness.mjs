@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { readFile, stat, mkdir } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CSP } from '../../scripts/csp.mjs';
+import { CSP, CSP_EMBED } from '../../scripts/csp.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const SHARED = resolve(ROOT, '../shared');
@@ -51,7 +51,8 @@ export async function serveDist({ dist = join(ROOT, 'dist'), port = 0 } = {}) {
     }
     res.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store',
-      'content-security-policy': CSP,
+      // The raw path, as the browser and the app read it: `/%65mbed/` is not a widget.
+      'content-security-policy': req.url.startsWith('/embed/') ? CSP_EMBED : CSP,
     });
     res.end(body);
   });

@@ -8,9 +8,11 @@
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_util::StreamExt as _;
 use futures_util::future::{self, Either};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::collections::VecDeque;
 use std::pin::pin;
+use std::rc::Rc;
 use std::time::Duration;
 use taoscope_app::chain_protocol::{
     AuditAnswer, ChainRequest, ChainResponse, ChainStatus, Included, Phase, Portfolio, PreparedTx,
@@ -34,7 +36,7 @@ use taoscope_light_client::yields::{EpochPayouts, subnet_yields};
 use taoscope_light_client::{extrinsic, runtime_api, ss58, staking, wallet};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, SharedWorkerGlobalScope};
 
 type Client = BittensorClient<AnyTransport<BrowserPlatform>>;
 
@@ -186,32 +188,153 @@ impl Audits {
 
 fn main() {
     console_error_panic_hook::set_once();
-    let Ok(scope) = js_sys::global().dyn_into::<DedicatedWorkerGlobalScope>() else {
-        return;
-    };
     let (inbox_in, inbox): (
         UnboundedSender<ChainRequest>,
         UnboundedReceiver<ChainRequest>,
     ) = unbounded();
-    let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-        let request = event
-            .data()
-            .as_string()
-            .and_then(|text| serde_json::from_str::<ChainRequest>(&text).ok());
-        if let Some(request) = request {
-            let _ = inbox_in.unbounded_send(request);
-        }
-    });
-    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget(); // lives as long as the worker
-    let outbox = scope.clone();
+    let global = js_sys::global();
+    let outbox = if let Some(scope) = global.dyn_ref::<DedicatedWorkerGlobalScope>() {
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            let request = event
+                .data()
+                .as_string()
+                .and_then(|text| serde_json::from_str::<ChainRequest>(&text).ok());
+            if let Some(request) = request {
+                let _ = inbox_in.unbounded_send(request);
+            }
+        });
+        scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget(); // lives as long as the worker
+        let _ = scope.post_message(&JsValue::from_str(WORKER_READY));
+        Outbox::Page(scope.clone())
+    } else if let Some(scope) = global.dyn_ref::<SharedWorkerGlobalScope>() {
+        frames::listen(scope, inbox_in)
+    } else {
+        return;
+    };
     wasm_bindgen_futures::spawn_local(serve(outbox, inbox));
-    let _ = scope.post_message(&JsValue::from_str(WORKER_READY));
 }
 
-fn post(scope: &DedicatedWorkerGlobalScope, response: &ChainResponse) {
-    if let Ok(text) = serde_json::to_string(response) {
-        let _ = scope.post_message(&JsValue::from_str(&text));
+/// Where answers go: the app's page (a dedicated worker), or the widget frames of a shared one.
+#[derive(Clone)]
+enum Outbox {
+    Page(DedicatedWorkerGlobalScope),
+    Frames(Rc<RefCell<frames::Frames>>),
+}
+
+fn post(scope: &Outbox, response: &ChainResponse) {
+    match scope {
+        Outbox::Page(page) => {
+            if let Ok(text) = serde_json::to_string(response) {
+                let _ = page.post_message(&JsValue::from_str(&text));
+            }
+        }
+        Outbox::Frames(frames) => frames.borrow_mut().post(response.clone()),
+    }
+}
+
+/// The shared worker's side of [`taoscope_app::hub`]: the frames' ports.
+mod frames {
+    use super::Outbox;
+    use futures_channel::mpsc::UnboundedSender;
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::rc::Rc;
+    use taoscope_app::chain_protocol::{ChainRequest, ChainResponse, WORKER_READY};
+    use taoscope_app::hub::{BYE, Hub, PortId};
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::*;
+    use web_sys::{MessageEvent, MessagePort, SharedWorkerGlobalScope};
+
+    pub struct Frames {
+        hub: Hub,
+        ports: BTreeMap<PortId, MessagePort>,
+    }
+
+    impl Frames {
+        pub fn post(&mut self, response: ChainResponse) {
+            let outgoing = self.hub.outbound(response);
+            self.send(outgoing);
+        }
+
+        fn send(&self, outgoing: Vec<(PortId, ChainResponse)>) {
+            for (port, response) in outgoing {
+                if let (Some(to), Ok(text)) =
+                    (self.ports.get(&port), serde_json::to_string(&response))
+                {
+                    let _ = to.post_message(&JsValue::from_str(&text));
+                }
+            }
+        }
+    }
+
+    /// Takes the frames that connected while the wasm loaded (kept by the worker's start-up
+    /// script, `light-shared-worker.js`, in `taoscopePorts`) and every later one.
+    pub fn listen(scope: &SharedWorkerGlobalScope, inbox: UnboundedSender<ChainRequest>) -> Outbox {
+        let frames = Rc::new(RefCell::new(Frames {
+            hub: Hub::default(),
+            ports: BTreeMap::new(),
+        }));
+        let add = {
+            let frames = frames.clone();
+            move |port: MessagePort| attach(&frames, port, inbox.clone())
+        };
+        if let Ok(early) = js_sys::Reflect::get(scope, &JsValue::from_str("taoscopePorts"))
+            && let Ok(early) = early.dyn_into::<js_sys::Array>()
+        {
+            for port in early
+                .iter()
+                .filter_map(|p| p.dyn_into::<MessagePort>().ok())
+            {
+                add(port);
+            }
+        }
+        let on_connect = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Ok(port) = event.ports().get(0).dyn_into::<MessagePort>() {
+                add(port);
+            }
+        });
+        scope.set_onconnect(Some(on_connect.as_ref().unchecked_ref()));
+        on_connect.forget();
+        Outbox::Frames(frames)
+    }
+
+    fn attach(
+        frames: &Rc<RefCell<Frames>>,
+        port: MessagePort,
+        inbox: UnboundedSender<ChainRequest>,
+    ) {
+        let id = {
+            let mut f = frames.borrow_mut();
+            let id = f.hub.connect();
+            f.ports.insert(id, port.clone());
+            id
+        };
+        let on_message = {
+            let frames = frames.clone();
+            Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+                let Some(text) = event.data().as_string() else {
+                    return;
+                };
+                let mut f = frames.borrow_mut();
+                if text == BYE {
+                    f.hub.leave(id);
+                    f.ports.remove(&id);
+                    return;
+                }
+                let Ok(request) = serde_json::from_str::<ChainRequest>(&text) else {
+                    return;
+                };
+                let (forward, now) = f.hub.inbound(id, request);
+                f.send(now);
+                if let Some(request) = forward {
+                    let _ = inbox.unbounded_send(request);
+                }
+            })
+        };
+        port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget(); // lives as long as the port
+        let _ = port.post_message(&JsValue::from_str(WORKER_READY));
     }
 }
 
@@ -304,14 +427,14 @@ fn failure(request: &ChainRequest, why: String) -> Option<ChainResponse> {
 }
 
 /// Answers reads that arrive while no chain is followed.
-fn not_following(scope: &DedicatedWorkerGlobalScope, request: ChainRequest) {
+fn not_following(scope: &Outbox, request: ChainRequest) {
     let why = "no chain is followed yet: choose a network first".to_string();
     if let Some(response) = failure(&request, why) {
         post(scope, &response);
     }
 }
 
-async fn serve(scope: DedicatedWorkerGlobalScope, mut inbox: UnboundedReceiver<ChainRequest>) {
+async fn serve(scope: Outbox, mut inbox: UnboundedReceiver<ChainRequest>) {
     let mut next = None;
     loop {
         let start = match next.take() {
@@ -338,7 +461,7 @@ fn chain_name(chain_spec: &str) -> String {
 
 /// Follows one chain until the page asks for another (returned) or goes away (`None`).
 async fn follow(
-    scope: &DedicatedWorkerGlobalScope,
+    scope: &Outbox,
     start: Start,
     inbox: &mut UnboundedReceiver<ChainRequest>,
 ) -> Option<Start> {
@@ -613,7 +736,7 @@ enum Woke {
 }
 
 async fn wait_for_start(
-    scope: &DedicatedWorkerGlobalScope,
+    scope: &Outbox,
     inbox: &mut UnboundedReceiver<ChainRequest>,
 ) -> Option<Start> {
     loop {
@@ -1266,7 +1389,7 @@ async fn submit(
 
 /// Answers the requests still queued when the chain stops being followed, so that none waits
 /// for ever (a queued submission was not sent).
-fn unanswered(scope: &DedicatedWorkerGlobalScope, queue: VecDeque<ChainRequest>, why: &str) {
+fn unanswered(scope: &Outbox, queue: VecDeque<ChainRequest>, why: &str) {
     for request in queue {
         if let Some(response) = failure(&request, format!("not done: {why}")) {
             post(scope, &response);
@@ -1276,7 +1399,7 @@ fn unanswered(scope: &DedicatedWorkerGlobalScope, queue: VecDeque<ChainRequest>,
 
 /// Ends the following of every submitted transaction (the chain is no longer followed): each
 /// one's end is unknown, and the page is told so rather than left waiting.
-fn let_go_of_submitted(scope: &DedicatedWorkerGlobalScope, pending: &mut Pending, why: &str) {
+fn let_go_of_submitted(scope: &Outbox, pending: &mut Pending, why: &str) {
     for watched in pending.watched.drain(..) {
         post(
             scope,
@@ -1294,11 +1417,7 @@ fn let_go_of_submitted(scope: &DedicatedWorkerGlobalScope, pending: &mut Pending
 /// turn (each stage posted), and for one included in a finalized block, what the runtime's
 /// events there say of its call. Once sent, whatever goes wrong is [`Sent::Unknown`], never an
 /// error: the transaction may still be included until its mortality ends.
-async fn follow_submitted(
-    client: &mut Client,
-    pending: &mut Pending,
-    scope: &DedicatedWorkerGlobalScope,
-) {
+async fn follow_submitted(client: &mut Client, pending: &mut Pending, scope: &Outbox) {
     let mut ended = Vec::new();
     for (at, watched) in pending.watched.iter_mut().enumerate() {
         let unknown = |why: String| Ok(Sent::Unknown { why });

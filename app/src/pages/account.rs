@@ -23,6 +23,7 @@ use taoscope_light_client::metagraph::StakePosition;
 use taoscope_light_client::ss58;
 use taoscope_light_client::staking::{Arg, ArgKind, Move};
 use taoscope_light_client::units::parse_tao;
+use wasm_bindgen::JsCast;
 
 const CHOSEN: &str = "taoscope.account";
 
@@ -102,7 +103,7 @@ fn keep_pending(update: impl FnOnce(&mut Vec<PendingTx>)) {
 
 /// Identifies this page's visit among the pending transactions kept.
 #[derive(Clone, Copy)]
-struct Visit(u64);
+pub(crate) struct Visit(pub(crate) u64);
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -139,7 +140,7 @@ fn Wallets(chosen: RwSignal<Option<Chosen>>) -> impl IntoView {
     let accounts = RwSignal::new(None::<(String, Result<Vec<WalletAccount>, String>)>);
     let connect = move |name: String| {
         leptos::task::spawn_local(async move {
-            let result = wallet::connect(&name).await;
+            let result = wallet::connect(&wallet::WalletRef::local(name.clone())).await;
             accounts.set(Some((name, result)));
         });
     };
@@ -266,7 +267,7 @@ fn PortfolioView(chosen: Chosen) -> impl IntoView {
             "watch-only" | "development" => view! {
                 <p class="muted" data-testid="stake-unavailable">{move || i18n.t("account.stake-unavailable")}</p>
             }.into_any(),
-            wallet => view! { <StakeForm from=chosen.address.clone() wallet=wallet.to_string()/> }.into_any(),
+            wallet => view! { <StakeForm from=chosen.address.clone() wallet=wallet::WalletRef::local(wallet)/> }.into_any(),
         }}
     }
 }
@@ -413,7 +414,13 @@ fn arg_words(i18n: I18n, kind: Option<ArgKind>, value: &serde_json::Value) -> St
 }
 
 #[component]
-fn StakeForm(from: String, wallet: String) -> impl IntoView {
+pub(crate) fn StakeForm(
+    from: String,
+    wallet: wallet::WalletRef,
+    /// Only the runtime's `add_stake` family (a widget's stake button).
+    #[prop(optional)]
+    stake_only: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
     let chain = expect_context::<Chain>();
     // Asked until the runtime in force answers (the chain may still be syncing).
@@ -422,6 +429,19 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
             chain.request_moves();
         }
     });
+    // The moves offered: all the runtime's, or its `add_stake` family only.
+    let moves = Memo::new(move |_| {
+        chain.moves.get().map(|all| {
+            all.map(|all| {
+                all.into_iter()
+                    .filter(|m| !stake_only || m.call.starts_with("add_stake"))
+                    .collect::<Vec<_>>()
+            })
+        })
+    });
+    // In a widget (`stake_only`), the page around the frame could lay something over it and
+    // time a click: Sign takes clicks only a second after the review is shown.
+    let armed = RwSignal::new(!stake_only);
     let choice = RwSignal::new(0usize);
     // What was typed, by argument name: kept across moves (a hotkey stays when the move
     // changes) and across reviews, signing refusals and failures.
@@ -430,8 +450,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let step = RwSignal::new(Step::Editing);
     let chosen = Memo::new(move |_| {
-        chain
-            .moves
+        moves
             .get()
             .and_then(|m| m.ok())
             .and_then(|m| m.get(choice.get()).cloned())
@@ -445,7 +464,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
     // Said until the user changes the move or a field.
     let link_notice = RwSignal::new(false);
     Effect::new(move |_| {
-        let Some(Ok(moves)) = chain.moves.get() else {
+        let Some(Ok(moves)) = moves.get() else {
             return;
         };
         if prefilled.get_untracked() {
@@ -541,6 +560,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
             Some(Err(why)) => error.set(Some(why)),
             Some(Ok(intent)) => {
                 error.set(None);
+                armed.set(!stake_only);
                 step.set(Step::Review(chain.prepare(intent)));
             }
         }
@@ -592,7 +612,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                     step.set(Step::Submitted(id));
                 }
                 Err(why) => {
-                    error.set(Some(format!("{wallet}: {why}")));
+                    error.set(Some(format!("{}: {why}", wallet.name)));
                     step.set(Step::Review(id));
                 }
             }
@@ -667,7 +687,7 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
         {move || link_notice.get().then(|| view! {
             <p class="notice" role="status" data-testid="stake-prefilled">{i18n.t("stake.prefilled")}</p>
         })}
-        {move || match chain.moves.get() {
+        {move || match moves.get() {
             None => view! { <p class="muted" aria-live="polite">{i18n.t("stake.reading-moves")}</p> }.into_any(),
             Some(Err(why)) => view! { <p class="error" role="alert" data-testid="moves-error">{i18n.tf("stake.moves-error", &[("why", &why)])}</p> }.into_any(),
             Some(Ok(moves)) if moves.is_empty() => view! {
@@ -790,8 +810,14 @@ fn StakeForm(from: String, wallet: String) -> impl IntoView {
                                     </p>
                                 }.into_any()
                             } else {
+                                if stake_only && !armed.get_untracked() {
+                                    let arm = wasm_bindgen::closure::Closure::once_into_js(move || armed.set(true));
+                                    if let Some(window) = web_sys::window() {
+                                        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(arm.unchecked_ref(), 1000);
+                                    }
+                                }
                                 view! {
-                                    <button type="button" data-testid="stake-sign" on:click=move |_| sign(id, payload.clone())>{i18n.t("review.sign")}</button>
+                                    <button type="button" data-testid="stake-sign" disabled=move || !armed.get() on:click=move |_| sign(id, payload.clone())>{i18n.t("review.sign")}</button>
                                     " "
                                     <button type="button" on:click=move |_| step.set(Step::Editing)>{i18n.t("review.cancel")}</button>
                                 }.into_any()

@@ -51,6 +51,7 @@ pub fn HomePage() -> impl IntoView {
                 <li><a href="/account">{move || i18n.t("nav.account")}</a>": "{move || i18n.t("home.tool-account")}</li>
                 <li><a href="/network">{move || i18n.t("nav.network")}</a>": "{move || i18n.t("home.tool-network")}</li>
                 <li><a href="/lab">{move || i18n.t("nav.lab")}</a>": "{move || i18n.t("home.tool-lab")}</li>
+                <li><a href="/widgets">{move || i18n.t("nav.widgets")}</a>": "{move || i18n.t("home.tool-widgets")}</li>
             </ul>
         </section>
     }

@@ -6,4 +6,5 @@ pub mod home;
 pub mod network;
 pub mod subnets;
 pub mod system;
+pub mod widgets;
 pub mod yields;
