@@ -25,9 +25,11 @@ const TYPES = {
 /**
  * Serves dist/ (or another build's folder) on 127.0.0.1 (on `port`, to come back on the same
  * origin) with the app's routes falling back to index.html, every file with the app's
- * Content-Security-Policy header (a violation is a console error: a failed test).
+ * Content-Security-Policy header (a violation is a console error: a failed test). `cache`: let
+ * the browser keep files for an hour, as a deployment would (the default, no-store, makes every
+ * visit fetch everything).
  */
-export async function serveDist({ dist = join(ROOT, 'dist'), port = 0 } = {}) {
+export async function serveDist({ dist = join(ROOT, 'dist'), port = 0, cache = false } = {}) {
   await stat(join(dist, 'index.html')).catch(() => {
     throw new Error('dist/index.html is missing: run `trunk build` first (scripts/test does)');
   });
@@ -50,7 +52,7 @@ export async function serveDist({ dist = join(ROOT, 'dist'), port = 0 } = {}) {
       body = await readFile(file);
     }
     res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store',
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': cache ? 'max-age=3600' : 'no-store',
       // The raw path, as the browser and the app read it: `/%65mbed/` is not a widget.
       'content-security-policy': req.url.startsWith('/embed/') ? CSP_EMBED : CSP,
     });

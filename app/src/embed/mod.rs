@@ -271,6 +271,7 @@ pub fn Embed() -> impl IntoView {
 /// count of frames, the messages refused.
 #[component]
 fn Frame(params: Params, chain: Chain, host: Host) -> impl IntoView {
+    let i18n = crate::i18n::use_i18n();
     // Why the chain cannot be read, once (the host hears each new reason once).
     let stalled = RwSignal::new(false);
     {
@@ -320,17 +321,17 @@ fn Frame(params: Params, chain: Chain, host: Host) -> impl IntoView {
             {body}
             <p class="widget-foot muted">
                 {move || chain.status.with(|s| (s.phase == Phase::Live).then(|| view! {
-                    <span class="verified" title="Every value here was proven by a light client in your browser, not taken from a server">"✓ verified by taoscope"</span>
+                    <span class="verified" title=i18n.t("widget.verified-title")>{i18n.t("widget.verified")}</span>
                 }))}
                 " "
                 <span data-testid="widget-network">{on}</span>
                 " "
-                <a href=link target="_blank" rel="noopener">"Open in taoscope ↗"</a>
+                <a href=link target="_blank" rel="noopener">{i18n.t("widget.open")}</a>
                 {move || (host.rejected.get() > 0).then(|| view! {
                     " "
                     <span class="notice" data-testid="widget-rejected" data-count=host.rejected.get()
                         title=host.last_rejected.get().unwrap_or_default()>
-                        {format!("{} foreign message(s) refused", host.rejected.get())}
+                        {i18n.tf("widget.refused", &[("count", &host.rejected.get().to_string())])}
                     </span>
                 })}
             </p>

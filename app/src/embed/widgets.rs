@@ -5,7 +5,7 @@
 use super::host::Host;
 use crate::chain::Chain;
 use crate::chain_protocol::{Phase, Sent};
-use crate::i18n::use_i18n;
+use crate::i18n::{I18n, use_i18n};
 use crate::pages::account::{StakeForm, Visit, portfolio_of};
 use crate::pages::subnets::{emission_share, emission_total, refresh_on_finality};
 use crate::wallet::{self, WalletAccount, WalletRef, Where};
@@ -28,25 +28,26 @@ fn report(host: Host, value: Memo<Option<(serde_json::Value, BlockRef)>>) {
 }
 
 fn waiting_words(chain: Chain) -> impl IntoView {
+    let i18n = use_i18n();
     move || {
-        let words = match chain.status.with(|s| s.phase) {
-            Phase::Live => "Reading through proofs…",
-            _ => "Connecting to the chain…",
-        };
+        let words = i18n.t(match chain.status.with(|s| s.phase) {
+            Phase::Live => "widget.reading",
+            _ => "widget.connecting",
+        });
         view! { <p class="muted" aria-live="polite" data-testid="widget-waiting">{words}</p> }
     }
 }
 
-fn at_block(block: &BlockRef) -> impl IntoView + use<> {
+fn at_block(i18n: I18n, block: &BlockRef) -> impl IntoView + use<> {
     view! {
         <p class="verified-at" data-testid="widget-block" data-block-number=block.number data-block-hash=block.hash.clone()>
-            "at finalized block #" {block.number}
+            {i18n.tf("widget.at-block", &[("number", &block.number.to_string())])}
         </p>
     }
 }
 
 /// A `<dl>` row with a test id.
-fn fact(label: &'static str, testid: &'static str, value: String, raw: String) -> impl IntoView {
+fn fact(label: String, testid: &'static str, value: String, raw: String) -> impl IntoView {
     view! { <dt>{label}</dt><dd data-testid=testid data-raw=raw>{value}</dd> }
 }
 
@@ -80,13 +81,13 @@ pub fn SubnetWidget(netuid: u16) -> impl IntoView {
         }),
     );
     view! {
-        <h2>"Subnet " {netuid}</h2>
+        <h2>{i18n.tf("widget.subnet-title", &[("netuid", &netuid.to_string())])}</h2>
         {move || match found.get() {
             None => waiting_words(chain).into_any(),
             Some(Err(why)) => view! { <p class="error" role="alert" data-testid="widget-read-error">{why}</p> }.into_any(),
             Some(Ok((None, _, at))) => view! {
-                <p class="muted" data-testid="widget-empty">{format!("No subnet {netuid} on this chain.")}</p>
-                {at_block(&at)}
+                <p class="muted" data-testid="widget-empty">{i18n.tf("widget.no-subnet", &[("netuid", &netuid.to_string())])}</p>
+                {at_block(i18n, &at)}
             }.into_any(),
             Some(Ok((Some(s), total, at))) => {
                 // Spec 103's epoch rule; another runtime's blocks are not guessed.
@@ -95,13 +96,13 @@ pub fn SubnetWidget(netuid: u16) -> impl IntoView {
                     .find(|&b| is_epoch_block(netuid, s.tempo, b))).flatten();
                 view! {
                     <dl class="facts">
-                        {fact("Uids", "widget-uids", i18n.int(u64::from(s.n)), s.n.to_string())}
-                        {fact("Validators", "widget-validators", format!("{} of {}", s.validators, s.max_validators), s.validators.to_string())}
-                        {fact("Tempo", "widget-tempo", format!("{} blocks", s.tempo), s.tempo.to_string())}
-                        {fact("Emission share", "widget-emission-share", emission_share(s.emission, total), s.emission.map(|e| e.to_string()).unwrap_or_default())}
-                        {last_epoch.map(|b| fact("Last epoch", "widget-last-epoch", format!("#{b}"), b.to_string()))}
+                        {fact(i18n.t("widget.uids"), "widget-uids", i18n.int(u64::from(s.n)), s.n.to_string())}
+                        {fact(i18n.t("widget.validators"), "widget-validators", i18n.tf("widget.validators-value", &[("n", &s.validators.to_string()), ("max", &s.max_validators.to_string())]), s.validators.to_string())}
+                        {fact(i18n.t("widget.tempo"), "widget-tempo", i18n.tf("widget.tempo-value", &[("n", &s.tempo.to_string())]), s.tempo.to_string())}
+                        {fact(i18n.t("widget.emission-share"), "widget-emission-share", emission_share(s.emission, total), s.emission.map(|e| e.to_string()).unwrap_or_default())}
+                        {last_epoch.map(|b| fact(i18n.t("widget.last-epoch"), "widget-last-epoch", format!("#{b}"), b.to_string()))}
                     </dl>
-                    {at_block(&at)}
+                    {at_block(i18n, &at)}
                 }.into_any()
             }
         }}
@@ -112,6 +113,7 @@ pub fn SubnetWidget(netuid: u16) -> impl IntoView {
 pub fn AuditWidget(netuid: u16) -> impl IntoView {
     let chain = expect_context::<Chain>();
     let host = expect_context::<Host>();
+    let i18n = use_i18n();
     refresh_on_finality(chain, move || chain.request_audit(netuid, 1));
     let newest = Memo::new(move |_| match chain.audit.get() {
         Some((n, Ok(answer))) if n == netuid => {
@@ -134,13 +136,13 @@ pub fn AuditWidget(netuid: u16) -> impl IntoView {
         }),
     );
     view! {
-        <h2>"Subnet " {netuid} " audit"</h2>
+        <h2>{i18n.tf("widget.audit-title", &[("netuid", &netuid.to_string())])}</h2>
         {move || match newest.get() {
             None => waiting_words(chain).into_any(),
             Some(Err(why)) => view! { <p class="error" role="alert" data-testid="widget-read-error">{why}</p> }.into_any(),
             Some(Ok((None, at))) => view! {
-                <p class="muted" data-testid="widget-empty">"No epoch of this subnet can be audited yet."</p>
-                {at_block(&at)}
+                <p class="muted" data-testid="widget-empty">{i18n.t("widget.no-epoch")}</p>
+                {at_block(i18n, &at)}
             }.into_any(),
             Some(Ok((Some(e), _))) => {
                 let exact = e.is_exact();
@@ -149,9 +151,9 @@ pub fn AuditWidget(netuid: u16) -> impl IntoView {
                         data-exact=exact.to_string() data-checked=e.checked data-mismatches=e.mismatches.len()>
                         {if exact { "✓ " } else { "✗ " }} {e.verdict()}
                     </p>
-                    <p class="muted">{format!("Epoch at block #{}, recomputed with {}", e.block.number, e.algorithm)}</p>
+                    <p class="muted">{i18n.tf("widget.epoch-words", &[("number", &e.block.number.to_string()), ("algorithm", &e.algorithm)])}</p>
                     <p class="verified-at" data-testid="widget-block" data-block-number=e.block.number data-block-hash=e.block.hash.clone()>
-                        "epoch block #" {e.block.number}
+                        {i18n.tf("widget.epoch-block", &[("number", &e.block.number.to_string())])}
                     </p>
                 }.into_any()
             }
@@ -219,28 +221,24 @@ pub fn ValidatorWidget(hotkey: String) -> impl IntoView {
         &hotkey[hotkey.len().saturating_sub(4)..]
     );
     view! {
-        <h2>"Validator " <code title=hotkey.clone()>{short}</code></h2>
+        <h2>{i18n.t("widget.validator-title")}" " <code title=hotkey.clone()>{short}</code></h2>
         {move || match (found.get(), summary.get()) {
             (None, _) => waiting_words(chain).into_any(),
             (Some(Err(why)), _) => view! { <p class="error" role="alert" data-testid="widget-read-error">{why}</p> }.into_any(),
             (Some(Ok((_, at, pending))), None) => view! {
-                <p class="muted" data-testid="widget-empty">{if pending > 0 {
-                    "Auditing the subnets' epochs…".to_string()
-                } else {
-                    "This hotkey validates on no subnet's audited epoch.".to_string()
-                }}</p>
-                {at_block(&at)}
+                <p class="muted" data-testid="widget-empty">{i18n.t(if pending > 0 { "widget.auditing" } else { "widget.not-validating" })}</p>
+                {at_block(i18n, &at)}
             }.into_any(),
             (Some(Ok((_, at, _))), Some((v, block, yearly, netuids))) => view! {
                 <dl class="facts">
-                    {fact("Total stake", "widget-stake", format!("{} τ", i18n.tao(v.latest.stake)), v.latest.stake.to_string())}
-                    {fact("Take", "widget-take", v.latest.delegate_take.map_or_else(|| "not a delegate".into(), |t| format!("{:.2} %", f64::from(t) / 655.35)), v.latest.delegate_take.map(|t| t.to_string()).unwrap_or_default())}
-                    {fact("Nominators", "widget-nominators", v.latest.nominators.to_string(), v.latest.nominators.to_string())}
-                    {fact("Subnets", "widget-subnets", netuids.iter().map(u16::to_string).collect::<Vec<_>>().join(", "), netuids.iter().map(u16::to_string).collect::<Vec<_>>().join(","))}
-                    {fact("Yearly yield", "widget-yield", format!("{:.2} %", yearly * 100.0), yearly.to_string())}
+                    {fact(i18n.t("widget.total-stake"), "widget-stake", format!("{} τ", i18n.tao(v.latest.stake)), v.latest.stake.to_string())}
+                    {fact(i18n.t("widget.take"), "widget-take", v.latest.delegate_take.map_or_else(|| i18n.t("yields.not-delegate"), |t| format!("{:.2} %", f64::from(t) / 655.35)), v.latest.delegate_take.map(|t| t.to_string()).unwrap_or_default())}
+                    {fact(i18n.t("widget.nominators"), "widget-nominators", i18n.int(u64::from(v.latest.nominators)), v.latest.nominators.to_string())}
+                    {fact(i18n.t("widget.subnets"), "widget-subnets", netuids.iter().map(u16::to_string).collect::<Vec<_>>().join(", "), netuids.iter().map(u16::to_string).collect::<Vec<_>>().join(","))}
+                    {fact(i18n.t("widget.yearly"), "widget-yield", format!("{:.2} %", yearly * 100.0), yearly.to_string())}
                 </dl>
-                <p class="muted" data-testid="widget-epoch" data-block-number=block>{format!("Stake and take at epoch block #{block}; yield over its last audited epochs.")}</p>
-                {at_block(&at)}
+                <p class="muted" data-testid="widget-epoch" data-block-number=block>{i18n.tf("widget.epoch-note", &[("number", &block.to_string())])}</p>
+                {at_block(i18n, &at)}
             }.into_any(),
         }}
     }
@@ -333,7 +331,7 @@ pub fn StakeWidget(hotkey: String, netuid: u16) -> impl IntoView {
     );
     let target = hotkey.clone();
     view! {
-        <h2>"Stake on subnet " {netuid} " with " <code title=hotkey.clone()>{short}</code></h2>
+        <h2>{i18n.tf("widget.stake-title", &[("netuid", &netuid.to_string())])}" " <code title=hotkey.clone()>{short}</code></h2>
         {move || match chosen.get() {
             Some((wallet, address)) => {
                 let portfolio = portfolio_of(chain, address.clone());
@@ -343,21 +341,17 @@ pub fn StakeWidget(hotkey: String, netuid: u16) -> impl IntoView {
                 let warned = host_origin.clone();
                 view! {
                     {relayed.then(|| view! {
-                        <p class="notice" data-testid="widget-relayed">{format!(
-                            "Your wallet is reached through {origin}, the page around this widget. Your wallet should ask you to sign exactly the call reviewed below (SubtensorModule.add_stake, this hotkey and amount): approve nothing else."
-                        )}</p>
+                        <p class="notice" data-testid="widget-relayed">{i18n.tf("widget.relayed", &[("origin", &origin)])}</p>
                     })}
                     {move || relay_refused.get().then(|| view! {
-                        <p class="error" role="alert" data-testid="widget-relay-refused">{format!(
-                            "Warning: the signature that came back through {warned} is not for the call reviewed here, so nothing was sent. That page may have had your wallet sign something else: check your wallet's history."
-                        )}</p>
+                        <p class="error" role="alert" data-testid="widget-relay-refused">{i18n.tf("widget.relay-refused", &[("origin", &warned)])}</p>
                     })}
                     <p class="muted" data-testid="widget-account" data-address=address.clone()>
-                        {format!("From {} ({})", address, wallet.name)}
+                        {i18n.tf("widget.from", &[("address", &address), ("wallet", &wallet.name)])}
                         {move || portfolio.get().and_then(|p| p.ok()).map(|p| {
                             let staked: u64 = p.value.stakes.iter().filter(|s| s.hotkey == target).map(|s| s.stake).sum();
                             view! {
-                                <span data-testid="widget-your-stake" data-raw=staked>{format!(" · staked here {} τ · free {} τ", i18n.tao(staked), i18n.tao(p.value.account.free))}</span>
+                                <span data-testid="widget-your-stake" data-raw=staked>{i18n.tf("widget.staked-here", &[("staked", &i18n.tao(staked)), ("free", &i18n.tao(p.value.account.free))])}</span>
                             }
                         })}
                     </p>
@@ -366,14 +360,14 @@ pub fn StakeWidget(hotkey: String, netuid: u16) -> impl IntoView {
             }
             None => view! {
                 {move || match wallets.get() {
-                    None => view! { <p class="muted" aria-live="polite">"Looking for a wallet…"</p> }.into_any(),
+                    None => view! { <p class="muted" aria-live="polite">{i18n.t("widget.looking")}</p> }.into_any(),
                     Some(Err(why)) => view! { <p class="notice" data-testid="widget-no-wallet">{why}</p> }.into_any(),
                     Some(Ok(list)) if list.is_empty() => view! {
-                        <p class="notice" data-testid="widget-no-wallet">"No wallet extension found (polkadot{.js}, Talisman, SubWallet…): install one to stake."</p>
+                        <p class="notice" data-testid="widget-no-wallet">{i18n.t("widget.no-wallet")}</p>
                     }.into_any(),
                     Some(Ok(list)) => view! {
                         <p>{list.into_iter().map(|w| {
-                            let label = format!("Connect {}", w.name);
+                            let label = i18n.tf("account.connect", &[("wallet", &w.name)]);
                             let name = w.name.clone();
                             view! {
                                 <button type="button" data-testid="widget-wallet" data-wallet=name on:click=move |_| connect(w.clone())>{label}</button>
@@ -384,7 +378,7 @@ pub fn StakeWidget(hotkey: String, netuid: u16) -> impl IntoView {
                 }}
                 {move || accounts.get().map(|(wallet, result)| match result {
                     Err(why) => view! { <p class="error" role="alert" data-testid="widget-wallet-error">{format!("{}: {why}", wallet.name)}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="muted">{format!("{} shares no account with taoscope.", wallet.name)}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted">{i18n.tf("account.wallet-empty", &[("wallet", &wallet.name)])}</p> }.into_any(),
                     Ok(list) => view! {
                         <ul class="accounts">
                             {list.into_iter().map(|account| {
@@ -393,7 +387,7 @@ pub fn StakeWidget(hotkey: String, netuid: u16) -> impl IntoView {
                                 view! {
                                     <li><button type="button" data-testid="widget-account-choice" data-address=account.address.clone()
                                         on:click=move |_| chosen.set(Some((wallet.clone(), address.clone())))>
-                                        {account.name.clone().unwrap_or_else(|| "Unnamed".into())}
+                                        {account.name.clone().unwrap_or_else(|| i18n.t("account.unnamed"))}
                                     </button> " " <code>{account.address.clone()}</code></li>
                                 }
                             }).collect_view()}

@@ -26,6 +26,24 @@ const KINDS: [(&str, &str); 4] = [
     ),
 ];
 
+/// The attributes and events, as the loader takes them.
+const REFERENCE: &str = "<h2>Attributes</h2><dl>\
+<dt><code>netuid</code></dt><dd>The subnet (subnet, audit, stake).</dd>\
+<dt><code>hotkey</code></dt><dd>The validator's hotkey, SS58 (validator, stake).</dd>\
+<dt><code>network</code></dt><dd>finney (the default) or localnet, followed through verified RPC. \
+Finney starts from the checkpoint imported in taoscope in this browser (Network page); on a site \
+the browser keeps apart from taoscope's, a Finney widget says it has no checkpoint.</dd>\
+<dt><code>rpc</code></dt><dd>The JSON-RPC endpoint to ask: wss:// for Finney (every answer is \
+proven, the endpoint is not trusted); for the localnet only a node on the visitor's machine \
+(ws://127.0.0.1:PORT), since anyone can run a chain with its public genesis and keys.</dd>\
+<dt><code>theme</code></dt><dd>light, dark or auto (the visitor's system).</dd>\
+<dt>CSS</dt><dd><code>--taoscope-accent</code> (#rgb or #rrggbb), <code>--taoscope-radius</code> \
+(0px to 32px), <code>--taoscope-font</code> (a font-family list), set on the element.</dd></dl>\
+<h2>Events</h2><p>Dispatched on the element: <code>taoscope:ready</code>, \
+<code>taoscope:verified</code> (detail: value, block), <code>taoscope:staked</code> \
+(extrinsicHash, block), <code>taoscope:error</code> (message), <code>taoscope:rejected</code> \
+(a message the widget refused: count, why).</p>";
+
 /// Loads `/widgets.js` into this page once (the preview uses the loader a site would).
 fn load_loader() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
@@ -172,19 +190,8 @@ pub fn WidgetsPage() -> impl IntoView {
             <h2>"Snippet"</h2>
             <pre class="snippet" data-testid="widget-snippet">{snippet}</pre>
             <button type="button" data-testid="widget-copy" on:click=copy>"Copy"</button>
-            <h2>"Attributes"</h2>
-            <dl>
-                <dt><code>"netuid"</code></dt><dd>"The subnet (subnet, audit, stake)."</dd>
-                <dt><code>"hotkey"</code></dt><dd>"The validator's hotkey, SS58 (validator, stake)."</dd>
-                <dt><code>"network"</code></dt><dd>"finney (the default) or localnet, followed through verified RPC. Finney starts from the checkpoint imported in taoscope in this browser (Network page); a site of another origin gets its own storage, so there a Finney widget says it has no checkpoint."</dd>
-                <dt><code>"rpc"</code></dt><dd>"The JSON-RPC endpoint to ask: wss:// for Finney (every answer is proven, the endpoint is not trusted); for the localnet only a node on the visitor's machine (ws://127.0.0.1:PORT), since anyone can run a chain with its public genesis and keys."</dd>
-                <dt><code>"theme"</code></dt><dd>"light, dark or auto (the visitor's system)."</dd>
-                <dt>"CSS"</dt><dd><code>"--taoscope-accent"</code>" (#rgb or #rrggbb), "<code>"--taoscope-radius"</code>" (0px to 32px), "<code>"--taoscope-font"</code>" (a font-family list), set on the element."</dd>
-            </dl>
-            <h2>"Events"</h2>
-            <p>"Dispatched on the element: "<code>"taoscope:ready"</code>", "<code>"taoscope:verified"</code>" (detail: value, block), "
-                <code>"taoscope:staked"</code>" (extrinsicHash, block), "<code>"taoscope:error"</code>" (message), "
-                <code>"taoscope:rejected"</code>" (a message the widget refused: count, why)."</p>
+            // Static reference text: one string, not a tree of view code.
+            <div inner_html=REFERENCE></div>
             <h2>"Content-Security-Policy"</h2>
             <p>"A page with a policy lets in the loader and the frames:"</p>
             <pre class="snippet" data-testid="widget-csp">{csp}</pre>
