@@ -368,6 +368,8 @@ impl LightWorker {
 
 /// Where the widget frames' shared worker starts (see `public/light-shared-worker.js`).
 const SHARED_WORKER_URL: &str = "/light-shared-worker.js";
+/// A shared worker not ready by then is given up for one of the frame's own.
+const SHARED_READY_MS: i32 = 10_000;
 
 pub fn stored_network() -> Network {
     load(keys::NETWORK)
@@ -521,9 +523,19 @@ impl Chain {
                 chain.listen(&port);
                 // A port listened to with `addEventListener` delivers nothing until started.
                 port.start();
-                let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| chain.stopped());
+                // A shared worker that cannot start (its script refused, its wasm failing) says
+                // little: one not ready in time, or erring, is replaced by a worker of the frame's
+                // own, which gets what was waiting.
+                let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| chain.fall_back());
                 shared.set_onerror(Some(on_error.as_ref().unchecked_ref()));
                 on_error.forget();
+                let check = Closure::once_into_js(move || chain.fall_back());
+                if let Some(window) = web_sys::window() {
+                    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                        check.unchecked_ref(),
+                        SHARED_READY_MS,
+                    );
+                }
                 // The worker stops serving this frame when it goes (its count of pages); a frame
                 // the browser brings back from its back/forward cache starts again.
                 let bye = port.clone();
@@ -554,6 +566,32 @@ impl Chain {
         provide_context(chain);
         chain.connect();
         chain
+    }
+
+    /// Replaces a shared worker that is not ready by a dedicated one (nothing when it is ready).
+    fn fall_back(self) {
+        let waiting = self.worker.try_update_value(|w| match w {
+            Some(LightWorker {
+                worker: WorkerPort::Shared(port),
+                ready: false,
+                waiting,
+            }) => {
+                port.close();
+                Some(std::mem::take(waiting))
+            }
+            _ => None,
+        });
+        let Some(Some(waiting)) = waiting else {
+            return;
+        };
+        self.spawn();
+        for message in waiting {
+            self.worker.update_value(|w| {
+                if let Some(w) = w.as_mut() {
+                    w.send(message);
+                }
+            });
+        }
     }
 
     fn new(network: Network, endpoints: Option<Vec<String>>) -> Chain {

@@ -41,6 +41,8 @@ pub struct Hub {
     /// What the chain followed was started with (see [`start_key`]).
     following: Option<String>,
     status: Option<ChainStatus>,
+    /// Frames that asked for the client's database (its answer has no id).
+    database: BTreeSet<PortId>,
 }
 
 /// A message for one frame.
@@ -58,6 +60,7 @@ impl Hub {
     /// A frame went away: nothing more is sent to it, and its requests are forgotten.
     pub fn leave(&mut self, port: PortId) {
         self.ports.remove(&port);
+        self.database.remove(&port);
         let asked = &mut self.asked;
         self.mapped.retain(|&(p, _), ours| {
             if p == port {
@@ -97,6 +100,11 @@ impl Hub {
             self.status = None;
             return (Some(request), Vec::new());
         }
+        if matches!(request, ChainRequest::Database) {
+            // The answer goes to the frames that asked (each once), not to every frame.
+            self.database.insert(port);
+            return (Some(request), Vec::new());
+        }
         if let Some(id) = request.id_mut() {
             *id = self.map(port, *id);
         }
@@ -111,6 +119,14 @@ impl Hub {
                 return Vec::new();
             };
             return self.to_all(&ChainResponse::Status(status));
+        }
+        if matches!(response, ChainResponse::Database { .. }) {
+            let asked = std::mem::take(&mut self.database);
+            return asked
+                .into_iter()
+                .filter(|p| self.ports.contains(p))
+                .map(|p| (p, response.clone()))
+                .collect();
         }
         match response.id_mut() {
             None => self.to_all(&response),

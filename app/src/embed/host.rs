@@ -159,6 +159,9 @@ impl Host {
 
     /// Takes a wallet answer from the host, or says why `event` is refused.
     fn take(self, event: &MessageEvent) -> Result<(), Refused> {
+        if !self.embedded() {
+            return Err(Refused::Unrelated); // opened on its own: no host, nothing to answer
+        }
         let parent = web_sys::window()
             .and_then(|w| w.parent().ok().flatten())
             .map(JsValue::from);
@@ -222,7 +225,7 @@ enum Refused {
 }
 
 /// The origin of the page embedding this frame, if any.
-fn host_origin() -> Option<String> {
+pub fn host_origin() -> Option<String> {
     let window = web_sys::window()?;
     let parent = window.parent().ok().flatten()?;
     if js_sys::Object::is(&JsValue::from(parent), &JsValue::from(window.clone())) {

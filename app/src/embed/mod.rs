@@ -35,6 +35,17 @@ pub fn is_embed() -> bool {
         .is_some_and(|p| p.starts_with(PATH))
 }
 
+/// Whether a page of another origin frames this one.
+pub fn framed_by_another_origin() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    match host::host_origin() {
+        Some(origin) => window.location().origin().ok() != Some(origin),
+        None => false,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Subnet,

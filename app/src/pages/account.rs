@@ -441,7 +441,8 @@ pub(crate) fn StakeForm(
     });
     // In a widget (`stake_only`), the page around the frame could lay something over it and
     // time a click: Sign takes clicks only a second after the review is shown.
-    let armed = RwSignal::new(!stake_only);
+    // The review (prepared id) whose Sign takes clicks; each review's timer arms only its own.
+    let armed = RwSignal::new(None::<u32>);
     let choice = RwSignal::new(0usize);
     // What was typed, by argument name: kept across moves (a hotkey stays when the move
     // changes) and across reviews, signing refusals and failures.
@@ -560,7 +561,6 @@ pub(crate) fn StakeForm(
             Some(Err(why)) => error.set(Some(why)),
             Some(Ok(intent)) => {
                 error.set(None);
-                armed.set(!stake_only);
                 step.set(Step::Review(chain.prepare(intent)));
             }
         }
@@ -810,14 +810,18 @@ pub(crate) fn StakeForm(
                                     </p>
                                 }.into_any()
                             } else {
-                                if stake_only && !armed.get_untracked() {
-                                    let arm = wasm_bindgen::closure::Closure::once_into_js(move || armed.set(true));
+                                if stake_only && armed.get_untracked() != Some(id) {
+                                    let arm = wasm_bindgen::closure::Closure::once_into_js(move || {
+                                        if step.get_untracked() == Step::Review(id) {
+                                            armed.set(Some(id));
+                                        }
+                                    });
                                     if let Some(window) = web_sys::window() {
                                         let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(arm.unchecked_ref(), 1000);
                                     }
                                 }
                                 view! {
-                                    <button type="button" data-testid="stake-sign" disabled=move || !armed.get() on:click=move |_| sign(id, payload.clone())>{i18n.t("review.sign")}</button>
+                                    <button type="button" data-testid="stake-sign" disabled=move || stake_only && armed.get() != Some(id) on:click=move |_| sign(id, payload.clone())>{i18n.t("review.sign")}</button>
                                     " "
                                     <button type="button" on:click=move |_| step.set(Step::Editing)>{i18n.t("review.cancel")}</button>
                                 }.into_any()
