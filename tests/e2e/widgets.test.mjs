@@ -155,7 +155,8 @@ test('four widgets on another site: verified values equal to the node, one light
     // The subnet widget: what the node stores at the block the widget names.
     const { value: s, block } = subnet.detail;
     const frame = frameOf(page, 'subnet');
-    assert.equal(await frame.getByTestId('widget-block').getAttribute('data-block-hash'), block.hash);
+    // The frame shows the block it read at (by now perhaps a newer one: it reads at each).
+    assert.ok(Number(await frame.getByTestId('widget-block').getAttribute('data-block-number')) >= block.number);
     assert.equal(s.uids, (await storageAt(block.hash, 'subnetworkN', 1)).toNumber());
     assert.equal(s.tempo, (await storageAt(block.hash, 'tempo', 1)).toNumber());
     assert.equal(s.maxValidators, (await storageAt(block.hash, 'maxAllowedValidators', 1)).toNumber());
