@@ -369,7 +369,7 @@ impl LightWorker {
 /// Where the widget frames' shared worker starts (see `public/light-shared-worker.js`).
 const SHARED_WORKER_URL: &str = "/light-shared-worker.js";
 /// A shared worker not ready by then is given up for one of the frame's own.
-const SHARED_READY_MS: i32 = 10_000;
+const SHARED_READY: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub fn stored_network() -> Network {
     load(keys::NETWORK)
@@ -529,13 +529,10 @@ impl Chain {
                 let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| chain.fall_back());
                 shared.set_onerror(Some(on_error.as_ref().unchecked_ref()));
                 on_error.forget();
-                let check = Closure::once_into_js(move || chain.fall_back());
-                if let Some(window) = web_sys::window() {
-                    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                        check.unchecked_ref(),
-                        SHARED_READY_MS,
-                    );
-                }
+                spawn_local(async move {
+                    taoscope_light_client::platform::browser::sleep(SHARED_READY).await;
+                    chain.fall_back();
+                });
                 // The worker stops serving this frame when it goes (its count of pages); a frame
                 // the browser brings back from its back/forward cache starts again.
                 let bye = port.clone();

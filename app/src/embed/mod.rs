@@ -285,20 +285,12 @@ fn Frame(params: Params, chain: Chain, host: Host) -> impl IntoView {
     let i18n = crate::i18n::use_i18n();
     // Why the chain cannot be read, once (the host hears each new reason once).
     let stalled = RwSignal::new(false);
-    {
-        let timer = Closure::<dyn Fn()>::new(move || {
-            if chain.status.with_untracked(|s| s.phase != Phase::Live) {
-                stalled.set(true);
-            }
-        });
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                timer.as_ref().unchecked_ref(),
-                i32::try_from(NO_CHAIN_AFTER.as_millis()).unwrap_or(i32::MAX),
-            );
+    leptos::task::spawn_local(async move {
+        taoscope_light_client::platform::browser::sleep(NO_CHAIN_AFTER).await;
+        if chain.status.with_untracked(|s| s.phase != Phase::Live) {
+            stalled.set(true);
         }
-        timer.forget();
-    }
+    });
     let problem = Memo::new(move |_| chain_problem(chain, stalled.get()));
     Effect::new(move |_| {
         if let Some(why) = problem.get() {

@@ -7,7 +7,8 @@ use crate::chain::Chain;
 use crate::chain_protocol::{Phase, Sent};
 use crate::i18n::{I18n, use_i18n};
 use crate::pages::account::{StakeForm, Visit, portfolio_of};
-use crate::pages::subnets::{emission_share, emission_total, refresh_on_finality};
+use crate::pages::subnets::{emission_share, emission_total, refresh_on_finality, short};
+use crate::pages::yields::{percent, take_words};
 use crate::wallet::{self, WalletAccount, WalletRef, Where};
 use leptos::prelude::*;
 use serde_json::json;
@@ -187,24 +188,19 @@ pub fn ValidatorWidget(hotkey: String) -> impl IntoView {
         None => None,
     });
     let summary = Memo::new(move |_| {
-        let Some(Ok((rows, _, _))) = found.get() else {
+        let Some(Ok((rows, at, _))) = found.get() else {
             return None;
         };
         // The newest epoch among its subnets: stake, take and nominators as proven there.
         let (_, block, newest) = rows.iter().max_by_key(|(_, block, _)| *block)?.clone();
         let yearly: f64 = rows.iter().map(|(_, _, v)| v.annual_yield).sum();
         let netuids: Vec<u16> = rows.iter().map(|(n, _, _)| *n).collect();
-        Some((newest, block, yearly, netuids))
+        Some((newest, block, yearly, netuids, at.clone()))
     });
     report(
         host,
         Memo::new(move |_| {
-            let (v, block, yearly, netuids) = summary.get()?;
-            let at = chain.yields.with_untracked(|y| {
-                y.as_ref()
-                    .and_then(|y| y.as_ref().ok())
-                    .map(|y| y.at.clone())
-            })?;
+            let (v, block, yearly, netuids, at) = summary.get()?;
             Some((
                 json!({
                     "hotkey": v.latest.hotkey, "stake": v.latest.stake, "take": v.latest.delegate_take,
@@ -215,11 +211,7 @@ pub fn ValidatorWidget(hotkey: String) -> impl IntoView {
             ))
         }),
     );
-    let short = format!(
-        "{}…{}",
-        &hotkey[..6.min(hotkey.len())],
-        &hotkey[hotkey.len().saturating_sub(4)..]
-    );
+    let short = short(&hotkey);
     view! {
         <h2>{i18n.t("widget.validator-title")}" " <code title=hotkey.clone()>{short}</code></h2>
         {move || match (found.get(), summary.get()) {
@@ -229,17 +221,20 @@ pub fn ValidatorWidget(hotkey: String) -> impl IntoView {
                 <p class="muted" data-testid="widget-empty">{i18n.t(if pending > 0 { "widget.auditing" } else { "widget.not-validating" })}</p>
                 {at_block(i18n, &at)}
             }.into_any(),
-            (Some(Ok((_, at, _))), Some((v, block, yearly, netuids))) => view! {
+            (Some(_), Some((v, block, yearly, netuids, at))) => {
+                let listed = netuids.iter().map(u16::to_string).collect::<Vec<_>>();
+                view! {
                 <dl class="facts">
                     {fact(i18n.t("widget.total-stake"), "widget-stake", format!("{} τ", i18n.tao(v.latest.stake)), v.latest.stake.to_string())}
-                    {fact(i18n.t("widget.take"), "widget-take", v.latest.delegate_take.map_or_else(|| i18n.t("yields.not-delegate"), |t| format!("{:.2} %", f64::from(t) / 655.35)), v.latest.delegate_take.map(|t| t.to_string()).unwrap_or_default())}
+                    {fact(i18n.t("widget.take"), "widget-take", take_words(i18n, v.latest.delegate_take), v.latest.delegate_take.map(|t| t.to_string()).unwrap_or_default())}
                     {fact(i18n.t("widget.nominators"), "widget-nominators", i18n.int(u64::from(v.latest.nominators)), v.latest.nominators.to_string())}
-                    {fact(i18n.t("widget.subnets"), "widget-subnets", netuids.iter().map(u16::to_string).collect::<Vec<_>>().join(", "), netuids.iter().map(u16::to_string).collect::<Vec<_>>().join(","))}
-                    {fact(i18n.t("widget.yearly"), "widget-yield", format!("{:.2} %", yearly * 100.0), yearly.to_string())}
+                    {fact(i18n.t("widget.subnets"), "widget-subnets", listed.join(", "), listed.join(","))}
+                    {fact(i18n.t("widget.yearly"), "widget-yield", percent(yearly, 2), yearly.to_string())}
                 </dl>
                 <p class="muted" data-testid="widget-epoch" data-block-number=block>{i18n.tf("widget.epoch-note", &[("number", &block.to_string())])}</p>
                 {at_block(i18n, &at)}
-            }.into_any(),
+            }.into_any()
+            }
         }}
     }
 }
@@ -324,11 +319,7 @@ pub fn StakeWidget(hotkey: String, netuid: u16) -> impl IntoView {
             chain.request_portfolio(address);
         }
     });
-    let short = format!(
-        "{}…{}",
-        &hotkey[..6.min(hotkey.len())],
-        &hotkey[hotkey.len().saturating_sub(4)..]
-    );
+    let short = short(&hotkey);
     let target = hotkey.clone();
     view! {
         <h2>{i18n.tf("widget.stake-title", &[("netuid", &netuid.to_string())])}" " <code title=hotkey.clone()>{short}</code></h2>

@@ -23,7 +23,6 @@ use taoscope_light_client::metagraph::StakePosition;
 use taoscope_light_client::ss58;
 use taoscope_light_client::staking::{Arg, ArgKind, Move};
 use taoscope_light_client::units::parse_tao;
-use wasm_bindgen::JsCast;
 
 const CHOSEN: &str = "taoscope.account";
 
@@ -440,8 +439,8 @@ pub(crate) fn StakeForm(
         })
     });
     // In a widget (`stake_only`), the page around the frame could lay something over it and
-    // time a click: Sign takes clicks only a second after the review is shown.
-    // The review (prepared id) whose Sign takes clicks; each review's timer arms only its own.
+    // time a click: Sign takes clicks only a second after its review is shown. This holds the
+    // review (prepared id) whose Sign is armed; each review's timer arms only its own.
     let armed = RwSignal::new(None::<u32>);
     let choice = RwSignal::new(0usize);
     // What was typed, by argument name: kept across moves (a hotkey stays when the move
@@ -811,14 +810,12 @@ pub(crate) fn StakeForm(
                                 }.into_any()
                             } else {
                                 if stake_only && armed.get_untracked() != Some(id) {
-                                    let arm = wasm_bindgen::closure::Closure::once_into_js(move || {
+                                    leptos::task::spawn_local(async move {
+                                        taoscope_light_client::platform::browser::sleep(std::time::Duration::from_secs(1)).await;
                                         if step.get_untracked() == Step::Review(id) {
                                             armed.set(Some(id));
                                         }
                                     });
-                                    if let Some(window) = web_sys::window() {
-                                        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(arm.unchecked_ref(), 1000);
-                                    }
                                 }
                                 view! {
                                     <button type="button" data-testid="stake-sign" disabled=move || stake_only && armed.get() != Some(id) on:click=move |_| sign(id, payload.clone())>{i18n.t("review.sign")}</button>

@@ -27,12 +27,12 @@ fn yield_key(x: f64) -> i128 {
     (x * 1e12).round() as i128
 }
 
-fn percent(x: f64, digits: usize) -> String {
+pub(crate) fn percent(x: f64, digits: usize) -> String {
     format!("{:.*} %", digits, x * 100.0)
 }
 
 /// The take in words (65535 = 100%); none for a hotkey that is not a delegate.
-fn take_words(i18n: I18n, take: Option<u16>) -> String {
+pub(crate) fn take_words(i18n: I18n, take: Option<u16>) -> String {
     take.map_or_else(
         || i18n.t("yields.not-delegate"),
         |t| percent(f64::from(t) / 65535.0, 2),
